@@ -1,0 +1,49 @@
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+
+/** Where a command writes: stdout for results (JSON with --json), stderr for narration and progress. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Collects output in memory: for tests, and for commands that must not half-write a file. */
+export function bufferIo(): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    out(text: string) {
+      io.stdout += text;
+    },
+    err(text: string) {
+      io.stderr += text;
+    },
+  };
+  return io;
+}
+
+/**
+ * Writes a file atomically: into a temporary sibling first, renamed into place only once complete,
+ * so a failure never leaves a half-written file behind.
+ */
+export async function writeFileAtomic(path: string, chunks: Iterable<string> | AsyncIterable<string>) {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const stream = createWriteStream(tmp);
+  try {
+    for await (const chunk of chunks) {
+      if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    }
+    await new Promise<void>((resolve, reject) =>
+      stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+    renameSync(tmp, path);
+  } catch (error) {
+    stream.destroy();
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../errors.js';
+import { type Io, processIo } from './io.js';
+
+/** What a command registers with: the output it writes to and how it reports its exit code. */
+export interface CommandContext {
+  io: Io;
+  /** 0 ok, 1 a gate check failed, 2 bad input. */
+  exit(code: number): void;
+}
+
+export type CommandModule = (program: Command, ctx: CommandContext) => void;
+
+/** Every command of the CLI, in the order `--help` lists them. */
+const commands: CommandModule[] = [];
+
+export function buildProgram(ctx: CommandContext): Command {
+  const program = new Command('runbook')
+    .description(
+      'Rehearse an on-call shift on XState statecharts: intake, detect, page, mitigate, learn, ship, verify; then gate it.',
+    )
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+  for (const register of commands) register(program, ctx);
+  for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; it never throws for bad input and never prints a stack for it. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const ctx: CommandContext = { io, exit: (c) => void (code = c) };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successful exits; every other parse error is bad input.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof InputError) {
+      io.err(`${error.format()}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,40 @@
+import { InputError } from '../errors.js';
+
+interface NumberRule {
+  integer?: boolean;
+  /** Inclusive lower bound unless `exclusive` is set. */
+  min?: number;
+  max?: number;
+  exclusive?: boolean;
+}
+
+/** A commander argument parser for a number flag; bad values name the flag, exit 2. */
+export function numberFlag(flag: string, rule: NumberRule = {}) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    const fail = (why: string) => new InputError(`${why} (got ${JSON.stringify(raw)})`, undefined, flag);
+    if (raw.trim() === '' || !Number.isFinite(value)) throw fail('must be a number');
+    if (rule.integer && !Number.isInteger(value)) throw fail('must be a whole number');
+    const { min, max, exclusive } = rule;
+    const below = min !== undefined && (exclusive ? value <= min : value < min);
+    const above = max !== undefined && (exclusive ? value >= max : value > max);
+    if (below || above) {
+      const open = exclusive ? '(' : '[';
+      const close = exclusive ? ')' : ']';
+      throw fail(`must be in ${open}${min ?? '-inf'}, ${max ?? 'inf'}${close}`);
+    }
+    return value;
+  };
+}
+
+/** A comma-separated list flag (`--group-by service,alertname`). */
+export function listFlag(flag: string) {
+  return (raw: string): string[] => {
+    const items = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (items.length === 0) throw new InputError('must name at least one item', undefined, flag);
+    return items;
+  };
+}
