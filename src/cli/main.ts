@@ -30,7 +30,12 @@ export function buildProgram(ctx: CommandContext): Command {
 /** Runs the CLI and returns its exit code; it never throws for bad input and never prints a stack for it. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code = 0;
-  const ctx: CommandContext = { io, exit: (c) => void (code = c) };
+  const ctx: CommandContext = {
+    io,
+    exit: (c) => {
+      code = c;
+    },
+  };
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
