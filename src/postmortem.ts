@@ -57,6 +57,10 @@ function mentions(text: string, phrase: string): boolean {
   return false;
 }
 
+function sameName(a: string, b: string): boolean {
+  return wordsOf(a).join(' ') === wordsOf(b).join(' ');
+}
+
 /**
  * Blameless means no person is named as a cause. Only the causal fields are checked: the timeline,
  * detection and resolution may well say who paged whom, which is fact, not blame.
@@ -66,7 +70,10 @@ export function blamelessFindings(pm: Postmortem, roster: readonly string[]): Bl
     ...pm.rootCauses.map((text, index) => ({ field: `rootCauses[${index}]`, text })),
     { field: 'trigger', text: pm.trigger },
   ];
-  const people = [...new Set(roster)];
+  // Names compare the way they match, so `Alice` and `alice` on a roster are one person.
+  const people = roster.filter(
+    (person, index) => roster.findIndex((other) => sameName(other, person)) === index,
+  );
   return causal.flatMap(({ field, text }) =>
     people.filter((person) => mentions(text, person)).map((person) => ({ field, person, text })),
   );
