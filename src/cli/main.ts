@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
+import { registerBurn } from './burn.js';
 import { type Io, processIo } from './io.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
@@ -12,7 +13,7 @@ export interface CommandContext {
 export type CommandModule = (program: Command, ctx: CommandContext) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
-const commands: CommandModule[] = [];
+const commands: CommandModule[] = [registerBurn];
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('runbook')

@@ -1,0 +1,232 @@
+/**
+ * SLOs, error budgets and multi-window multi-burn-rate alerting, as in the Google SRE Workbook
+ * ("Alerting on SLOs") and the rules Sloth generates. Time is in whole simulated minutes.
+ */
+
+/** The alerting windows, in minutes. Every burn is measured over all of them at once. */
+export const WINDOWS = {
+  '5m': 5,
+  '30m': 30,
+  '1h': 60,
+  '2h': 120,
+  '6h': 360,
+  '1d': 1440,
+  '3d': 4320,
+} as const;
+export type WindowName = keyof typeof WINDOWS;
+/** The burn rate over each window, at one minute. */
+export type Burn = Record<WindowName, number>;
+
+export interface MinuteCounts {
+  requests: number;
+  errors: number;
+}
+
+/** One alerting rule: fires when the burn over both windows exceeds the threshold. */
+export interface BurnPair {
+  severity: 'page' | 'ticket';
+  long: WindowName;
+  short: WindowName;
+  threshold: number;
+}
+
+/**
+ * The Workbook's policy for a 30-day SLO. Each threshold is the burn that would spend a set share of
+ * the month's budget within the long window: 2% in 1h and 5% in 6h page; 10% in 1d and 10% in 3d
+ * open a ticket. The short window (1/12 of the long) lets the alert clear soon after the burn stops.
+ */
+export const DEFAULT_POLICY: readonly BurnPair[] = Object.freeze(
+  (
+    [
+      { severity: 'page', long: '1h', short: '5m', threshold: 14.4 },
+      { severity: 'page', long: '6h', short: '30m', threshold: 6 },
+      { severity: 'ticket', long: '1d', short: '2h', threshold: 3 },
+      { severity: 'ticket', long: '3d', short: '6h', threshold: 1 },
+    ] as const
+  ).map((pair) => Object.freeze({ ...pair })),
+);
+
+export interface AlertDecision {
+  /** The most urgent severity among the firing pairs. */
+  alert: 'page' | 'ticket' | 'none';
+  /** Every firing pair, in policy order, named as `page:1h/5m`. */
+  firing: string[];
+}
+
+const URGENCY: Record<AlertDecision['alert'], number> = { none: 0, ticket: 1, page: 2 };
+
+/** How an alerting pair is named in `firing` and in summaries: `page:1h/5m`. */
+export function pairName(pair: BurnPair): string {
+  return `${pair.severity}:${pair.long}/${pair.short}`;
+}
+
+/** How many times faster than sustainable the error budget is being spent: 1x lasts the whole SLO window. */
+export function burnRate(errorRatio: number, objective: number): number {
+  if (!(objective > 0 && objective < 1))
+    throw new RangeError(`objective must be in (0, 1), got ${objective}`);
+  return errorRatio / (1 - objective);
+}
+
+/** Pairs are OR-ed; within a pair both windows must exceed the threshold, so neither alone can page. */
+export function evaluatePolicy(burn: Burn, policy: readonly BurnPair[] = DEFAULT_POLICY): AlertDecision {
+  let alert: AlertDecision['alert'] = 'none';
+  const firing: string[] = [];
+  for (const pair of policy) {
+    if (burn[pair.long] > pair.threshold && burn[pair.short] > pair.threshold) {
+      firing.push(pairName(pair));
+      if (URGENCY[pair.severity] > URGENCY[alert]) alert = pair.severity;
+    }
+  }
+  return { alert, firing };
+}
+
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * Per-minute request and error counts, kept as running totals so that any window is two
+ * subtractions: a month-long backtest evaluates seven windows a minute without rescanning history.
+ */
+export class SliLedger {
+  // prefix[i] is the total over minutes 0 .. i-1, so prefix[0] is always 0.
+  #requests = new Float64Array(INITIAL_CAPACITY + 1);
+  #errors = new Float64Array(INITIAL_CAPACITY + 1);
+  #minutes = 0;
+
+  /** Appends the next minute: the first call records minute 0, the next minute 1, and so on. */
+  record(counts: MinuteCounts): void {
+    const { requests, errors } = counts;
+    if (!(Number.isFinite(requests) && errors >= 0 && errors <= requests)) {
+      throw new RangeError(
+        `minute ${this.#minutes}: need 0 <= errors <= requests, got ${errors} of ${requests}`,
+      );
+    }
+    const last = this.#minutes;
+    if (last + 1 >= this.#requests.length) this.#grow();
+    this.#requests[last + 1] = total(this.#requests, last) + requests;
+    this.#errors[last + 1] = total(this.#errors, last) + errors;
+    this.#minutes = last + 1;
+  }
+
+  /** How many minutes have been recorded. */
+  get minutes(): number {
+    return this.#minutes;
+  }
+
+  /**
+   * The error ratio over the `windowMinutes` whole minutes before `atMinute`, clipped to the minutes
+   * recorded so far: early in a history a long window sees only what exists, as Prometheus' rate() does.
+   */
+  errorRatio(windowMinutes: number, atMinute: number): number {
+    wholeMinutes(windowMinutes, 'window');
+    wholeMinutes(atMinute, 'minute');
+    return this.#ratio(windowMinutes, atMinute);
+  }
+
+  /** The share of good requests; by default over the one minute before `atMinute`. */
+  sli(atMinute: number, windowMinutes = 1): number {
+    return 1 - this.errorRatio(windowMinutes, atMinute);
+  }
+
+  /** The burn rate over every alerting window at `atMinute`. */
+  burnAt(atMinute: number, objective: number): Burn {
+    wholeMinutes(atMinute, 'minute');
+    const over = (minutes: number) => burnRate(this.#ratio(minutes, atMinute), objective);
+    // One literal, so every Burn has the same shape; a month of rows stays on V8's fast path.
+    return {
+      '5m': over(WINDOWS['5m']),
+      '30m': over(WINDOWS['30m']),
+      '1h': over(WINDOWS['1h']),
+      '2h': over(WINDOWS['2h']),
+      '6h': over(WINDOWS['6h']),
+      '1d': over(WINDOWS['1d']),
+      '3d': over(WINDOWS['3d']),
+    };
+  }
+
+  #ratio(windowMinutes: number, atMinute: number): number {
+    const start = Math.max(0, atMinute - windowMinutes);
+    const end = Math.min(atMinute, this.#minutes);
+    if (end <= start) return 0;
+    const requests = total(this.#requests, end) - total(this.#requests, start);
+    if (requests === 0) return 0;
+    return (total(this.#errors, end) - total(this.#errors, start)) / requests;
+  }
+
+  #grow(): void {
+    const capacity = (this.#requests.length - 1) * 2;
+    const requests = new Float64Array(capacity + 1);
+    const errors = new Float64Array(capacity + 1);
+    requests.set(this.#requests);
+    errors.set(this.#errors);
+    this.#requests = requests;
+    this.#errors = errors;
+  }
+}
+
+/** The running total over the minutes before `minute`. */
+function total(prefix: Float64Array, minute: number): number {
+  // Callers stay within 0 .. minutes recorded, always inside the array; `??` only satisfies the checker.
+  return prefix[minute] ?? 0;
+}
+
+function wholeMinutes(value: number, what: string): void {
+  if (!(Number.isInteger(value) && value >= 0))
+    throw new RangeError(`${what} must be a whole number >= 0, got ${value}`);
+}
+
+/** One step of a traffic series: from `minute` on, every minute has these counts (until the next step). */
+export interface SeriesStep {
+  minute: number;
+  requests: number;
+  errors: number;
+}
+
+export interface BacktestRow {
+  minute: number;
+  alert: AlertDecision['alert'];
+  firing: string[];
+  burn: Burn;
+}
+
+export interface BacktestOptions {
+  objective: number;
+  /** First and last minute evaluated, inclusive. History before `from` still fills the windows. */
+  from: number;
+  to: number;
+  policy?: readonly BurnPair[];
+}
+
+const NO_TRAFFIC: MinuteCounts = { requests: 0, errors: 0 };
+
+/**
+ * Replays a stepped series minute by minute and evaluates the policy at every minute in [from, to].
+ * The row for minute t sees the minutes before t, so a step at minute m first shows in the row for m + 1.
+ * Minutes before the first step carry no traffic.
+ */
+export function backtest(steps: readonly SeriesStep[], options: BacktestOptions): BacktestRow[] {
+  const { objective, from, to, policy = DEFAULT_POLICY } = options;
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to >= from)) {
+    throw new RangeError(`need whole minutes 0 <= from <= to, got from ${from}, to ${to}`);
+  }
+  steps.forEach((step, i) => {
+    const previous = steps[i - 1];
+    if (previous && step.minute <= previous.minute) {
+      throw new RangeError(`step minutes must increase, got ${step.minute} after ${previous.minute}`);
+    }
+  });
+
+  const ledger = new SliLedger();
+  const rows: BacktestRow[] = [];
+  let current = NO_TRAFFIC;
+  let next = 0;
+  for (let minute = 0; ; minute++) {
+    if (minute >= from) {
+      const burn = ledger.burnAt(minute, objective);
+      const { alert, firing } = evaluatePolicy(burn, policy);
+      rows.push({ minute, alert, firing, burn });
+    }
+    if (minute === to) return rows;
+    for (let step = steps[next]; step && step.minute <= minute; step = steps[++next]) current = step;
+    ledger.record(current);
+  }
+}
