@@ -40,6 +40,10 @@ beforeAll(() => {
     'empty.json': JSON.stringify({ steps: [] }),
     'misspelt.json': JSON.stringify({ steps: [{ minute: 0, requests: 1, errors: 0 }], untill: 10 }),
     'until-too-early.json': JSON.stringify({ steps: [{ minute: 100, requests: 1, errors: 0 }], until: 50 }),
+    'until-too-late.json': JSON.stringify({
+      steps: [{ minute: 0, requests: 1, errors: 0 }],
+      until: 10_000_000,
+    }),
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(fixture(name), text);
 });
@@ -199,6 +203,16 @@ describe('runbook burn on bad input', () => {
       'a fractional --from',
       () => ['--series', fixture('incident.json'), '--from', '2.5'],
       /--from: must be a whole number/,
+    ],
+    [
+      'a --to past a year of minutes',
+      () => ['--series', fixture('incident.json'), '--to', '600000'],
+      /--to: must be in \[0, 527040\]/,
+    ],
+    [
+      'an until past a year of minutes',
+      () => ['--series', fixture('until-too-late.json')],
+      /until-too-late\.json: until: runs to minute 10000000, past the longest backtest/,
     ],
     ['an unknown flag', () => ['--series', fixture('incident.json'), '--bogus'], /unknown option '--bogus'/],
     ['no --series', () => [], /required option '--series <file>'/],

@@ -6,8 +6,8 @@ import { numberFlag } from './options.js';
 
 /** Without `until`, a series is replayed for a day past its last step: long enough to see alerts clear. */
 const TAIL_MINUTES = WINDOWS['1d'];
-/** A year of minutes: the ledger and the rows stay in memory, so the span is bounded. */
-const LONGEST_SPAN = 366 * WINDOWS['1d'];
+/** A year of minutes. A backtest replays from minute 0 and keeps every row in memory, so `to` is bounded. */
+const LAST_MINUTE = 366 * WINDOWS['1d'];
 
 interface BurnOptions {
   series: string;
@@ -46,11 +46,16 @@ export const registerBurn: CommandModule = (program, ctx) => {
       numberFlag('--objective', { min: 0, max: 1, exclusive: true }),
       0.99,
     )
-    .option('--from <minute>', 'first minute to report', numberFlag('--from', { integer: true, min: 0 }), 0)
+    .option(
+      '--from <minute>',
+      'first minute to report',
+      numberFlag('--from', { integer: true, min: 0, max: LAST_MINUTE }),
+      0,
+    )
     .option(
       '--to <minute>',
       `last minute to report (default: the series' "until", else its last step + ${TAIL_MINUTES})`,
-      numberFlag('--to', { integer: true, min: 0 }),
+      numberFlag('--to', { integer: true, min: 0, max: LAST_MINUTE }),
     )
     .option('--json', 'one JSON line per minute on stdout instead of the summary')
     .addHelpText('after', EXAMPLES)
@@ -63,8 +68,9 @@ export const registerBurn: CommandModule = (program, ctx) => {
         const why = options.to === undefined ? ` (the series ends at minute ${to}; pass --to)` : '';
         throw new InputError(`must be >= --from (${to} < ${from})${why}`, undefined, '--to');
       }
-      if (to - from > LONGEST_SPAN) {
-        throw new InputError(`spans more than a year of minutes (${from} .. ${to})`, undefined, '--to');
+      if (to > LAST_MINUTE) {
+        const why = `runs to minute ${to}, past the longest backtest (${LAST_MINUTE}); pass --to`;
+        throw new InputError(why, options.series, series.until === undefined ? undefined : 'until');
       }
       const rows = backtest(series.steps, { objective, from, to });
       ctx.io.out(options.json ? jsonLines(rows) : summary(rows, objective));
