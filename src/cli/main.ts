@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
 import { registerBurn } from './burn.js';
+import { registerCorrelate, registerStorm } from './correlate.js';
 import { type Io, processIo } from './io.js';
+import { registerShift } from './shift.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
 export interface CommandContext {
@@ -13,7 +15,7 @@ export interface CommandContext {
 export type CommandModule = (program: Command, ctx: CommandContext) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
-const commands: CommandModule[] = [registerBurn];
+const commands: CommandModule[] = [registerShift, registerBurn, registerCorrelate, registerStorm];
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('runbook')

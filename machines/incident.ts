@@ -1,0 +1,504 @@
+import { type ActorLogic, assign, enqueueActions, fromPromise, setup, stopChild } from 'xstate';
+import type { EvalCase } from '../src/postmortem.js';
+import type { Burn, BurnPair } from '../src/slo.js';
+import { evaluatePolicy } from '../src/slo.js';
+import type { Severity } from '../src/triage.js';
+import type { PlayInput, PlayOps, PlayOutput, RunbookStep } from './play.js';
+
+/**
+ * The incident lifecycle, top to bottom:
+ *
+ *   watching -> detect                       (alerts arrive, or a burn-rate pair starts firing)
+ *   detect -> page | ticket | watching      (the burn policy decides; no burn goes back to watching)
+ *   page/ticket -> mitigate                  (once on-call acknowledges)
+ *   mitigate: run the runbook's plays in order until the SLI is back at its objective; escalate when none does
+ *   learn -> ship -> verify -> resolved      (postmortem, the fix canaried, the SLI soaked at its objective)
+ *
+ * Guards compute every decision from the numbers on the events (burn rates, SLIs); the machine keeps
+ * the milestone timestamps incident tools keep, so MTTD / MTTM / MTTR come out of every shift.
+ */
+
+export type IncidentStatus = 'detected' | 'paged' | 'acknowledged' | 'mitigated' | 'resolved' | 'escalated';
+
+export interface Milestones {
+  opened: number;
+  detected?: number;
+  paged?: number;
+  acknowledged?: number;
+  mitigated?: number;
+  resolved?: number;
+  escalated?: number;
+}
+
+/** One try of one runbook step. */
+export interface PlayRecord {
+  step: number;
+  play: string;
+  attempt: number;
+  startedAt: number;
+  /** success and failure are the play's own report; timeout is the step's clock; no-recovery: it
+   *  succeeded but the SLI did not come back within the settle window; recovered: it did. */
+  outcome: 'running' | 'success' | 'failure' | 'timeout' | 'no-recovery' | 'recovered';
+  detail: string;
+  sliBefore: number | null;
+  sliAfter: number | null;
+}
+
+export interface LearnInput {
+  incidentId: string;
+  service: string;
+  type: string;
+  severity: Severity | null;
+  objective: number;
+  milestones: Milestones;
+  plays: PlayRecord[];
+}
+
+export interface LearnOutput {
+  /** False when the draft blames a person: the postmortem is sent back, not published. */
+  accepted: boolean;
+  findings: { field: string; person: string; text: string }[];
+  markdown: string;
+  regressionCases: EvalCase[];
+  /** Set when writing the postmortem failed outright. */
+  error?: string;
+}
+
+export interface ShipInput {
+  incidentId: string;
+  regressionCases: EvalCase[];
+}
+
+export interface ShipOutput {
+  candidate: string | null;
+  verdict: 'promote' | 'reject' | 'none';
+  reasons: string[];
+  live: string;
+}
+
+export interface IncidentInput {
+  id: string;
+  service: string;
+  /** The incident type; its runbook and SLI come from the scenario. Empty for incidents no type matched. */
+  type: string;
+  objective: number;
+  policy: readonly BurnPair[];
+  runbook: RunbookStep[];
+  /** Severity per alert level, as data (page -> sev1 unless a scenario says otherwise). */
+  severityFor: { page: Severity; ticket: Severity };
+  /** Sim minutes a play that succeeded gets for the SLI to come back before the next step runs. */
+  settleMinutes: number;
+  /** Sim minutes the SLI must hold at its objective after ship before the incident is resolved. */
+  verifyMinutes: number;
+  ops: PlayOps;
+}
+
+export interface IncidentContext extends Omit<IncidentInput, 'settleMinutes' | 'verifyMinutes'> {
+  settleMinutes: number;
+  verifyMinutes: number;
+  sli: number | null;
+  burn: Burn | null;
+  severity: Severity | null;
+  /** What the SLO said when the incident was detected: the pairs that fired (e.g. `page:1h/5m`). */
+  detection: { sli: number | null; burn: Burn | null; firing: string[] } | null;
+  milestones: Milestones;
+  step: number;
+  attempt: number;
+  plays: PlayRecord[];
+  learn: LearnOutput | null;
+  ship: ShipOutput | null;
+  /** Why the incident escalated, when it did. */
+  escalation: string | null;
+}
+
+export type IncidentEvent =
+  /** Correlated alerts (or a linked ticket) ask for a look: sli and burn are null for a service with no SLO here. */
+  | { type: 'ALERTS'; sli: number | null; burn: Burn | null }
+  | { type: 'SLI_SAMPLE'; sli: number; burn: Burn }
+  | { type: 'ACK' }
+  | { type: 'xstate.done.actor.play'; output: PlayOutput }
+  | { type: 'xstate.error.actor.play'; error: unknown };
+
+/** Placeholder implementations: the runtime provides the real ones with `machine.provide()`. */
+function notProvided<TOut, TIn>(name: string) {
+  return fromPromise<TOut, TIn>(async () => {
+    throw new Error(`${name} is not provided: pass it with machine.provide({ actors: { ${name} } })`);
+  });
+}
+
+/**
+ * Any actor logic that takes a PlayInput can be a play: a promise, a callback, a whole machine. Its
+ * snapshot, event and emitted types are the play's own business, hence the `any`s.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type PlayLogic = ActorLogic<any, any, PlayInput, any, any>;
+
+const currentStep = (context: IncidentContext): RunbookStep | undefined => context.runbook[context.step];
+const lastPlay = (context: IncidentContext): PlayRecord | undefined =>
+  context.plays[context.plays.length - 1];
+const now = (context: IncidentContext) => context.ops.now();
+
+/** Replaces the record of the play now running with its outcome. */
+function settlePlay(
+  context: IncidentContext,
+  outcome: PlayRecord['outcome'],
+  detail: string,
+  sliAfter?: number,
+) {
+  const last = lastPlay(context);
+  if (!last) return context.plays;
+  return [...context.plays.slice(0, -1), { ...last, outcome, detail, sliAfter: sliAfter ?? last.sliAfter }];
+}
+
+export const incidentMachine = setup({
+  types: {
+    context: {} as IncidentContext,
+    events: {} as IncidentEvent,
+    input: {} as IncidentInput,
+  },
+  actors: {
+    rollback: notProvided<PlayOutput, PlayInput>('rollback'),
+    reindex: notProvided<PlayOutput, PlayInput>('reindex'),
+    writePostmortem: notProvided<LearnOutput, LearnInput>('writePostmortem'),
+    shipFix: notProvided<ShipOutput, ShipInput>('shipFix'),
+  },
+  delays: {
+    playTimeout: ({ context }) => currentStep(context)?.timeout ?? 0,
+    settleWindow: ({ context }) => context.settleMinutes,
+    verifySoak: ({ context }) => context.verifyMinutes,
+  },
+  guards: {
+    burnFiring: (_, params: { burn: Burn; policy: readonly BurnPair[] }) =>
+      evaluatePolicy(params.burn, params.policy).alert !== 'none',
+    pagePairFiring: ({ context }) =>
+      context.burn !== null && evaluatePolicy(context.burn, context.policy).alert === 'page',
+    ticketPairFiring: ({ context }) =>
+      context.burn !== null && evaluatePolicy(context.burn, context.policy).alert === 'ticket',
+    playSucceeded: (_, params: { output: PlayOutput }) => params.output.ok === true,
+    sliAtObjective: (_, params: { sli: number; objective: number }) => params.sli >= params.objective,
+    canRetry: ({ context }) => context.attempt <= (currentStep(context)?.retries ?? 0),
+    escalatesOnFailure: ({ context }) => currentStep(context)?.onFailure === 'escalate',
+    hasNextStep: ({ context }) => context.step + 1 < context.runbook.length,
+  },
+  actions: {
+    recordSample: assign((_, params: { sli: number | null; burn: Burn | null }) => ({
+      sli: params.sli,
+      burn: params.burn,
+    })),
+    recordDetected: assign(({ context }) => ({
+      detection: {
+        sli: context.sli,
+        burn: context.burn,
+        firing: context.burn ? evaluatePolicy(context.burn, context.policy).firing : [],
+      },
+      milestones: { ...context.milestones, detected: context.milestones.detected ?? now(context) },
+    })),
+    recordPaged: assign(({ context }) => ({
+      severity: context.severityFor.page,
+      milestones: { ...context.milestones, paged: context.milestones.paged ?? now(context) },
+    })),
+    recordTicketed: assign(({ context }) => ({ severity: context.severity ?? context.severityFor.ticket })),
+    recordAcknowledged: assign(({ context }) => ({
+      milestones: { ...context.milestones, acknowledged: now(context) },
+    })),
+    startPlay: enqueueActions(({ context, enqueue }) => {
+      const step = currentStep(context);
+      if (!step) return;
+      const input: PlayInput = {
+        incident: { id: context.id, service: context.service, type: context.type },
+        step,
+        attempt: context.attempt,
+        ops: context.ops,
+      };
+      enqueue.assign({
+        plays: [
+          ...context.plays,
+          {
+            step: context.step,
+            play: step.play,
+            attempt: context.attempt,
+            startedAt: now(context),
+            outcome: 'running',
+            detail: '',
+            sliBefore: context.sli,
+            sliAfter: null,
+          },
+        ],
+      });
+      // The play is named by the runbook (data), so it is spawned by name rather than invoked by a
+      // fixed src: any actor registered or provided under that name runs here.
+      enqueue.spawnChild(step.play as 'rollback', { id: 'play', input, syncSnapshot: false });
+    }),
+    stopPlay: stopChild('play'),
+    recordPlayReport: assign(({ context }, params: { output: PlayOutput }) => ({
+      plays: settlePlay(context, params.output.ok ? 'success' : 'failure', params.output.detail),
+    })),
+    recordPlayError: assign(({ context }, params: { error: unknown }) => ({
+      plays: settlePlay(
+        context,
+        'failure',
+        `the play threw: ${params.error instanceof Error ? params.error.message : String(params.error)}`,
+      ),
+    })),
+    recordPlayTimeout: assign(({ context }) => ({
+      plays: settlePlay(context, 'timeout', `no report within ${currentStep(context)?.timeout} min`),
+    })),
+    recordNoRecovery: assign(({ context }) => ({
+      plays: settlePlay(
+        context,
+        'no-recovery',
+        `${lastPlay(context)?.detail ?? ''}; SLI still below objective after ${context.settleMinutes} min`,
+      ),
+    })),
+    recordMitigated: assign(({ context }, params: { sli: number }) => ({
+      plays: settlePlay(context, 'recovered', lastPlay(context)?.detail ?? '', params.sli),
+      milestones: { ...context.milestones, mitigated: now(context) },
+    })),
+    retryStep: assign(({ context }) => ({ attempt: context.attempt + 1 })),
+    advanceStep: assign(({ context }) => ({ step: context.step + 1, attempt: 1 })),
+    recordLearn: assign((_, params: { output: LearnOutput }) => ({ learn: params.output })),
+    recordLearnError: assign((_, params: { error: unknown }) => ({
+      learn: {
+        accepted: false,
+        findings: [],
+        markdown: '',
+        regressionCases: [],
+        error: params.error instanceof Error ? params.error.message : String(params.error),
+      },
+    })),
+    recordShip: assign((_, params: { output: ShipOutput }) => ({ ship: params.output })),
+    recordShipError: assign(({ context }, params: { error: unknown }) => ({
+      ship: {
+        candidate: null,
+        verdict: 'none' as const,
+        reasons: [
+          `ship failed: ${params.error instanceof Error ? params.error.message : String(params.error)}`,
+        ],
+        live: context.ops.release().live,
+      },
+    })),
+    recordResolved: assign(({ context }) => ({
+      milestones: { ...context.milestones, resolved: now(context) },
+    })),
+    recordEscalated: assign(({ context }, params: { why: string }) => ({
+      escalation: params.why,
+      milestones: { ...context.milestones, escalated: now(context) },
+    })),
+  },
+}).createMachine({
+  id: 'incident',
+  context: ({ input }) => ({
+    ...input,
+    sli: null,
+    burn: null,
+    severity: null,
+    detection: null,
+    milestones: { opened: input.ops.now() },
+    step: 0,
+    attempt: 1,
+    plays: [],
+    learn: null,
+    ship: null,
+    escalation: null,
+  }),
+  initial: 'watching',
+  states: {
+    watching: {
+      on: {
+        // Alerts opened this incident: look at what the SLO says before waking anyone.
+        ALERTS: { target: 'detect', actions: { type: 'recordSample', params: ({ event }) => event } },
+        SLI_SAMPLE: [
+          {
+            guard: {
+              type: 'burnFiring',
+              params: ({ context, event }) => ({ burn: event.burn, policy: context.policy }),
+            },
+            target: 'detect',
+            actions: { type: 'recordSample', params: ({ event }) => event },
+          },
+          { actions: { type: 'recordSample', params: ({ event }) => event } },
+        ],
+      },
+    },
+    detect: {
+      always: [
+        { guard: 'pagePairFiring', target: 'page', actions: ['recordDetected', 'recordPaged'] },
+        { guard: 'ticketPairFiring', target: 'ticket', actions: ['recordDetected', 'recordTicketed'] },
+        { target: 'watching' },
+      ],
+    },
+    page: {
+      on: {
+        ACK: { target: 'mitigate', actions: 'recordAcknowledged' },
+        SLI_SAMPLE: { actions: { type: 'recordSample', params: ({ event }) => event } },
+      },
+    },
+    ticket: {
+      on: {
+        ACK: { target: 'mitigate', actions: 'recordAcknowledged' },
+        // A slow burn that speeds up while the ticket waits becomes a page.
+        SLI_SAMPLE: [
+          {
+            guard: {
+              type: 'burnFiring',
+              params: ({ context, event }) => ({
+                burn: event.burn,
+                policy: context.policy.filter((pair) => pair.severity === 'page'),
+              }),
+            },
+            target: 'page',
+            actions: [{ type: 'recordSample', params: ({ event }) => event }, 'recordPaged'],
+          },
+          { actions: { type: 'recordSample', params: ({ event }) => event } },
+        ],
+      },
+    },
+    mitigate: {
+      initial: 'running',
+      on: {
+        SLI_SAMPLE: { actions: { type: 'recordSample', params: ({ event }) => event } },
+      },
+      states: {
+        running: {
+          entry: 'startPlay',
+          exit: 'stopPlay',
+          on: {
+            'xstate.done.actor.play': [
+              {
+                guard: { type: 'playSucceeded', params: ({ event }) => ({ output: event.output }) },
+                target: 'settling',
+                actions: { type: 'recordPlayReport', params: ({ event }) => ({ output: event.output }) },
+              },
+              {
+                target: 'stepFailed',
+                actions: { type: 'recordPlayReport', params: ({ event }) => ({ output: event.output }) },
+              },
+            ],
+            'xstate.error.actor.play': {
+              target: 'stepFailed',
+              actions: { type: 'recordPlayError', params: ({ event }) => ({ error: event.error }) },
+            },
+          },
+          after: { playTimeout: { target: 'stepFailed', actions: 'recordPlayTimeout' } },
+        },
+        settling: {
+          on: {
+            SLI_SAMPLE: {
+              guard: {
+                type: 'sliAtObjective',
+                params: ({ context, event }) => ({ sli: event.sli, objective: context.objective }),
+              },
+              target: '#incident.learn',
+              actions: [
+                { type: 'recordSample', params: ({ event }) => event },
+                { type: 'recordMitigated', params: ({ event }) => ({ sli: event.sli }) },
+              ],
+            },
+          },
+          after: { settleWindow: { target: 'nextStep', actions: 'recordNoRecovery' } },
+        },
+        stepFailed: {
+          always: [
+            { guard: 'canRetry', target: 'running', actions: 'retryStep' },
+            {
+              guard: 'escalatesOnFailure',
+              target: '#incident.escalated',
+              actions: {
+                type: 'recordEscalated',
+                params: ({ context }) => ({
+                  why: `${currentStep(context)?.play} failed and its step says escalate`,
+                }),
+              },
+            },
+            { target: 'nextStep' },
+          ],
+        },
+        nextStep: {
+          always: [
+            { guard: 'hasNextStep', target: 'running', actions: 'advanceStep' },
+            {
+              target: '#incident.escalated',
+              actions: {
+                type: 'recordEscalated',
+                params: ({ context }) => ({
+                  why: `runbook used up: ${context.runbook.map((s) => s.play).join(', ') || 'no plays'}; SLI still below objective`,
+                }),
+              },
+            },
+          ],
+        },
+      },
+    },
+    learn: {
+      invoke: {
+        id: 'postmortem',
+        src: 'writePostmortem',
+        input: ({ context }) => ({
+          incidentId: context.id,
+          service: context.service,
+          type: context.type,
+          severity: context.severity,
+          objective: context.objective,
+          milestones: context.milestones,
+          plays: context.plays,
+        }),
+        onDone: {
+          target: 'ship',
+          actions: { type: 'recordLearn', params: ({ event }) => ({ output: event.output }) },
+        },
+        onError: {
+          target: 'ship',
+          actions: { type: 'recordLearnError', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+    },
+    ship: {
+      invoke: {
+        id: 'fix',
+        src: 'shipFix',
+        input: ({ context }) => ({
+          incidentId: context.id,
+          regressionCases: context.learn?.regressionCases ?? [],
+        }),
+        onDone: {
+          target: 'verify',
+          actions: { type: 'recordShip', params: ({ event }) => ({ output: event.output }) },
+        },
+        onError: {
+          target: 'verify',
+          actions: { type: 'recordShipError', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+    },
+    verify: {
+      on: {
+        SLI_SAMPLE: [
+          {
+            guard: {
+              type: 'sliAtObjective',
+              params: ({ context, event }) => ({ sli: event.sli, objective: context.objective }),
+            },
+            actions: { type: 'recordSample', params: ({ event }) => event },
+          },
+          {
+            target: 'escalated',
+            actions: [
+              { type: 'recordSample', params: ({ event }) => event },
+              {
+                type: 'recordEscalated',
+                params: ({ context, event }) => ({
+                  why: `SLI fell to ${(event.sli * 100).toFixed(1)}% (< ${(context.objective * 100).toFixed(1)}%) while verifying ${context.ship?.live ?? 'live'}`,
+                }),
+              },
+            ],
+          },
+        ],
+      },
+      after: { verifySoak: { target: 'resolved', actions: 'recordResolved' } },
+    },
+    resolved: { type: 'final' },
+    escalated: { type: 'final' },
+  },
+});
+
+export type IncidentMachine = typeof incidentMachine;

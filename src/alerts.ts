@@ -1,0 +1,313 @@
+import { InputError } from './errors.js';
+
+/** A label set, as Prometheus and Alertmanager keep it: names to string values. */
+export type Labels = Record<string, string>;
+
+/** An alert in Alertmanager's shape; timestamps are RFC3339 strings, as its API sends them. */
+export interface Alert {
+  labels: Labels;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  fingerprint: string;
+}
+
+/** Sim minute 0 of a shift. Any fixed instant would do; it only has to be the same on every run. */
+export const DEFAULT_EPOCH = '2026-01-01T00:00:00Z';
+
+// FNV-1a 64-bit, kept as two unsigned 32-bit halves: BigInt arithmetic allocates per step and is
+// many times slower, and fingerprinting sits on the hot path of a million-alert storm.
+const OFFSET_HI = 0xcbf29ce4;
+const OFFSET_LO = 0x84222325;
+// The prime is 2^40 + 0x1b3, so multiplying by it is `h * 0x1b3 + (h << 40)`.
+const PRIME_LO = 0x1b3;
+const TWO_32 = 4294967296;
+// Alertmanager (prometheus/common model.SeparatorByte) ends every name and value with this byte,
+// which never occurs in UTF-8, so `a=bc` and `ab=c` hash differently.
+const SEPARATOR = 0xff;
+
+// The running hash lives in a two-slot typed array rather than being returned as a pair, so hashing
+// a million label sets allocates nothing per byte or per string.
+const hash = new Uint32Array(2);
+
+function addByte(byte: number): void {
+  const lo = ((hash[1] as number) ^ byte) >>> 0;
+  // lo * 0x1b3 < 2^41, exact in a double; its upper bits carry into the high half.
+  const product = lo * PRIME_LO;
+  hash[1] = product;
+  hash[0] = Math.imul(hash[0] as number, PRIME_LO) + ((product / TWO_32) | 0) + (lo << 8);
+}
+
+/** Non-ASCII text: hashes its UTF-8 bytes without encoding it into a buffer first. */
+function addUtf8(text: string, from: number): void {
+  for (let i = from; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code < 0x80) {
+      addByte(code);
+    } else if (code < 0x800) {
+      addByte(0xc0 | (code >> 6));
+      addByte(0x80 | (code & 0x3f));
+    } else {
+      const next = text.charCodeAt(i + 1);
+      if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        addByte(0xf0 | (code >> 18));
+        addByte(0x80 | ((code >> 12) & 0x3f));
+      } else {
+        // A lone surrogate is not valid UTF-8; Go turns it into U+FFFD when converting to bytes.
+        if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+        addByte(0xe0 | (code >> 12));
+      }
+      addByte(0x80 | ((code >> 6) & 0x3f));
+      addByte(0x80 | (code & 0x3f));
+    }
+  }
+}
+
+/** Hashes `text` then the separator; the ASCII loop is inlined by hand, as label sets nearly always are ASCII. */
+function addField(text: string): void {
+  let hi = hash[0] as number;
+  let lo = hash[1] as number;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) {
+      hash[0] = hi;
+      hash[1] = lo;
+      addUtf8(text, i);
+      addByte(SEPARATOR);
+      return;
+    }
+    lo = (lo ^ code) >>> 0;
+    const product = lo * PRIME_LO;
+    hi = (Math.imul(hi, PRIME_LO) + ((product / TWO_32) | 0) + (lo << 8)) >>> 0;
+    lo = product >>> 0;
+  }
+  hash[0] = hi;
+  hash[1] = lo;
+  addByte(SEPARATOR);
+}
+
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+function hex32(n: number): string {
+  return (
+    (HEX[n >>> 24] as string) +
+    (HEX[(n >>> 16) & 0xff] as string) +
+    (HEX[(n >>> 8) & 0xff] as string) +
+    (HEX[n & 0xff] as string)
+  );
+}
+
+/** Go sorts names bytewise; UTF-16 order only differs from it above U+FFFF, which label names never reach. */
+function sortNames(names: string[]): void {
+  // Label sets are small and usually arrive sorted (Go marshals maps in key order): insertion sort
+  // is linear then, and cheaper than Array.prototype.sort on a handful of strings.
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (names[j] as string) > name) {
+      names[j + 1] = names[j] as string;
+      j--;
+    }
+    names[j + 1] = name;
+  }
+}
+
+/**
+ * Alertmanager's fingerprint of a label set (prometheus/common `LabelSet.Fingerprint`): FNV-1a 64
+ * over the label names in sorted order, each name and value followed by 0xff; 16 lowercase hex digits.
+ */
+export function fingerprint(labels: Labels): string {
+  const names = Object.keys(labels);
+  sortNames(names);
+  hash[0] = OFFSET_HI;
+  hash[1] = OFFSET_LO;
+  for (const name of names) {
+    addField(name);
+    addField(labels[name] ?? '');
+  }
+  return hex32(hash[0] as number) + hex32(hash[1] as number);
+}
+
+function digit(text: string, at: number): number {
+  const d = text.charCodeAt(at) - 48;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
+
+function twoDigits(text: string, at: number): number {
+  return digit(text, at) * 10 + digit(text, at + 1);
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * Milliseconds since the Unix epoch of an RFC3339 timestamp, or NaN when it is not one.
+ * Hand-parsed because Date.parse is lenient (it accepts February 31st and 24:00) and, at a few
+ * hundred nanoseconds a call, too slow for a million-alert file.
+ */
+export function parseTimestamp(ts: string): number {
+  if (ts.length < 20) return Number.NaN;
+  const year = digit(ts, 0) * 1000 + digit(ts, 1) * 100 + twoDigits(ts, 2);
+  const month = twoDigits(ts, 5);
+  const day = twoDigits(ts, 8);
+  const hour = twoDigits(ts, 11);
+  const minute = twoDigits(ts, 14);
+  const second = twoDigits(ts, 17);
+  const t = ts.charCodeAt(10);
+  if (
+    ts.charCodeAt(4) !== 45 ||
+    ts.charCodeAt(7) !== 45 ||
+    ts.charCodeAt(13) !== 58 ||
+    ts.charCodeAt(16) !== 58
+  )
+    return Number.NaN;
+  if (t !== 84 && t !== 116 && t !== 32) return Number.NaN; // 'T', 't' or ' ' (RFC3339 section 5.6)
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return Number.NaN;
+  if (!(hour <= 23 && minute <= 59 && second <= 59)) return Number.NaN;
+  let at = 19;
+  let millis = 0;
+  if (ts.charCodeAt(at) === 46) {
+    // Go writes nanoseconds; milliseconds are all a sim minute needs, the rest must still be digits.
+    const start = ++at;
+    while (at < ts.length && digit(ts, at) >= 0) {
+      if (at - start < 3) millis += digit(ts, at) * 10 ** (2 - (at - start));
+      at++;
+    }
+    if (at === start) return Number.NaN;
+  }
+  let offsetMinutes = 0;
+  const zone = ts.charCodeAt(at);
+  if (zone === 90 || zone === 122) {
+    at++;
+  } else if (zone === 43 || zone === 45) {
+    const offsetHour = twoDigits(ts, at + 1);
+    const offsetMinute = twoDigits(ts, at + 4);
+    if (ts.charCodeAt(at + 3) !== 58 || !(offsetHour <= 23 && offsetMinute <= 59)) return Number.NaN;
+    offsetMinutes = (zone === 43 ? 1 : -1) * (offsetHour * 60 + offsetMinute);
+    at += 6;
+  } else {
+    return Number.NaN;
+  }
+  if (at !== ts.length) return Number.NaN;
+  const days = daysFromCivil(year, month, day);
+  return ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60000 + second * 1000 + millis;
+}
+
+function epochMillis(epoch: string): number {
+  const ms = parseTimestamp(epoch);
+  if (Number.isNaN(ms)) throw new RangeError(`epoch is not an RFC3339 timestamp: ${JSON.stringify(epoch)}`);
+  return ms;
+}
+
+/** The RFC3339 UTC timestamp of a sim minute, to the millisecond; whole seconds print without a fraction. */
+export function minuteToTimestamp(minute: number, epoch: string = DEFAULT_EPOCH): string {
+  const iso = new Date(Math.round(epochMillis(epoch) + minute * 60000)).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+/** The sim minute of an RFC3339 timestamp (fractional when it falls between minutes). */
+export function timestampToMinute(ts: string, epoch: string = DEFAULT_EPOCH): number {
+  const ms = parseTimestamp(ts);
+  if (Number.isNaN(ms)) throw new RangeError(`not an RFC3339 timestamp: ${JSON.stringify(ts)}`);
+  return (ms - epochMillis(epoch)) / 60000;
+}
+
+export function makeAlert(
+  labels: Labels,
+  annotations: Record<string, string>,
+  startsAtMinute: number,
+  endsAtMinute: number,
+  epoch: string = DEFAULT_EPOCH,
+): Alert {
+  return {
+    labels,
+    annotations,
+    startsAt: minuteToTimestamp(startsAtMinute, epoch),
+    endsAt: minuteToTimestamp(endsAtMinute, epoch),
+    fingerprint: fingerprint(labels),
+  };
+}
+
+/**
+ * Identical label sets are one alert, as Alertmanager merges re-sent alerts: the merged alert spans
+ * from the earliest startsAt to the latest endsAt and keeps the first annotations seen.
+ * Order of the result is the order in which each label set first appeared.
+ */
+export function dedup(alerts: Iterable<Alert>): Alert[] {
+  const byFingerprint = new Map<string, { alert: Alert; starts: number; ends: number }>();
+  for (const alert of alerts) {
+    const starts = parseTimestamp(alert.startsAt);
+    const ends = parseTimestamp(alert.endsAt);
+    const seen = byFingerprint.get(alert.fingerprint);
+    if (!seen) {
+      byFingerprint.set(alert.fingerprint, { alert: { ...alert }, starts, ends });
+      continue;
+    }
+    if (starts < seen.starts) {
+      seen.starts = starts;
+      seen.alert.startsAt = alert.startsAt;
+    }
+    if (ends > seen.ends) {
+      seen.ends = ends;
+      seen.alert.endsAt = alert.endsAt;
+    }
+  }
+  return [...byFingerprint.values()].map((entry) => entry.alert);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  if (!isPlainObject(value)) throw new InputError('must be an object of strings', undefined, field);
+  for (const name in value) {
+    if (typeof value[name] !== 'string')
+      throw new InputError('must be a string', undefined, `${field}.${name}`);
+  }
+  return value as Record<string, string>;
+}
+
+function timestamp(value: unknown, field: string): string {
+  if (value === undefined) throw new InputError('is required (an RFC3339 timestamp)', undefined, field);
+  if (typeof value !== 'string' || Number.isNaN(parseTimestamp(value)))
+    throw new InputError(`must be an RFC3339 timestamp (got ${JSON.stringify(value)})`, undefined, field);
+  return value;
+}
+
+/**
+ * Checks one alert as read from a file; `field` names it (`alerts[17]`) in the error.
+ * The fingerprint is always recomputed from the labels: a stale or forged one must not split or
+ * merge alerts.
+ */
+export function parseAlert(value: unknown, field: string): Alert {
+  if (!isPlainObject(value)) throw new InputError('must be an object', undefined, field);
+  if (value.labels === undefined) throw new InputError('is required', undefined, `${field}.labels`);
+  const labels = stringMap(value.labels, `${field}.labels`);
+  // Alertmanager rejects an alert without labels: it would have nothing to be told apart by.
+  if (Object.keys(labels).length === 0)
+    throw new InputError('must have at least one label', undefined, `${field}.labels`);
+  const annotations =
+    value.annotations === undefined ? {} : stringMap(value.annotations, `${field}.annotations`);
+  return {
+    labels,
+    annotations,
+    startsAt: timestamp(value.startsAt, `${field}.startsAt`),
+    endsAt: timestamp(value.endsAt, `${field}.endsAt`),
+    fingerprint: fingerprint(labels),
+  };
+}

@@ -1,0 +1,316 @@
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import Assembler from 'stream-json/Assembler.js';
+import Parser from 'stream-json/Parser.js';
+import { type Alert, minuteToTimestamp, parseAlert } from '../alerts.js';
+import { type Correlation, Correlator } from '../correlate.js';
+import { InputError, inFile } from '../errors.js';
+import { generateStorm, type StormSpec, stockServices, stockStorm } from '../storm.js';
+import { type Io, writeFileAtomic } from './io.js';
+import type { CommandModule } from './main.js';
+import { listFlag, numberFlag } from './options.js';
+
+const DEFAULT_GROUP_BY = ['service', 'alertname'];
+const SHAPE = 'must be a JSON list of alerts or {"alerts": [...]}';
+
+interface Token {
+  name: string;
+  value?: string;
+}
+
+/**
+ * Follows the parser's tokens through `[alert, ...]` or `{"alerts": [alert, ...], ...}` and hands
+ * over each alert as soon as its last token arrives, so only one alert is ever assembled at a time.
+ */
+class AlertListReader {
+  private phase: 'start' | 'object' | 'alertsValue' | 'skipValue' | 'list' | 'done' = 'start';
+  private inObject = false;
+  private sawList = false;
+  /** Nesting inside the alert being assembled, or inside the value being skipped. */
+  private depth = 0;
+  private index = 0;
+  private readonly assembler = new Assembler();
+
+  constructor(private readonly onAlert: (alert: Alert) => void) {}
+
+  push(token: Token): void {
+    const opens = token.name === 'startObject' || token.name === 'startArray';
+    const closes = token.name === 'endObject' || token.name === 'endArray';
+    switch (this.phase) {
+      case 'start':
+        if (token.name === 'startArray') this.startList();
+        else if (token.name === 'startObject') [this.phase, this.inObject] = ['object', true];
+        else throw new InputError(SHAPE);
+        return;
+      case 'object':
+        if (token.name === 'endObject') this.phase = 'done';
+        else if (token.value === 'alerts' && !this.sawList) this.phase = 'alertsValue';
+        else [this.phase, this.depth] = ['skipValue', 0];
+        return;
+      case 'alertsValue':
+        if (token.name !== 'startArray')
+          throw new InputError('must be a list of alerts', undefined, 'alerts');
+        this.startList();
+        return;
+      case 'skipValue':
+        this.depth += opens ? 1 : closes ? -1 : 0;
+        if (this.depth === 0) this.phase = 'object';
+        return;
+      case 'list':
+        if (this.depth === 0 && token.name === 'endArray') {
+          this.phase = this.inObject ? 'object' : 'done';
+          return;
+        }
+        this.assembler.consume(token);
+        this.depth += opens ? 1 : closes ? -1 : 0;
+        if (this.depth === 0) this.onAlert(parseAlert(this.assembler.current, `alerts[${this.index++}]`));
+        return;
+      case 'done':
+        return;
+    }
+  }
+
+  end(): void {
+    if (!this.sawList) throw new InputError(SHAPE, undefined, this.inObject ? 'alerts' : undefined);
+  }
+
+  private startList(): void {
+    [this.phase, this.sawList, this.depth] = ['list', true, 0];
+  }
+}
+
+/** Why a file the user named cannot be read, in the words readUserFile uses. */
+function unreadable(file: string, code: string | undefined): InputError {
+  const why =
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`;
+  return new InputError(why, file);
+}
+
+/**
+ * Streams the alerts of a file into `onAlert`: the JSON text is read in chunks and each alert is
+ * dropped once handed over, so a million-alert file never sits in memory as text or as objects.
+ */
+export async function readAlerts(file: string, onAlert: (alert: Alert) => void): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(file).isDirectory();
+  } catch (error) {
+    throw unreadable(file, (error as NodeJS.ErrnoException).code);
+  }
+  if (isDirectory) throw unreadable(file, 'EISDIR');
+  const reader = new AlertListReader(onAlert);
+  const sink = new Writable({
+    objectMode: true,
+    write(token: Token, _encoding, done) {
+      try {
+        reader.push(token);
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+  // Only whole values are needed; streamed chunks of strings and numbers would triple the tokens.
+  const parser = new Parser({ streamValues: false });
+  try {
+    await pipeline(createReadStream(file), parser, sink);
+    reader.end();
+  } catch (error) {
+    if (error instanceof InputError) throw inFile(file, error);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw unreadable(file, code);
+    throw new InputError(`invalid JSON: ${(error as Error).message}`, file);
+  }
+}
+
+interface CorrelateOptions {
+  alerts: string;
+  groupBy: string[];
+  gap?: number;
+  json?: boolean;
+}
+
+const CORRELATE_EXAMPLES = `
+Alerts (JSON) are Alertmanager's: a list, or {"alerts": [...]}, each with labels, annotations,
+startsAt and endsAt (RFC3339). Fingerprints are recomputed from the labels.
+
+Grouping follows Alertmanager's group_by: one group per distinct tuple of the group-by label values
+(a missing label counts as ""); identical label sets are one alert. With --gap, an alert starting more
+than that many minutes after its group's last endsAt opens a new incident.
+
+Examples:
+  $ runbook storm --seed 32 --out storm.json
+  $ runbook correlate --alerts storm.json --group-by service
+  $ runbook correlate --alerts storm.json --gap 15 --json
+`;
+
+export const registerCorrelate: CommandModule = (program, ctx) => {
+  program
+    .command('correlate')
+    .description("Group alerts into incidents with Alertmanager's group_by semantics; streams big files.")
+    .requiredOption('--alerts <file>', 'the alerts (JSON, see below)')
+    .option(
+      '--group-by <labels>',
+      `comma-separated label names (default: ${DEFAULT_GROUP_BY.join(',')})`,
+      listFlag('--group-by'),
+      DEFAULT_GROUP_BY,
+    )
+    .option(
+      '--gap <minutes>',
+      'quiet minutes after which the same group opens a new incident',
+      numberFlag('--gap', { min: 0 }),
+    )
+    .option('--json', 'the groups as JSON on stdout instead of a table')
+    .addHelpText('after', CORRELATE_EXAMPLES)
+    .action(async (options: CorrelateOptions) => {
+      const correlator = new Correlator({ groupBy: options.groupBy, gapMinutes: options.gap });
+      await readAlerts(options.alerts, (alert) => correlator.add(alert));
+      const correlation = correlator.result();
+      if (options.json) writeJson(ctx.io, correlation);
+      else ctx.io.out(table(correlation));
+    });
+};
+
+/**
+ * One group per line: a storm of distinct alerts makes long fingerprint lists, and writing them
+ * group by group keeps the whole document from being built as one string.
+ */
+function writeJson(io: Io, correlation: Correlation): void {
+  const { group_by, posted, distinct, groups } = correlation;
+  io.out(`${JSON.stringify({ group_by, posted, distinct }).slice(0, -1)},"groups":[`);
+  groups.forEach((group, i) => {
+    const { labels, count, fingerprints } = group;
+    const span = { startsAt: minuteToTimestamp(group.startsAt), endsAt: minuteToTimestamp(group.endsAt) };
+    io.out(`${i === 0 ? '' : ','}\n${JSON.stringify({ labels, count, fingerprints, ...span })}`);
+  });
+  io.out('\n]}\n');
+}
+
+function table(correlation: Correlation): string {
+  const { group_by, posted, distinct, groups } = correlation;
+  const header = [...group_by, 'alerts', 'from', 'to', 'minutes'];
+  const rows = groups.map((group) => [
+    ...group_by.map((name) => group.labels[name] || '""'),
+    String(group.count),
+    minuteToTimestamp(group.startsAt),
+    minuteToTimestamp(group.endsAt),
+    String(Math.round((group.endsAt - group.startsAt) * 100) / 100),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  // Counts and durations read best right-aligned; labels and timestamps left-aligned.
+  const numeric = new Set([group_by.length, group_by.length + 3]);
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => {
+        const width = widths[column] ?? 0;
+        return numeric.has(column) ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const summary =
+    `${plural(groups.length, 'group')} by ${group_by.join(', ') || '(nothing)'} ` +
+    `from ${plural(posted, 'alert')} (${distinct} distinct)`;
+  return `${[summary, line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+interface StormOptions {
+  seed: number;
+  alerts: number;
+  services: number;
+  instances: number;
+  out?: string;
+}
+
+/** The storm as a JSON list, a thousand alerts per chunk: big enough to write fast, small enough to stream. */
+function* stormJson(spec: StormSpec): Generator<string> {
+  let chunk = '[';
+  let count = 0;
+  for (const alert of generateStorm(spec)) {
+    chunk += `${count === 0 ? '' : ','}\n${JSON.stringify(alert)}`;
+    if (++count % 1000 === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}\n]\n`;
+}
+
+/** Checked before writing: writeFileAtomic cannot report a directory that is missing or read-only. */
+function checkWritable(out: string): void {
+  const directory = dirname(out);
+  try {
+    if (!statSync(directory).isDirectory())
+      throw new InputError(`${directory} is not a directory`, out, '--out');
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such directory' : `cannot write (${code})`;
+    throw new InputError(`${why}: ${directory}`, out, '--out');
+  }
+  if (statSync(out, { throwIfNoEntry: false })?.isDirectory())
+    throw new InputError('is a directory', out, '--out');
+}
+
+const STORM_EXAMPLES = `
+Services take turns, so every service alerts once there are at least as many alerts as services;
+alertnames, pods and start minutes come from the seed. The same flags always write the same file.
+
+Examples:
+  $ runbook storm                                  # the stock storm: 40 alerts over 5 services
+  $ runbook storm --seed 7 --alerts 1000000 --services 10000 --out big.json
+`;
+
+export const registerStorm: CommandModule = (program, ctx) => {
+  program
+    .command('storm')
+    .description('Generate a seeded alert storm as Alertmanager-shaped JSON, for correlate.')
+    .option(
+      '--seed <n>',
+      'the random seed',
+      numberFlag('--seed', { integer: true, min: 0, max: 2 ** 32 - 1 }),
+      stockStorm.seed,
+    )
+    .option(
+      '--alerts <n>',
+      'alerts to generate',
+      numberFlag('--alerts', { integer: true, min: 0, max: 100_000_000 }),
+      stockStorm.alerts,
+    )
+    .option(
+      '--services <n>',
+      'services they come from',
+      numberFlag('--services', { integer: true, min: 1, max: 1_000_000 }),
+      stockStorm.services.length,
+    )
+    .option(
+      '--instances <n>',
+      'pods per service',
+      numberFlag('--instances', { integer: true, min: 1, max: 1_000_000 }),
+      stockStorm.services[0]?.instances ?? 4,
+    )
+    .option('--out <file>', 'write to this file (atomically) instead of stdout')
+    .addHelpText('after', STORM_EXAMPLES)
+    .action(async (options: StormOptions) => {
+      const spec: StormSpec = {
+        ...stockStorm,
+        seed: options.seed,
+        alerts: options.alerts,
+        services: stockServices(options.services, options.instances),
+      };
+      if (options.out === undefined) {
+        for (const chunk of stormJson(spec)) ctx.io.out(chunk);
+        return;
+      }
+      checkWritable(options.out);
+      await writeFileAtomic(options.out, stormJson(spec));
+      ctx.io.err(
+        `wrote ${spec.alerts} alerts over ${options.services} services (seed ${spec.seed}) to ${options.out}\n`,
+      );
+    });
+};

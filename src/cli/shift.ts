@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { runShift, type ShiftResult } from '../drill.js';
+import { type GateReport, gate } from '../gate.js';
+import { loadPlays } from '../load-plays.js';
+import { gateTable, narrate } from '../narrate.js';
+import { loadScenario, type Scenario } from '../scenario.js';
+import type { CommandContext, CommandModule } from './main.js';
+import { stockScenario } from './paths.js';
+
+interface ShiftFlags {
+  scenario?: string;
+  plays?: string;
+  json?: boolean;
+}
+
+/** Loads the scenario and the plugged-in plays, runs the shift and scores it. */
+export async function scoreShift(
+  flags: ShiftFlags,
+): Promise<{ scenario: Scenario; result: ShiftResult; report: GateReport }> {
+  const file = flags.scenario ?? stockScenario();
+  const scenario = loadScenario(file);
+  const plays = flags.plays ? await loadPlays(flags.plays) : {};
+  const result = await runShift(scenario, { plays, file });
+  return { scenario, result, report: gate(result, scenario) };
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+function shiftCommand(program: Command, name: string, summary: string) {
+  return program
+    .command(name)
+    .description(summary)
+    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
+    .option('--plays <module>', 'an ES module exporting your own plays by name')
+    .option('--json', 'print JSON on stdout (and only JSON)');
+}
+
+const exitOf = (report: GateReport) => (report.passed === report.total ? 0 : 1);
+
+export const registerShift: CommandModule = (program, ctx: CommandContext) => {
+  shiftCommand(
+    program,
+    'demo',
+    'narrate a shift, sections A-G, then score it with the gate (exit 0 all checks hold, 1 not)',
+  )
+    .addHelpText('after', '\nExamples:\n  runbook demo\n  runbook demo --scenario scenarios/broken-fix.yaml')
+    .action(async (flags: ShiftFlags) => {
+      const { result, report } = await scoreShift(flags);
+      if (flags.json) {
+        ctx.io.err(narrate(result, report));
+        ctx.io.out(json({ result, gate: report }));
+      } else {
+        ctx.io.out(narrate(result, report));
+      }
+      ctx.exit(exitOf(report));
+    });
+
+  shiftCommand(program, 'drill', 'run a shift and print its result: incidents, milestones, releases, trace')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runbook drill --json > shift.json\n  runbook drill --scenario scenarios/stale-index.yaml',
+    )
+    .action(async (flags: ShiftFlags) => {
+      const { result } = await scoreShift(flags);
+      if (flags.json) {
+        ctx.io.out(json(result));
+        return;
+      }
+      const m = result.milestones;
+      ctx.io.out(
+        [
+          `shift ${result.scenario}: ${result.intake.incidents} incidents, ${result.trace.length} transitions, live ${result.live}`,
+          ...result.incidents.map((i) => `  ${i.id} ${i.service} ${i.type || '(no type)'}: ${i.state}`),
+          `  onset ${m.onset ?? 'n/a'}, detected ${m.detected ?? 'n/a'}, mitigated ${m.mitigated ?? 'n/a'}, resolved ${m.resolved ?? 'n/a'}`,
+          '(--json for the whole result and trace)',
+          '',
+        ].join('\n'),
+      );
+    });
+
+  shiftCommand(
+    program,
+    'gate',
+    'score a shift: exit 0 when every check holds, 1 when any fails, 2 on bad input',
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runbook gate\n  runbook gate --scenario scenarios/broken-fix.yaml --json',
+    )
+    .action(async (flags: ShiftFlags) => {
+      const { report } = await scoreShift(flags);
+      ctx.io.out(flags.json ? json(report) : `${gateTable(report)}\n`);
+      ctx.exit(exitOf(report));
+    });
+};

@@ -1,0 +1,112 @@
+import type { LearnInput, LearnOutput } from '../machines/incident.js';
+import {
+  blamelessFindings,
+  type EvalCase,
+  type Postmortem,
+  regressionCases,
+  renderPostmortem,
+} from './postmortem.js';
+import type { Scenario } from './scenario.js';
+import { asEvalCase, type ServiceUnderOperation } from './service.js';
+import type { SliLedger } from './slo.js';
+
+/** What writing a postmortem needs to know about the shift, beyond the incident's own record. */
+export interface LearnWorld {
+  scenario: Scenario;
+  service: ServiceUnderOperation;
+  ledgerOf(incidentId: string): SliLedger;
+  sliOf(incidentId: string): string;
+  /** The release live at a sim minute. */
+  liveAt(minute: number): string;
+  /** The canary's eval set: regression cases join it. */
+  evalSet: EvalCase[];
+  minuteLabel(t: number): string;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The SLI of sim minute m (the ledger evaluates windows ending before a minute). */
+const minuteSli = (ledger: SliLedger, m: number) => ledger.sli(m + 1);
+
+/** The first minute of the bad stretch that led to detection: where MTTD, MTTM and MTTR count from. */
+export function onsetOf(ledger: SliLedger, objective: number, detected: number): number {
+  let onset = detected;
+  while (onset - 1 >= 0 && minuteSli(ledger, onset - 1) < objective) onset--;
+  return onset;
+}
+
+/**
+ * Drafts the postmortem from the incident's own record (milestones, plays) and the scenario's
+ * narrative (root causes, trigger, action items, lessons), checks it is blameless, and turns the
+ * questions the incident got wrong into regression eval cases that join the canary's eval set.
+ */
+export function writePostmortem(input: LearnInput, world: LearnWorld): LearnOutput {
+  const { scenario } = world;
+  const { milestones, plays, objective } = input;
+  const ledger = world.ledgerOf(input.incidentId);
+  const sli = world.sliOf(input.incidentId);
+  const detected = milestones.detected ?? milestones.opened;
+  const mitigated = milestones.mitigated ?? detected;
+  const onset = onsetOf(ledger, objective, detected);
+  const minutes = Math.max(1, mitigated - onset);
+  const badShare = ledger.errorRatio(minutes, mitigated);
+  const badAnswers = Math.round(badShare * scenario.service.requestsPerMinute * minutes);
+  const budget = scenario.service.requestsPerMinute * 30 * 1440 * (1 - objective);
+  const releaseAtDetection = world.liveAt(detected);
+  const mitigation = plays.find((p) => p.outcome === 'recovered');
+  const label = world.minuteLabel;
+
+  const wrong = sli === 'quality' ? world.service.wrongAnswers(releaseAtDetection).map(asEvalCase) : [];
+  const cases = regressionCases(wrong, input.incidentId);
+  for (const c of cases) if (!world.evalSet.some((e) => e.id === c.id)) world.evalSet.push(c);
+
+  const narrative = scenario.postmortem;
+  const pm: Postmortem = {
+    title: narrative.title ?? `${input.type} on ${input.service} (${input.incidentId})`,
+    status: 'final',
+    summary:
+      `From ${label(onset)} ${input.service} served ${pct(minuteSli(ledger, onset))} good answers on its ${sli} SLI ` +
+      `(objective ${pct(objective)}) on ${releaseAtDetection}; ` +
+      (mitigation
+        ? `${mitigation.play} restored it at ${label(mitigated)}.`
+        : 'the runbook did not restore it.'),
+    impact:
+      `${minutes} minutes below objective; about ${badAnswers} bad answers, ` +
+      `${pct(badAnswers / budget)} of the 30-day error budget.`,
+    rootCauses: narrative.rootCauses,
+    trigger: narrative.trigger,
+    detection:
+      `Multi-window burn-rate alerting: ${input.severity ?? 'no severity'} at ${label(detected)}, ` +
+      `${detected - onset} minutes after onset.`,
+    resolution: plays
+      .map((p) => `step ${p.step + 1} ${p.play} (try ${p.attempt}): ${p.outcome}, ${p.detail}`)
+      .join('; '),
+    actionItems: [
+      ...narrative.actionItems,
+      ...cases.map((c) => ({
+        type: 'prevent' as const,
+        text: `keep regression case ${c.id} in the canary eval set`,
+        owner: 'release-engineering',
+      })),
+    ],
+    lessons: narrative.lessons,
+    timeline: [
+      { t: onset, text: `${sli} SLI falls below objective on ${releaseAtDetection}` },
+      { t: detected, text: `detected (${input.severity ?? 'unrated'})` },
+      ...(milestones.paged !== undefined ? [{ t: milestones.paged, text: 'paged on-call' }] : []),
+      ...(milestones.acknowledged !== undefined
+        ? [{ t: milestones.acknowledged, text: 'acknowledged' }]
+        : []),
+      ...plays.map((p) => ({ t: p.startedAt, text: `play ${p.play}: ${p.outcome}` })),
+      { t: mitigated, text: 'mitigated: SLI back at objective' },
+    ],
+  };
+  const findings = blamelessFindings(pm, scenario.oncall.roster);
+  if (findings.length > 0) pm.status = 'sent back: not blameless';
+  return {
+    accepted: findings.length === 0,
+    findings,
+    markdown: renderPostmortem(pm, { minuteLabel: label }),
+    regressionCases: cases,
+  };
+}

@@ -1,0 +1,117 @@
+import type { IncidentResult, ShiftResult } from './drill.js';
+import type { GateReport } from './gate.js';
+
+/**
+ * Tells a finished shift as the story of sections A-G, each labelled with its stage and the module
+ * that owns it. Every number comes from the result and the trace; nothing here computes the story.
+ */
+
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+const times = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'n/a' : `${Number(x.toFixed(2))}x`;
+
+function section(letter: string, stage: string, owner: string, lines: string[]): string {
+  const head = `${letter}  ${stage.padEnd(9)} ${owner.padEnd(9)} `;
+  const pad = ' '.repeat(head.length);
+  return lines.map((line, i) => (i === 0 ? head : pad) + line).join('\n');
+}
+
+function otherIncident(incident: IncidentResult): string {
+  const m = incident.milestones;
+  const plays = incident.plays.map((p) => `${p.play} ${p.outcome}`).join(', ') || 'no plays';
+  const detected = incident.detection
+    ? `${incident.detection.firing.join(', ')} at minute ${m.detected} (${incident.severity})`
+    : 'no burn';
+  return `${incident.id} ${incident.type} on ${incident.service}: ${detected}; ${plays}; ${incident.state}${
+    incident.escalation ? ` (${incident.escalation})` : ''
+  }`;
+}
+
+export function narrate(result: ShiftResult, report: GateReport): string {
+  const out: string[] = [];
+  const { intake, detect, mitigate, learn, ship, milestones } = result;
+  out.push(
+    `runbook-machines: shift "${result.scenario}", sim minutes ${result.minutes.start}-${result.minutes.end}`,
+    '',
+  );
+
+  const groups = result.incidents
+    .map((i) => `${i.id} ${Object.values(i.labels).join('/')} (${i.alerts})`)
+    .join(', ');
+  const a = [
+    `${intake.alerts.posted} alerts posted (${intake.alerts.distinct} distinct) -> ${intake.incidents} incidents by [${intake.groupBy.join(', ')}]`,
+    groups,
+  ];
+  for (const t of intake.tickets) {
+    a.push(
+      `ticket ${t.id} "${t.title}": ${t.severity} (${t.because}) -> ${t.queue}, linked to ${t.incident ?? 'no incident'}`,
+    );
+  }
+  out.push(section('A', 'intake', 'M32', a));
+
+  if (detect) {
+    const onsetRelease = result.releases
+      .filter((r) => milestones.onset !== null && r.at <= milestones.onset)
+      .at(-1);
+    out.push(
+      section('B', 'detect', 'M31', [
+        `${onsetRelease ? `${onsetRelease.release} live since minute ${onsetRelease.at}` : 'live release'}: SLI ${pct(detect.sli)} against a ${pct(detect.objective)} SLO`,
+        `burn rate (1 - ${detect.sli?.toFixed(2)}) / (1 - ${detect.objective}) = ${times(detect.burnRate)}`,
+      ]),
+    );
+    const burn = detect.burn;
+    out.push(
+      section('C', 'page', 'M31', [
+        detect.pagedAt !== null
+          ? `${detect.firing.join(', ')} fired (1h ${times(burn?.['1h'])}, 5m ${times(burn?.['5m'])}) at minute ${detect.pagedAt}, ${milestones.mttd} min after onset: ${detect.incident} paged ${detect.severity}`
+          : `no page pair fired: ${detect.firing.join(', ') || 'nothing fired'}; ${detect.incident} is ${detect.severity ?? 'unrated'}`,
+      ]),
+    );
+  }
+  if (mitigate) {
+    const lines = mitigate.plays.map(
+      (p) =>
+        `play ${p.step + 1} ${p.play} (try ${p.attempt}, minute ${p.startedAt}): ${p.outcome}: ${p.detail}` +
+        (p.outcome === 'recovered' ? `; SLI ${pct(p.sliBefore)} -> ${pct(p.sliAfter)}` : ''),
+    );
+    if (mitigate.play)
+      lines.push(`mitigated at minute ${milestones.mitigated}: live ${mitigate.from} -> ${mitigate.to}`);
+    out.push(section('D', 'mitigate', 'M31->M33', lines.length ? lines : ['no play ran']));
+  }
+  if (learn) {
+    out.push(
+      section('E', 'learn', 'M31->M26', [
+        learn.accepted
+          ? 'blameless postmortem published (Google template)'
+          : `postmortem sent back: ${learn.findings.map((f) => `${f.field} names ${f.person}`).join('; ')}`,
+        `regression case(s) ${learn.regressionCases.map((c) => c.id).join(', ') || 'none'} -> eval set now ${result.evalSet.length} cases`,
+      ]),
+    );
+  }
+  if (ship) {
+    out.push(
+      section('F', 'ship', 'M33', [
+        ship.candidate
+          ? `${ship.candidate} canaried: ${ship.checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.detail}`).join('; ')}`
+          : 'no fix',
+        `verdict ${ship.verdict}; live ${result.live}`,
+      ]),
+    );
+  }
+  const others = result.incidents.filter((i) => i.type !== '' && i.id !== result.primary);
+  const g = [
+    `MTTD ${milestones.mttd ?? 'n/a'} min, MTTM ${milestones.mttm ?? 'n/a'} min, MTTR ${milestones.mttr ?? 'n/a'} min (from onset at minute ${milestones.onset ?? 'n/a'})`,
+    ...others.map(otherIncident),
+    `gate ${report.passed}/${report.total}`,
+  ];
+  out.push(section('G', 'verify', 'M26', g), '', gateTable(report));
+  return `${out.join('\n')}\n`;
+}
+
+export function gateTable(report: GateReport): string {
+  const rows = report.checks.map(
+    (c) => `${c.ok ? 'PASS' : 'FAIL'}  ${c.id.padEnd(12)} ${c.owner.padEnd(9)} ${c.detail}`,
+  );
+  return [`gate: ${report.passed}/${report.total}`, ...rows].join('\n');
+}

@@ -1,0 +1,169 @@
+import type { EvalCase } from './postmortem.js';
+import type { MinuteCounts } from './slo.js';
+
+/**
+ * The service under operation: a deterministic stand-in for an answering agent. Releases differ in
+ * which topics (or questions) they answer wrongly; the retrieval index they read goes stale when its
+ * updates stop. Live traffic cycles the question pool deterministically, so every per-minute count
+ * the SLOs see is arithmetic, not chance.
+ */
+
+export interface Question {
+  id: string;
+  topic: string;
+  ask: string;
+  answer: string;
+}
+
+export interface ReleaseSpec {
+  name: string;
+  /** Topics this release answers wrongly. */
+  wrongTopics: string[];
+  /** Single questions this release answers wrongly. */
+  wrongQuestions: string[];
+}
+
+export interface IndexSpec {
+  /** An answer is fresh when the index it came from was built at most this many minutes ago. */
+  maxAgeMinutes: number;
+  /** How often the indexer rebuilds while it runs. */
+  refreshEveryMinutes: number;
+}
+
+export type SliName = 'quality' | 'freshness';
+
+/** A question of the pool as an eval case. */
+export function asEvalCase(question: Question): EvalCase {
+  return { id: question.id, topic: question.topic, question: question.ask, expected: question.answer };
+}
+
+/** Whether `release` answers `question` correctly. */
+export function answersCorrectly(release: ReleaseSpec, question: Question): boolean {
+  return !release.wrongTopics.includes(question.topic) && !release.wrongQuestions.includes(question.id);
+}
+
+/** The answer a release gives: the expected one, or a deterministic wrong one. */
+export function answer(release: ReleaseSpec, question: Question): string {
+  return answersCorrectly(release, question)
+    ? question.answer
+    : `${question.answer} (outdated policy, ${release.name})`;
+}
+
+/**
+ * How many of `requests` requests in minute `minute` ask each question of a pool of `n`: request
+ * number i (counting from minute 0) asks question i mod n.
+ */
+export function questionCounts(minute: number, requests: number, n: number): number[] {
+  const base = Math.floor(requests / n);
+  const extra = requests % n;
+  const start = (minute * requests) % n;
+  return Array.from({ length: n }, (_, j) => base + ((((j - start) % n) + n) % n < extra ? 1 : 0));
+}
+
+export interface ServiceOptions {
+  name: string;
+  requestsPerMinute: number;
+  questions: Question[];
+  releases: ReleaseSpec[];
+  index: IndexSpec;
+  /** The live release, read from the release actor: the service never decides what is live. */
+  live: () => string;
+}
+
+/** Holds what changes over a shift besides the live release: the index and the feature flags. */
+export class ServiceUnderOperation {
+  readonly name: string;
+  private readonly options: ServiceOptions;
+  private readonly releases: Map<string, ReleaseSpec>;
+  private indexBuiltAt = 0;
+  private indexerRunning = true;
+  private readonly flagsOff = new Set<string>();
+
+  constructor(options: ServiceOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.releases = new Map(options.releases.map((r) => [r.name, r]));
+  }
+
+  release(name: string): ReleaseSpec {
+    const spec = this.releases.get(name);
+    if (!spec) throw new Error(`unknown release ${name}`);
+    return spec;
+  }
+
+  get questions(): readonly Question[] {
+    return this.options.questions;
+  }
+
+  /** Flags are named `answer:<topic>`: off hands that topic to a human instead of answering it. */
+  setFlag(name: string, on: boolean): void {
+    if (on) this.flagsOff.delete(name);
+    else this.flagsOff.add(name);
+  }
+
+  flagOn(name: string): boolean {
+    return !this.flagsOff.has(name);
+  }
+
+  stallIndexer(): void {
+    this.indexerRunning = false;
+  }
+
+  reindex(minute: number): { builtAt: number } {
+    this.indexBuiltAt = minute;
+    this.indexerRunning = true;
+    return { builtAt: minute };
+  }
+
+  /** The index as of `minute`: a running indexer rebuilds on its cadence. */
+  indexAge(minute: number): number {
+    if (this.indexerRunning) {
+      const every = this.options.index.refreshEveryMinutes;
+      const sinceBuild = minute - this.indexBuiltAt;
+      this.indexBuiltAt += Math.floor(sinceBuild / every) * every;
+    }
+    return minute - this.indexBuiltAt;
+  }
+
+  /** The traffic of one minute, counted per SLI. */
+  serve(minute: number): Record<SliName, MinuteCounts> {
+    const { requestsPerMinute: requests, questions } = this.options;
+    const live = this.release(this.options.live());
+    const counts = questionCounts(minute, requests, questions.length);
+    let wrong = 0;
+    questions.forEach((question, j) => {
+      const deflected = !this.flagOn(`answer:${question.topic}`);
+      if (!deflected && !answersCorrectly(live, question)) wrong += counts[j] ?? 0;
+    });
+    const stale = this.indexAge(minute) > this.options.index.maxAgeMinutes;
+    return {
+      quality: { requests, errors: wrong },
+      freshness: { requests, errors: stale ? requests : 0 },
+    };
+  }
+
+  /**
+   * Scores a release on eval cases, as the canary does: correct iff it gives the expected answer.
+   * A case asks a question of the pool (a regression case keeps the text of the question it came
+   * from); a case whose question is not in the pool is judged by its topic alone.
+   */
+  evaluate(release: string, cases: readonly EvalCase[]): { id: string; correct: boolean }[] {
+    const spec = this.release(release);
+    const byAsk = new Map(this.options.questions.map((q) => [q.ask, q]));
+    return cases.map((c) => {
+      const question = byAsk.get(c.question) ?? {
+        id: c.id,
+        topic: c.topic,
+        ask: c.question,
+        answer: c.expected,
+      };
+      return { id: c.id, correct: answer(spec, question) === c.expected };
+    });
+  }
+
+  /** The pool's questions a release answers wrongly: what an incident on it got wrong. */
+  wrongAnswers(release: string): Question[] {
+    const spec = this.release(release);
+    return this.options.questions.filter((q) => !answersCorrectly(spec, q));
+  }
+}
