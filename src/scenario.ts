@@ -4,6 +4,7 @@ import { DEFAULT_CANARY } from './canary.js';
 import { InputError } from './errors.js';
 import { readUserFile } from './files.js';
 import { DEFAULT_POLICY, WINDOWS } from './slo.js';
+import { stockServices } from './storm.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from './triage.js';
 
 /**
@@ -67,9 +68,14 @@ const storm = z.strictObject({
   startMinute: minute,
   spreadMinutes: positive.default(15),
   durationMinutes: positive.default(60),
+  /** The services that alert: listed, or `{ count: N }` for N stock-named services (big storms). */
   services: z
-    .array(z.strictObject({ name, alertnames: z.array(name).min(1), instances: positive.optional() }))
-    .default([]),
+    .union([
+      z.array(z.strictObject({ name, alertnames: z.array(name).min(1), instances: positive.optional() })),
+      z.strictObject({ count: positive, instances: positive.optional() }),
+    ])
+    .default([])
+    .transform((services) => (Array.isArray(services) ? services : stockServices(services.count, services.instances))),
   listed: z.array(listedAlert).default([]),
   groupBy: z.array(z.string().min(1)).min(1).default(['service']),
   gapMinutes: positive.optional(),
