@@ -65,7 +65,7 @@ function addUtf8(text: string, from: number): void {
   }
 }
 
-/** Hashes `text` then the separator; the ASCII loop is inlined by hand, as label sets nearly always are ASCII. */
+/** Hashes `text`, then the separator; the ASCII loop is inlined: label sets are nearly always ASCII. */
 function addField(text: string): void {
   let hi = hash[0] as number;
   let lo = hash[1] as number;

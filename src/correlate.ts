@@ -158,7 +158,7 @@ export class Correlator {
 
   add(alert: Alert): void {
     const startsAt = this.minute(alert.startsAt);
-    // Alertmanager sends the zero time as endsAt of an alert still firing; it has lasted at least until it started.
+    // Alertmanager sends the zero time as endsAt of an alert still firing: it lasts at least to its start.
     const endsAt = Math.max(startsAt, this.minute(alert.endsAt));
     const state = this.stateOf(alert.labels);
     this.posted++;
@@ -177,7 +177,8 @@ export class Correlator {
       distinct += union(incidents.map((incident) => incident.fingerprints)).size;
       const labels: Labels = {};
       for (const [i, name] of this.groupBy.entries()) labels[name] = values[i] ?? '';
-      const key = `{${this.groupBy.map((name, i) => `${name}=${JSON.stringify(values[i] ?? '')}`).join(',')}}`;
+      const pairs = this.groupBy.map((name, i) => `${name}=${JSON.stringify(values[i] ?? '')}`);
+      const key = `{${pairs.join(',')}}`;
       for (const incident of incidents) {
         entries.push({
           values,

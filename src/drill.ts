@@ -287,6 +287,7 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
           service,
           ledgerOf: (id) => ledgers[sliOf(byId.get(id))],
           sliOf: (id) => sliOf(byId.get(id)),
+          narrativeOf: (id) => byId.get(id)?.type?.postmortem ?? scenario.postmortem,
           liveAt,
           evalSet,
           minuteLabel: (t) => `${minuteToTimestamp(t, scenario.epoch).slice(11, 16)}Z (min ${t})`,

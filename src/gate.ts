@@ -145,7 +145,9 @@ const ship: Check = (result, _scenario, primary) => {
     ok,
     detail: ok
       ? `${s.candidate} canary -> promoted; live ${result.live}`
-      : `${s.candidate} ${s.verdict === 'reject' ? 'rejected by the canary' : s.verdict}: ${s.reasons.join('; ') || 'no reasons'}; live ${result.live}`,
+      : s.verdict === 'promote'
+        ? `${s.candidate} was promoted, but live is ${result.live} at the end of the shift`
+        : `${s.candidate} ${s.verdict === 'reject' ? 'rejected by the canary' : s.verdict}: ${s.reasons.join('; ') || 'no reasons'}; live ${result.live}`,
   };
 };
 

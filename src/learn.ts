@@ -16,6 +16,8 @@ export interface LearnWorld {
   service: ServiceUnderOperation;
   ledgerOf(incidentId: string): SliLedger;
   sliOf(incidentId: string): string;
+  /** The postmortem narrative of the incident's type (root causes, trigger, action items, lessons). */
+  narrativeOf(incidentId: string): Scenario['postmortem'];
   /** The release live at a sim minute. */
   liveAt(minute: number): string;
   /** The canary's eval set: regression cases join it. */
@@ -60,7 +62,7 @@ export function writePostmortem(input: LearnInput, world: LearnWorld): LearnOutp
   const cases = regressionCases(wrong, input.incidentId);
   for (const c of cases) if (!world.evalSet.some((e) => e.id === c.id)) world.evalSet.push(c);
 
-  const narrative = scenario.postmortem;
+  const narrative = world.narrativeOf(input.incidentId);
   const pm: Postmortem = {
     title: narrative.title ?? `${input.type} on ${input.service} (${input.incidentId})`,
     status: 'final',

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_CANARY } from './canary.js';
@@ -42,6 +43,26 @@ const step = z.strictObject({
   with: z.record(z.string(), z.unknown()).default({}),
 });
 
+const actionItem = z.strictObject({
+  type: z.enum(['mitigate', 'prevent', 'process']),
+  text: z.string(),
+  owner: z.string(),
+});
+
+const postmortem = z.strictObject({
+  title: z.string().optional(),
+  rootCauses: z.array(z.string().min(1)).min(1),
+  trigger: z.string().min(1),
+  actionItems: z.array(actionItem).default([]),
+  lessons: z
+    .strictObject({
+      wentWell: z.array(z.string()).default([]),
+      wentWrong: z.array(z.string()).default([]),
+      gotLucky: z.array(z.string()).default([]),
+    })
+    .default({ wentWell: [], wentWrong: [], gotLucky: [] }),
+});
+
 const incidentType = z.strictObject({
   name,
   /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
@@ -53,6 +74,8 @@ const incidentType = z.strictObject({
   settleMinutes: positive.default(5),
   verifyMinutes: positive.default(10),
   fix: z.strictObject({ candidate: name }).optional(),
+  /** This type's postmortem narrative; the scenario's top-level `postmortem` when left out. */
+  postmortem: postmortem.optional(),
 });
 
 const listedAlert = z.strictObject({
@@ -75,7 +98,9 @@ const storm = z.strictObject({
       z.strictObject({ count: positive, instances: positive.optional() }),
     ])
     .default([])
-    .transform((services) => (Array.isArray(services) ? services : stockServices(services.count, services.instances))),
+    .transform((services) =>
+      Array.isArray(services) ? services : stockServices(services.count, services.instances),
+    ),
   listed: z.array(listedAlert).default([]),
   groupBy: z.array(z.string().min(1)).min(1).default(['service']),
   gapMinutes: positive.optional(),
@@ -94,26 +119,6 @@ const timelineEvent = z.union([
   z.strictObject({ at: minute, deploy: name }),
   z.strictObject({ at: minute, stallIndexer: z.literal(true) }),
 ]);
-
-const actionItem = z.strictObject({
-  type: z.enum(['mitigate', 'prevent', 'process']),
-  text: z.string(),
-  owner: z.string(),
-});
-
-const postmortem = z.strictObject({
-  title: z.string().optional(),
-  rootCauses: z.array(z.string().min(1)).min(1),
-  trigger: z.string().min(1),
-  actionItems: z.array(actionItem).default([]),
-  lessons: z
-    .strictObject({
-      wentWell: z.array(z.string()).default([]),
-      wentWrong: z.array(z.string()).default([]),
-      gotLucky: z.array(z.string()).default([]),
-    })
-    .default({ wentWell: [], wentWrong: [], gotLucky: [] }),
-});
 
 const schema = z.strictObject({
   name,
@@ -229,7 +234,8 @@ function zodToInput(error: z.ZodError, file: string): InputError {
   if (!issue) return new InputError('invalid scenario', file);
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => fieldPath([...issue.path, k]));
-    return new InputError(`unknown field${keys.length > 1 ? 's' : ''} (${keys.join(', ')})`, file, keys[0]);
+    const more = keys.length > 1 ? ` (also ${keys.slice(1).join(', ')})` : '';
+    return new InputError(`unknown field${more}`, file, keys[0]);
   }
   const field = fieldPath(issue.path) || '(top level)';
   const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
@@ -324,7 +330,7 @@ export function checkPlays(s: Scenario, known: readonly string[], file: string):
   });
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+function parseYamlMapping(text: string, file: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: false });
@@ -339,7 +345,46 @@ export function parseScenario(text: string, file: string): Scenario {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError('must be a YAML mapping (name:, service:, releases: ...)', file);
   }
-  const parsed = schema.safeParse(raw);
+  return raw as Record<string, unknown>;
+}
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Mappings merge key by key; anything else (lists included) in `over` replaces what `base` had. */
+function overlay(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const under = out[key];
+    out[key] = isMapping(under) && isMapping(value) ? overlay(under, value) : value;
+  }
+  return out;
+}
+
+/**
+ * Reads a scenario mapping, following `extends: OTHER.yaml` (relative to the file): a mutation
+ * scenario states only what it changes. Errors in a base name the base file.
+ */
+function readMapping(text: string, file: string, seen: readonly string[]): Record<string, unknown> {
+  const raw = parseYamlMapping(text, file);
+  const { extends: parent, ...own } = raw;
+  if (parent === undefined) return own;
+  if (typeof parent !== 'string' || parent === '') {
+    throw new InputError('must be the path of another scenario file', file, 'extends');
+  }
+  const baseFile = join(dirname(file), parent);
+  if (seen.includes(baseFile)) throw new InputError(`extends itself through ${baseFile}`, file, 'extends');
+  let baseText: string;
+  try {
+    baseText = readUserFile(baseFile);
+  } catch (error) {
+    throw new InputError(`cannot read ${baseFile}: ${(error as InputError).message}`, file, 'extends');
+  }
+  return overlay(readMapping(baseText, baseFile, [...seen, file]), own);
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const parsed = schema.safeParse(readMapping(text, file, []));
   if (!parsed.success) throw zodToInput(parsed.error, file);
   checkReferences(parsed.data, file);
   return parsed.data;

@@ -73,7 +73,9 @@ class AlertListReader {
   }
 
   end(): void {
-    if (!this.sawList) throw new InputError(SHAPE, undefined, this.inObject ? 'alerts' : undefined);
+    if (this.sawList) return;
+    if (this.inObject) throw new InputError('is required (a list of alerts)', undefined, 'alerts');
+    throw new InputError(SHAPE);
   }
 
   private startList(): void {
@@ -226,7 +228,7 @@ interface StormOptions {
   out?: string;
 }
 
-/** The storm as a JSON list, a thousand alerts per chunk: big enough to write fast, small enough to stream. */
+/** The storm as a JSON list, a thousand alerts a chunk: big enough to write fast, small enough to stream. */
 function* stormJson(spec: StormSpec): Generator<string> {
   let chunk = '[';
   let count = 0;
@@ -309,8 +311,7 @@ export const registerStorm: CommandModule = (program, ctx) => {
       }
       checkWritable(options.out);
       await writeFileAtomic(options.out, stormJson(spec));
-      ctx.io.err(
-        `wrote ${spec.alerts} alerts over ${options.services} services (seed ${spec.seed}) to ${options.out}\n`,
-      );
+      const what = `${spec.alerts} alerts over ${options.services} services (seed ${spec.seed})`;
+      ctx.io.err(`wrote ${what} to ${options.out}\n`);
     });
 };
