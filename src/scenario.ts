@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_CANARY } from './canary.js';
@@ -333,12 +333,13 @@ export function checkPlays(s: Scenario, known: readonly string[], file: string):
 function parseYamlMapping(text: string, file: string): Record<string, unknown> {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: false });
+    raw = parseYaml(text);
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.linePos?.[0];
       const at = where ? ` at line ${where.line}, column ${where.col}` : '';
-      throw new InputError(`invalid YAML${at}: ${error.message.split('\n')[0]}`, file);
+      const why = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
+      throw new InputError(`invalid YAML${at}: ${why}`, file);
     }
     throw new InputError(`invalid YAML: ${(error as Error).message}`, file);
   }
@@ -372,7 +373,7 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   if (typeof parent !== 'string' || parent === '') {
     throw new InputError('must be the path of another scenario file', file, 'extends');
   }
-  const baseFile = join(dirname(file), parent);
+  const baseFile = resolve(dirname(file), parent);
   if (seen.includes(baseFile)) throw new InputError(`extends itself through ${baseFile}`, file, 'extends');
   let baseText: string;
   try {
