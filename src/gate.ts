@@ -91,11 +91,11 @@ const page: Check = (result, _scenario, primary) => {
 const mitigate: Check = (result, scenario, primary) => {
   if (!primary) return { ok: false, detail: 'no incident of a known type was opened' };
   const want = scenario.expect.mitigation.play;
-  const first = primary.plays[0];
+  // The runbook's first step must be the one that recovered the SLI (after its retries, if any).
+  const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === 0);
   const m = result.mitigate;
   const objective = result.detect?.objective ?? 1;
-  const recovered =
-    first?.outcome === 'recovered' && first.play === want && (first.sliAfter ?? 0) >= objective;
+  const recovered = first !== undefined && first.play === want && (first.sliAfter ?? 0) >= objective;
   const leftViaLearn = transitionsOf(result.trace, primary.id).some(
     (e) => e.from === 'mitigate.settling' && e.to === 'learn',
   );
@@ -103,7 +103,7 @@ const mitigate: Check = (result, scenario, primary) => {
   return {
     ok,
     detail: ok
-      ? `first play ${want}: ${m?.from} -> ${m?.to}, SLI ${pct(first?.sliBefore)} -> ${pct(first?.sliAfter)} (objective ${pct(objective)})`
+      ? `first play ${want}: ${m?.from === m?.to ? `live stays ${m?.to}` : `${m?.from} -> ${m?.to}`}, SLI ${pct(first?.sliBefore)} -> ${pct(first?.sliAfter)} (objective ${pct(objective)})`
       : `expected ${want} as the first play to recover the SLI; plays: ${primary.plays.map((p) => `${p.play} ${p.outcome}`).join(', ') || 'none'}`,
   };
 };

@@ -1,4 +1,5 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { InputError } from '../errors.js';
 
 /** Where a command writes: stdout for results (JSON with --json), stderr for narration and progress. */
 export interface Io {
@@ -33,17 +34,29 @@ export function bufferIo(): Io & { stdout: string; stderr: string } {
 export async function writeFileAtomic(path: string, chunks: Iterable<string> | AsyncIterable<string>) {
   const tmp = `${path}.tmp-${process.pid}`;
   const stream = createWriteStream(tmp);
+  // A write error (missing folder, full disk) rejects instead of crashing the process.
+  let failure: Error | undefined;
+  const failed = new Promise<never>((_, reject) =>
+    stream.once('error', (error) => {
+      failure = error;
+      reject(error);
+    }),
+  );
+  failed.catch(() => undefined);
   try {
     for await (const chunk of chunks) {
-      if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+      if (failure) throw failure;
+      if (!stream.write(chunk))
+        await Promise.race([new Promise<void>((resolve) => stream.once('drain', () => resolve())), failed]);
     }
-    await new Promise<void>((resolve, reject) =>
-      stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
-    );
+    await Promise.race([new Promise<void>((resolve) => stream.end(() => resolve())), failed]);
+    if (failure) throw failure;
     renameSync(tmp, path);
   } catch (error) {
     stream.destroy();
     rmSync(tmp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code) throw new InputError(`cannot write (${code})`, path);
     throw error;
   }
 }

@@ -18,15 +18,26 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 const commands: CommandModule[] = [registerShift, registerBurn, registerCorrelate, registerStorm];
 
 export function buildProgram(ctx: CommandContext): Command {
+  // Parse errors read like every other bad input: one line, `runbook: ...`, exit 2.
+  const output = {
+    writeOut: (s: string) => ctx.io.out(s),
+    writeErr: (s: string) => ctx.io.err(s),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(
+        `runbook: ${s
+          .trim()
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')} (see --help)\n`,
+      ),
+  };
   const program = new Command('runbook')
     .description(
       'Rehearse an on-call shift on XState statecharts: intake, detect, page, mitigate, learn, ship, verify; then gate it.',
     )
-    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+    .configureOutput(output);
   for (const register of commands) register(program, ctx);
-  for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
+  for (const command of program.commands) command.exitOverride().configureOutput(output);
   return program;
 }
 
