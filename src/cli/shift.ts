@@ -41,7 +41,7 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
   shiftCommand(
     program,
     'demo',
-    'narrate a shift, sections A-G, then score it with the gate (exit 0 all checks hold, 1 not)',
+    'Narrate a shift, sections A-G, then score it with the gate (exit 0 when every check holds, 1 when not).',
   )
     .addHelpText('after', '\nExamples:\n  runbook demo\n  runbook demo --scenario scenarios/broken-fix.yaml')
     .action(async (flags: ShiftFlags) => {
@@ -55,7 +55,7 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
       ctx.exit(exitOf(report));
     });
 
-  shiftCommand(program, 'drill', 'run a shift and print its result: incidents, milestones, releases, trace')
+  shiftCommand(program, 'drill', 'Run a shift and print its result: incidents, milestones, releases, the trace.')
     .addHelpText(
       'after',
       '\nExamples:\n  runbook drill --json > shift.json\n  runbook drill --scenario scenarios/stale-index.yaml',
@@ -81,7 +81,7 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
   shiftCommand(
     program,
     'gate',
-    'score a shift: exit 0 when every check holds, 1 when any fails, 2 on bad input',
+    'Score a shift with the eval gate: exit 0 when every check holds, 1 when any fails, 2 on bad input.',
   )
     .addHelpText(
       'after',
