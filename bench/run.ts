@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { backtest } from './rows/backtest.js';
+import { fleet } from './rows/fleet.js';
+import { overhead } from './rows/overhead.js';
+import { shift } from './rows/shift.js';
+import { storm } from './rows/storm.js';
+import { formatTable, type Row } from './table.js';
+
+/**
+ * `npm run bench [-- ROW ...]`: every row runs in a child process of its own (`--row NAME`), so no row
+ * inherits another's heap, JIT state or peak RSS; this process only collects the rows and prints
+ * the table. Exit 1 when a target is missed.
+ */
+
+const ROWS: Record<string, () => Row | Promise<Row>> = { shift, overhead, fleet, storm, backtest };
+
+function cpuModel(): string {
+  const line = readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('model name'));
+  return line?.split(':')[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
+}
+
+function machine(): string {
+  const gib = (totalmem() / 1024 ** 3).toFixed(1);
+  return `${cpus().length} CPUs (${cpuModel()}), ${gib} GiB, Node ${process.version}, ${new Date().toISOString()}`;
+}
+
+function runChild(name: string): Row {
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--row', name], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 1024 * 1024,
+  });
+  if (child.status !== 0) throw new Error(`bench row ${name} failed (exit ${child.status})`);
+  return JSON.parse(child.stdout) as Row;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--row') {
+    const row = ROWS[argv[1] ?? ''];
+    if (!row) throw new Error(`no bench row ${argv[1]}`);
+    process.stdout.write(JSON.stringify(await row()));
+    return 0;
+  }
+  const names = argv.length > 0 ? argv : Object.keys(ROWS);
+  const unknown = names.filter((name) => !(name in ROWS));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown rows: ${unknown.join(', ')} (rows: ${Object.keys(ROWS).join(', ')})\n`);
+    return 2;
+  }
+  const rows: Row[] = [];
+  for (const name of names) {
+    process.stderr.write(`bench: ${name} ...\n`);
+    rows.push(runChild(name));
+  }
+  process.stdout.write(`${machine()}\n\n${formatTable(rows)}\n`);
+  return rows.every((row) => row.pass) ? 0 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));
