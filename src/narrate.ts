@@ -17,15 +17,35 @@ function section(letter: string, stage: string, owner: string, lines: string[]):
   return lines.map((line, i) => (i === 0 ? head : pad) + line).join('\n');
 }
 
+/** A further typed incident of the shift (the stale-index outage, say), told stage by stage. */
 function otherIncident(incident: IncidentResult): string {
   const m = incident.milestones;
-  const plays = incident.plays.map((p) => `${p.play} ${p.outcome}`).join(', ') || 'no plays';
-  const detected = incident.detection
-    ? `${incident.detection.firing.join(', ')} at minute ${m.detected} (${incident.severity})`
-    : 'no burn';
-  return `${incident.id} ${incident.type} on ${incident.service}: ${detected}; ${plays}; ${incident.state}${
-    incident.escalation ? ` (${incident.escalation})` : ''
+  const d = incident.detection;
+  const detect = d
+    ? `${d.firing.join(', ') || 'no pair'} (1h ${times(d.burn?.['1h'])}, 5m ${times(d.burn?.['5m'])}; SLI ${pct(d.sli)}) at minute ${m.detected}: ${m.paged !== undefined ? 'paged' : 'ticketed'} ${incident.severity}`
+    : 'no burn: back to watching';
+  const plays = incident.plays.map(
+    (p) =>
+      `play ${p.step + 1} ${p.play} (try ${p.attempt}): ${p.outcome}: ${p.detail}` +
+      (p.outcome === 'recovered' ? `; SLI ${pct(p.sliBefore)} -> ${pct(p.sliAfter)}` : ''),
+  );
+  const learn = incident.learn
+    ? `${incident.learn.accepted ? 'blameless postmortem published' : 'postmortem sent back'}; regression cases: ${incident.learn.regressionCases.map((c) => c.id).join(', ') || 'none'}`
+    : 'no postmortem';
+  const end = `${incident.ship ? `${incident.ship.candidate ?? 'no fix'} (${incident.ship.verdict}); ` : ''}${incident.state}${
+    incident.escalation
+      ? ` (${incident.escalation})`
+      : m.resolved !== undefined
+        ? ` at minute ${m.resolved}`
+        : ''
   }`;
+  return [
+    `+  ${incident.id} ${incident.type} on ${incident.service}, opened at minute ${m.opened} by ${incident.alertnames.join(', ')}`,
+    section(' ', 'detect', 'M31', [detect]),
+    section(' ', 'mitigate', 'M31->M33', plays.length ? plays : ['no play ran']),
+    section(' ', 'learn', 'M31->M26', [learn]),
+    section(' ', 'ship', 'M33', [end]),
+  ].join('\n');
 }
 
 export function narrate(result: ShiftResult, report: GateReport): string {
@@ -100,9 +120,9 @@ export function narrate(result: ShiftResult, report: GateReport): string {
     );
   }
   const others = result.incidents.filter((i) => i.type !== '' && i.id !== result.primary);
+  if (others.length > 0) out.push('', 'also in this shift:', ...others.map(otherIncident), '');
   const g = [
     `MTTD ${milestones.mttd ?? 'n/a'} min, MTTM ${milestones.mttm ?? 'n/a'} min, MTTR ${milestones.mttr ?? 'n/a'} min (from onset at minute ${milestones.onset ?? 'n/a'})`,
-    ...others.map(otherIncident),
     `gate ${report.passed}/${report.total}`,
   ];
   out.push(section('G', 'verify', 'M26', g), '', gateTable(report));
