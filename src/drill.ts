@@ -15,7 +15,6 @@ import { type ReleaseRecord, releaseMachine } from '../machines/release.js';
 import { type Alert, makeAlert, minuteToTimestamp } from './alerts.js';
 import { type CanaryReport, type CanaryVerdict, DEFAULT_CANARY, scoreOf } from './canary.js';
 import { type AlertGroup, Correlator } from './correlate.js';
-import { InputError } from './errors.js';
 import { onsetOf, writePostmortem } from './learn.js';
 import { stockPlays } from './plays.js';
 import type { EvalCase } from './postmortem.js';
@@ -226,12 +225,9 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     live,
   });
   const ledgers: Record<SliName, SliLedger> = { quality: new SliLedger(), freshness: new SliLedger() };
-  const evalIds = scenario.service.evalSet ?? scenario.service.questions.map((q) => q.id);
-  const evalSet: EvalCase[] = evalIds.map((id) => {
-    const question = scenario.service.questions.find((q) => q.id === id);
-    if (!question) throw new InputError(`unknown question ${id}`, file, 'service.evalSet');
-    return asEvalCase(question);
-  });
+  // The scenario schema has checked that every eval-set id names a question.
+  const evalIds = new Set(scenario.service.evalSet ?? scenario.service.questions.map((q) => q.id));
+  const evalSet: EvalCase[] = scenario.service.questions.filter((q) => evalIds.has(q.id)).map(asEvalCase);
 
   /** Deploys through the canary: the candidate and live are scored on today's eval set. */
   const deploy = (candidate: string) => {
@@ -532,11 +528,8 @@ function assemble(input: AssembleInput): ShiftResult {
   });
 
   const primary = results.find((r) => r.type !== '') ?? null;
-  const objective = primary
-    ? objectives[(scenario.incidentTypes.find((t) => t.name === primary.type)?.sli ?? 'quality') as SliName]
-    : objectives.quality;
-  const sliName: SliName =
-    (primary && scenario.incidentTypes.find((t) => t.name === primary.type)?.sli) || 'quality';
+  const sliName: SliName = scenario.incidentTypes.find((t) => t.name === primary?.type)?.sli ?? 'quality';
+  const objective = objectives[sliName];
   const m = primary?.milestones;
   const onset = m?.onset ?? null;
   const recovered = primary?.plays.find((p) => p.outcome === 'recovered');
