@@ -2,7 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
 import { registerBurn } from './burn.js';
 import { registerCorrelate, registerStorm } from './correlate.js';
+import { registerExport } from './export.js';
+import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
+import { registerReport } from './report.js';
 import { registerShift } from './shift.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
@@ -15,7 +18,15 @@ export interface CommandContext {
 export type CommandModule = (program: Command, ctx: CommandContext) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
-const commands: CommandModule[] = [registerShift, registerBurn, registerCorrelate, registerStorm];
+const commands: CommandModule[] = [
+  registerShift,
+  registerBurn,
+  registerCorrelate,
+  registerStorm,
+  registerExport,
+  registerInspect,
+  registerReport,
+];
 
 export function buildProgram(ctx: CommandContext): Command {
   // Parse errors read like every other bad input: one line, `runbook: ...`, exit 2.

@@ -1,0 +1,120 @@
+import { InputError } from '../errors.js';
+import { startInspector } from '../inspector/server.js';
+import { STATELY_URL, startStatelyBridge } from '../inspector/stately.js';
+import { loadPlays } from '../load-plays.js';
+import { loadScenario } from '../scenario.js';
+import type { CommandContext, CommandModule } from './main.js';
+import { numberFlag } from './options.js';
+import { stockScenario } from './paths.js';
+
+interface InspectFlags {
+  scenario?: string;
+  plays?: string;
+  port: number;
+  speed: number;
+  autorun: boolean;
+  stately?: boolean;
+  statelyUrl: string;
+}
+
+/** Resolves on Ctrl-C (SIGINT) or SIGTERM: the servers then close and the command returns. */
+export function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** The command, with what it waits for before closing (tests pass their own). */
+export function inspectCommand(until: () => Promise<void>): CommandModule {
+  return (program, ctx: CommandContext) => {
+    program
+      .command('inspect')
+      .description(
+        "open the shift in an inspector: the offline one on 127.0.0.1 (statecharts, live highlighting, replay), or Stately's with --stately",
+      )
+      .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
+      .option('--plays <module>', 'an ES module exporting your own plays by name')
+      .option(
+        '--port <n>',
+        'port on 127.0.0.1; 0 picks a free one',
+        numberFlag('--port', { integer: true, min: 0, max: 65535 }),
+        0,
+      )
+      .option(
+        '--speed <n>',
+        'transitions per second shown live; 0 = as fast as the shift runs',
+        numberFlag('--speed', { min: 0, max: 1000 }),
+        2,
+      )
+      .option('--no-autorun', "wait for the page's Run button instead of starting when it connects")
+      .option(
+        '--stately',
+        "attach @statelyai/inspect and serve a bridge to Stately's online inspector instead",
+      )
+      .option('--stately-url <url>', 'the Stately inspector UI the bridge embeds', STATELY_URL)
+      .addHelpText(
+        'after',
+        [
+          '',
+          'The URL goes to stdout; the server runs until Ctrl-C.',
+          '',
+          'Examples:',
+          '  runbook inspect                     # offline: open the printed URL',
+          '  runbook inspect --speed 0 --port 8080',
+          '  runbook inspect --stately           # online: actors in stately.ai/inspect',
+        ].join('\n'),
+      )
+      .action(async (flags: InspectFlags) => {
+        const file = flags.scenario ?? stockScenario();
+        const scenario = loadScenario(file);
+        const plays = flags.plays ? await loadPlays(flags.plays) : {};
+        if (flags.stately) {
+          if (!URL.canParse(flags.statelyUrl)) {
+            throw new InputError(
+              `not a URL (got ${JSON.stringify(flags.statelyUrl)})`,
+              undefined,
+              '--stately-url',
+            );
+          }
+          const bridge = await startStatelyBridge({
+            scenario,
+            file,
+            plays,
+            port: flags.port,
+            inspectorUrl: flags.statelyUrl,
+          });
+          ctx.io.out(`${bridge.url}\n`);
+          ctx.io.err(
+            `Stately bridge for shift "${scenario.name}": ${bridge.events.length} inspection events from ${bridge.result.trace.length} transitions.\n` +
+              `Open ${bridge.url} in a browser that can reach ${new URL(flags.statelyUrl).host}; Ctrl-C to stop.\n`,
+          );
+          await until();
+          await bridge.close();
+        } else {
+          const inspector = await startInspector({
+            scenario,
+            file,
+            plays,
+            port: flags.port,
+            speed: flags.speed,
+            autorun: flags.autorun,
+          });
+          ctx.io.out(`${inspector.url}\n`);
+          ctx.io.err(
+            `Inspector for shift "${scenario.name}" on ${inspector.url} (offline; ${flags.speed > 0 ? `${flags.speed} transitions/s` : 'full speed'}). Ctrl-C to stop.\n`,
+          );
+          await until();
+          await inspector.close();
+        }
+        ctx.io.err('inspector stopped\n');
+      });
+  };
+}
+
+export const registerInspect: CommandModule = inspectCommand(untilInterrupted);

@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import { renderReport } from '../report.js';
+import { writeFileAtomic } from './io.js';
+import type { CommandContext, CommandModule } from './main.js';
+import { scoreShift } from './shift.js';
+
+interface ReportFlags {
+  scenario?: string;
+  plays?: string;
+  out: string;
+}
+
+export const registerReport: CommandModule = (program, ctx: CommandContext) => {
+  program
+    .command('report')
+    .description(
+      'run a shift and write one self-contained HTML report: statecharts with the path taken, SLI and burn plot, incidents, postmortem, gate',
+    )
+    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
+    .option('--plays <module>', 'an ES module exporting your own plays by name')
+    .option('--out <file>', 'where to write the report (written atomically)', 'report.html')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html',
+    )
+    .action(async (flags: ReportFlags) => {
+      const { scenario, result, report } = await scoreShift(flags);
+      const html = await renderReport({ scenario, result, gate: report });
+      await writeFileAtomic(flags.out, [html]);
+      ctx.io.out(`wrote ${resolve(flags.out)} (gate ${report.passed}/${report.total})\n`);
+    });
+};

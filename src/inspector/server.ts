@@ -1,0 +1,295 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { PlayLogic } from '../../machines/incident.js';
+import { packageRoot } from '../cli/paths.js';
+import { runShift } from '../drill.js';
+import { InputError } from '../errors.js';
+import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '../export.js';
+import { gate } from '../gate.js';
+import type { Scenario } from '../scenario.js';
+import { pageHtml } from './page.js';
+import type { ClientMessage, ServerMessage } from './protocol.js';
+
+/**
+ * The offline inspector: one HTTP + WebSocket server on 127.0.0.1. It serves a page (HTML, JS, CSS
+ * and the statecharts as inline SVG, all from here: the page fetches nothing from anywhere else)
+ * and, when a page asks, runs the shift and streams every event and transition the actors make.
+ *
+ * The shift runs on the simulated clock and so finishes in milliseconds; `speed` paces what the
+ * page receives (transitions per second) so a person can follow it. Speed 0 sends each message the
+ * moment the actor produces it.
+ */
+
+export interface InspectorOptions {
+  scenario: Scenario;
+  /** The scenario's file, for error messages. */
+  file?: string;
+  plays?: Record<string, PlayLogic>;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Transitions per second sent to the page; 0 = as fast as the shift runs. */
+  speed?: number;
+  /** Start the shift as soon as a page connects (otherwise the page's Run button starts it). */
+  autorun?: boolean;
+}
+
+export interface Inspector {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const HOST = '127.0.0.1';
+
+const ASSETS: Record<string, string> = {
+  '/app.js': 'text/javascript; charset=utf-8',
+  '/app.css': 'text/css; charset=utf-8',
+  '/diagram.css': 'text/css; charset=utf-8',
+};
+
+const readAsset = (name: string) =>
+  readFileSync(join(packageRoot(), 'src', 'inspector', 'page', name), 'utf8');
+
+/** The sim minute an actor is at: the machines keep the clock in their context (release: `now`, incident: `ops.now`). */
+function simMinute(ref: AnyActorRef): number | null {
+  const context = (ref.getSnapshot() as { context?: { now?: unknown; ops?: { now?: unknown } } }).context;
+  const now = context?.now ?? context?.ops?.now;
+  return typeof now === 'function' ? (now as () => number)() : null;
+}
+
+const machineOf = (actor: string, known: Map<string, MachineName>): MachineName =>
+  known.get(actor) ?? (actor === 'release' ? 'release' : 'incident');
+
+const isMachineName = (id: unknown): id is MachineName =>
+  typeof id === 'string' && (MACHINE_NAMES as string[]).includes(id);
+
+export async function startInspector(options: InspectorOptions): Promise<Inspector> {
+  const speed = options.speed ?? 2;
+  const autorun = options.autorun ?? true;
+  const svgs = {
+    incident: await toSvg(chart('incident')),
+    release: await toSvg(chart('release')),
+  };
+  const assets = Object.fromEntries(Object.keys(ASSETS).map((path) => [path, readAsset(path.slice(1))]));
+  let port = options.port ?? 0;
+  const origins = () => new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
+  const index = () =>
+    pageHtml({
+      scenario: options.scenario.name,
+      svgs,
+      hello: { type: 'hello', scenario: options.scenario.name, speed, autorun },
+    });
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Only this machine's names for the server: a page on another site cannot rebind a name to it.
+    const host = req.headers.host ?? '';
+    if (host !== `${HOST}:${port}` && host !== `localhost:${port}`) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const headers = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ws://${HOST}:${port} ws://localhost:${port}; base-uri 'none'; form-action 'none'`,
+    };
+    if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(index());
+    } else if (path in ASSETS) {
+      res.writeHead(200, { ...headers, 'content-type': ASSETS[path] as string }).end(assets[path]);
+    } else if (path === '/favicon.ico') {
+      res.writeHead(204, headers).end();
+    } else {
+      res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+
+  const wss = new WebSocketServer({
+    server,
+    path: '/ws',
+    // Only the inspector's own page may connect (browsers always send Origin; tools may omit it).
+    verifyClient: ({ origin }: { origin?: string }) => !origin || origin === 'null' || origins().has(origin),
+  });
+  const sessions = new Set<Session>();
+
+  wss.on('connection', (socket: WebSocket) => {
+    const session = new Session(socket, options, speed);
+    sessions.add(session);
+    session.send({ type: 'hello', scenario: options.scenario.name, speed, autorun });
+    socket.on('message', (data) => {
+      let message: ClientMessage | undefined;
+      try {
+        message = JSON.parse(String(data)) as ClientMessage;
+      } catch {
+        return;
+      }
+      if (message?.type === 'run') void session.run();
+    });
+    socket.on('close', () => {
+      session.stop();
+      sessions.delete(session);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new InputError(
+              `port ${port} is already in use (pass --port 0 for a free one)`,
+              undefined,
+              '--port',
+            )
+          : error,
+      );
+    };
+    server.once('error', failed);
+    server.listen(port, HOST, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${HOST}:${port}/`,
+    port,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        for (const session of sessions) session.stop();
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** One page's connection: its runs of the shift and the paced stream of what they produce. */
+class Session {
+  private runs = 0;
+  private running = false;
+  private stopped = false;
+  private readonly queue: ServerMessage[] = [];
+  private pumping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly options: InspectorOptions,
+    private readonly speed: number,
+  ) {}
+
+  send(message: ServerMessage) {
+    if (!this.stopped && this.socket.readyState === this.socket.OPEN)
+      this.socket.send(JSON.stringify(message));
+  }
+
+  stop() {
+    this.stopped = true;
+    this.queue.length = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+  }
+
+  async run() {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    const run = ++this.runs;
+    const machines = new Map<string, MachineName>();
+    let lastSeq = 0;
+    this.push({ type: 'start', run });
+    const inspect = (event: InspectionEvent) => {
+      const ref = event.actorRef as AnyActorRef;
+      // Top-level actors only (release, INC-n): plays and the postmortem are their children.
+      if (event.rootId !== ref.sessionId) return;
+      if (event.type === '@xstate.actor') {
+        const id = (ref as { logic?: { id?: unknown } }).logic?.id;
+        if (isMachineName(id)) machines.set(ref.id, id);
+      } else if (event.type === '@xstate.event') {
+        this.push({
+          type: 'event',
+          t: simMinute(ref),
+          actor: ref.id,
+          event: event.event.type,
+          after: lastSeq,
+        });
+      }
+    };
+    try {
+      const result = await runShift(this.options.scenario, {
+        plays: this.options.plays,
+        file: this.options.file,
+        inspect,
+        onTrace: (entry) => {
+          lastSeq = entry.seq;
+          const machine = machineOf(entry.actor, machines);
+          this.push({ type: 'trace', entry, machine, edge: transitionFor(chart(machine), entry) });
+        },
+      });
+      const states: Record<string, string> = {};
+      for (const entry of result.trace) states[entry.actor] = entry.to;
+      const report = gate(result, this.options.scenario);
+      this.push({
+        type: 'done',
+        run,
+        transitions: result.trace.length,
+        states,
+        gate: { passed: report.passed, total: report.total },
+      });
+    } catch (error) {
+      this.push({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+    await this.drained();
+    this.running = false;
+  }
+
+  private push(message: ServerMessage) {
+    if (this.stopped) return;
+    if (this.speed <= 0 && !this.pumping) {
+      this.send(message);
+      return;
+    }
+    this.queue.push(message);
+    if (!this.pumping) void this.pump();
+  }
+
+  /** Sends the queue, one transition per 1/speed seconds (events and the rest go with the next one). */
+  private async pump() {
+    this.pumping = true;
+    while (this.queue.length > 0 && !this.stopped) {
+      const message = this.queue.shift() as ServerMessage;
+      this.send(message);
+      if (message.type === 'trace' && this.speed > 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.timer = setTimeout(resolve, 1000 / this.speed);
+        });
+      }
+    }
+    this.pumping = false;
+    this.wake = undefined;
+    this.drainedWaiters.splice(0).forEach((resolve) => {
+      resolve();
+    });
+  }
+
+  private readonly drainedWaiters: (() => void)[] = [];
+
+  private drained(): Promise<void> {
+    if (!this.pumping || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.drainedWaiters.push(resolve));
+  }
+}
