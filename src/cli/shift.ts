@@ -55,7 +55,11 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
       ctx.exit(exitOf(report));
     });
 
-  shiftCommand(program, 'drill', 'Run a shift and print its result: incidents, milestones, releases, the trace.')
+  shiftCommand(
+    program,
+    'drill',
+    'Run a shift and print its result: incidents, milestones, releases, the trace.',
+  )
     .addHelpText(
       'after',
       '\nExamples:\n  runbook drill --json > shift.json\n  runbook drill --scenario scenarios/stale-index.yaml',
