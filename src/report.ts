@@ -222,7 +222,7 @@ export function plotSvg(result: ShiftResult, scenario: Scenario): string {
     );
   }
   out.push(
-    `<text x="${left + 6}" y="${top + 14}" font-weight="bold" fill="#0f172a">${escapeHtml(result.series.sli)} SLI</text>`,
+    `<text x="${left + 6}" y="${top + sliH - 8}" font-weight="bold" fill="#0f172a">${escapeHtml(result.series.sli)} SLI</text>`,
     `<text x="${left + 6}" y="${burnTop + 14}" font-weight="bold" fill="#0f172a">burn rate</text>`,
     `<line class="objective" x1="${left}" x2="${W - right}" y1="${fixed(ySli(objective))}" y2="${fixed(ySli(objective))}" stroke="#16a34a" stroke-dasharray="5 4"/>`,
     `<text x="${W - right - 4}" y="${fixed(ySli(objective) - 4)}" text-anchor="end" fill="#15803d">objective ${pct(objective)}</text>`,
@@ -236,7 +236,8 @@ export function plotSvg(result: ShiftResult, scenario: Scenario): string {
   const rowEnds: number[] = Array.from({ length: labelRows }, () => Number.NEGATIVE_INFINITY);
   for (const marker of plotMarkers(result)) {
     const px = x(marker.t);
-    const width = marker.label.length * 6 + 28;
+    const text = `${marker.label} (${marker.t})`;
+    const width = text.length * 6.2 + 10;
     let row = rowEnds.findIndex((end) => end < px);
     if (row < 0) row = rowEnds.indexOf(Math.min(...rowEnds));
     rowEnds[row] = px + width;
@@ -245,7 +246,7 @@ export function plotSvg(result: ShiftResult, scenario: Scenario): string {
     out.push(
       `<g data-marker="${marker.kind}" data-t="${marker.t}">`,
       `<line x1="${fixed(px)}" x2="${fixed(px)}" y1="${ly + 3}" y2="${burnTop + burnH}" stroke="${colour}" stroke-width="1.2" stroke-dasharray="${marker.kind === 'onset' ? '2 3' : 'none'}"/>`,
-      `<text x="${fixed(px + 3)}" y="${ly}" fill="${colour}">${escapeHtml(marker.label)} (${marker.t})</text>`,
+      `<text x="${fixed(px + 3)}" y="${ly}" fill="${colour}">${escapeHtml(text)}</text>`,
       '</g>',
     );
   }
@@ -352,8 +353,9 @@ code { font: 12px ui-monospace, Menlo, Consolas, monospace; background: #f1f5f9;
 .pass { color: #15803d; font-weight: 700; }
 .fail { color: #b91c1c; font-weight: 700; }
 tr.fail td { background: #fef2f2; }
-.diagrams { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 14px; }
-.diagram { border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px; }
+.diagrams { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
+.diagram { border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px; margin: 0; flex: 2 1 560px; min-width: 0; }
+.diagram[data-machine="release"] { flex: 1 1 300px; }
 .diagram h3 { margin: 0 0 6px; }
 .diagram p { margin: 0 0 6px; color: #475569; font-size: 12px; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
@@ -398,7 +400,7 @@ ${markSvg(svgs[machine], marks)}
     `<section id="gate"><h2>Gate: ${gate.passed}/${gate.total}</h2>${gateTableHtml(gate)}</section>`,
     `<section id="plot"><h2>${escapeHtml(result.series.sli)} SLI and burn rate${result.primary ? ` (${escapeHtml(result.primary)})` : ''}</h2>${plotSvg(result, scenario)}</section>`,
     `<section id="diagrams"><h2>Statecharts: what each actor did</h2>
-<p class="legend"><span><i style="background:#fde68a;border-color:#b45309"></i>final state</span><span><i style="background:#e0ecff;border-color:#2563eb"></i>visited</span><span><i style="background:#fff;border-color:#2563eb"></i>transition taken (blue)</span></p>
+<p class="legend"><span><i style="background:#fde68a;border-color:#b45309"></i>where it ended</span><span><i style="background:#e0ecff;border-color:#2563eb"></i>visited</span><span><i style="background:#fff;border-color:#2563eb"></i>transition taken (blue)</span></p>
 <div class="diagrams">
 ${diagram('release', 'release', result.releases.map((r) => `${r.release} (${r.via}, min ${r.at})`).join(' → '))}
 ${typed.map((i) => diagram(i.id, 'incident', `${i.type} on ${i.service}: ${pathOf(result.trace, i.id)}`)).join('\n')}

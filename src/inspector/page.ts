@@ -44,6 +44,7 @@ export function pageHtml(input: {
   <button id="last" type="button" title="last step (End)" disabled>▶|</button>
   <input id="slider" type="range" min="0" max="0" value="0" step="1" disabled aria-label="position in the trace">
   <span id="where" class="where">waiting for the shift</span>
+  <span class="legend" aria-label="legend"><i class="current"></i>current <i class="visited"></i>visited <i class="taken"></i>taken <i class="last"></i>last transition</span>
 </nav>
 <main>
   <section id="actors" aria-label="actors"></section>

@@ -124,6 +124,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     const session = new Session(socket, options, speed);
     sessions.add(session);
     session.send({ type: 'hello', scenario: options.scenario.name, speed, autorun });
+    if (autorun) void session.run();
     socket.on('message', (data) => {
       let message: ClientMessage | undefined;
       try {

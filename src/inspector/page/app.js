@@ -186,8 +186,11 @@ function toggleReplay() {
 
 const socket = new WebSocket(`ws://${location.host}/ws`);
 socket.addEventListener('open', () => {
-  setStatus('idle', 'connected');
-  if (config.autorun) socket.send(JSON.stringify({ type: 'run' }));
+  // With autorun the server starts the shift itself; otherwise the Run button does.
+  setStatus(
+    'idle',
+    config.autorun ? 'connected: starting the shift' : 'connected: press Run to start the shift',
+  );
 });
 socket.addEventListener('close', () => {
   if (status !== 'done') setStatus('closed', 'disconnected from the inspector');
