@@ -5,6 +5,7 @@ import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
+import { registerPaths } from './paths-command.js';
 import { registerReport } from './report.js';
 import { registerShift } from './shift.js';
 
@@ -26,6 +27,7 @@ const commands: CommandModule[] = [
   registerExport,
   registerInspect,
   registerReport,
+  registerPaths,
 ];
 
 export function buildProgram(ctx: CommandContext): Command {
