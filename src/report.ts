@@ -157,6 +157,25 @@ function niceStep(span: number, count: number): number {
 const fixed = (x: number) => Number(x.toFixed(1)).toString();
 
 /**
+ * Rows for the marker labels: each label goes right of its line (left of it near the right edge),
+ * on the first row where it overlaps no label already placed.
+ */
+function placeLabels(markers: PlotMarker[], x: (t: number) => number, width: number) {
+  const rows: [number, number][][] = [];
+  return markers.map((marker) => {
+    const px = x(marker.t);
+    const text = `${marker.label} (${marker.t})`;
+    const span = text.length * 6.2 + 8;
+    const anchorEnd = px + span > width - 4;
+    const [from, to] = anchorEnd ? [px - span, px] : [px, px + span];
+    let row = rows.findIndex((taken) => taken.every(([a, b]) => to <= a || from >= b));
+    if (row < 0) row = rows.push([]) - 1;
+    rows[row]?.push([from, to]);
+    return { marker, px, text, row, anchorEnd };
+  });
+}
+
+/**
  * SLI (top) and burn rate over the fast pair's windows (bottom) against sim minutes, as inline SVG,
  * with the objective and the page threshold as dashed lines and the shift's moments as markers.
  */
@@ -168,19 +187,19 @@ export function plotSvg(result: ShiftResult, scenario: Scenario): string {
   const W = 960;
   const left = 64;
   const right = 24;
-  const labelRows = 4;
-  const top = 16 + labelRows * 14;
   const sliH = 170;
   const gap = 34;
   const burnH = 150;
   const bottom = 40;
-  const H = top + sliH + gap + burnH + bottom;
   if (points.length === 0) {
     return `<svg data-plot="sli-burn" viewBox="0 0 ${W} 60" role="img" aria-label="no series"><text x="${left}" y="30">no SLI series in this shift</text></svg>`;
   }
   const t0 = points[0]?.t ?? 0;
   const t1 = Math.max(t0 + 1, points[points.length - 1]?.t ?? t0 + 1);
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - right);
+  const labels = placeLabels(plotMarkers(result), x, W);
+  const top = 16 + Math.max(2, ...labels.map((l) => l.row + 1)) * 14;
+  const H = top + sliH + gap + burnH + bottom;
   const sliMin = Math.min(objective, ...points.map((p) => p.sli));
   const sliLo = Math.max(0, Math.floor((sliMin - 0.02) * 20) / 20);
   const ySli = (v: number) => top + (1 - (v - sliLo) / (1 - sliLo || 1)) * sliH;
@@ -232,34 +251,28 @@ export function plotSvg(result: ShiftResult, scenario: Scenario): string {
     line('burn1h', '#2563eb', (p) => yBurn(p.burn1h)),
     line('burn5m', '#f59e0b', (p) => yBurn(p.burn5m), 1.4),
   );
-  // Markers: a line across both panels, its label in the first row where it does not overlap.
-  const rowEnds: number[] = Array.from({ length: labelRows }, () => Number.NEGATIVE_INFINITY);
-  for (const marker of plotMarkers(result)) {
-    const px = x(marker.t);
-    const text = `${marker.label} (${marker.t})`;
-    const width = text.length * 6.2 + 10;
-    let row = rowEnds.findIndex((end) => end < px);
-    if (row < 0) row = rowEnds.indexOf(Math.min(...rowEnds));
-    rowEnds[row] = px + width;
+  // Markers: a line across both panels, its label on the first row where it overlaps no other.
+  for (const { marker, px, text, row, anchorEnd } of labels) {
     const colour = MARKER_COLOURS[marker.kind];
     const ly = 14 + row * 14;
     out.push(
       `<g data-marker="${marker.kind}" data-t="${marker.t}">`,
       `<line x1="${fixed(px)}" x2="${fixed(px)}" y1="${ly + 3}" y2="${burnTop + burnH}" stroke="${colour}" stroke-width="1.2" stroke-dasharray="${marker.kind === 'onset' ? '2 3' : 'none'}"/>`,
-      `<text x="${fixed(px + 3)}" y="${ly}" fill="${colour}">${escapeHtml(text)}</text>`,
+      `<text x="${fixed(anchorEnd ? px - 3 : px + 3)}" y="${ly}"${anchorEnd ? ' text-anchor="end"' : ''} fill="${colour}">${escapeHtml(text)}</text>`,
       '</g>',
     );
   }
-  // Legend under the burn panel's title.
+  // Legend below the plot, left, clear of the lines.
   const legend = [
+    ['#0f172a', `${result.series.sli} SLI`],
     ['#2563eb', 'burn 1h'],
     ['#f59e0b', 'burn 5m'],
   ] as const;
   legend.forEach(([colour, label], i) => {
-    const lx = left + 90 + i * 80;
+    const lx = left + i * 100;
     out.push(
-      `<line x1="${lx}" x2="${lx + 18}" y1="${burnTop + 10}" y2="${burnTop + 10}" stroke="${colour}" stroke-width="2"/>`,
-      `<text x="${lx + 22}" y="${burnTop + 14}" fill="#334155">${label}</text>`,
+      `<line x1="${lx}" x2="${lx + 18}" y1="${H - 10}" y2="${H - 10}" stroke="${colour}" stroke-width="2"/>`,
+      `<text x="${lx + 22}" y="${H - 6}" fill="#334155">${escapeHtml(label)}</text>`,
     );
   });
   out.push('</svg>');
