@@ -98,10 +98,11 @@ describe('the offline inspector in Chromium', () => {
   });
 
   it('follows the actors while the shift streams, paced', async () => {
-    const inspector = await startInspector({ scenario, speed: 25 });
+    // 10 transitions a second: the 31 of the stock shift take 3 s, ample time to look mid-run.
+    const inspector = await startInspector({ scenario, speed: 10 });
     try {
       const { page, seen } = await open(inspector);
-      await page.waitForFunction(() => Number(document.body.dataset.position) >= 20, undefined, {
+      await page.waitForFunction(() => Number(document.body.dataset.position) >= 18, undefined, {
         timeout: 20_000,
       });
       const mid = await shown(page);
