@@ -1,6 +1,7 @@
 import { getShortestPaths } from '@xstate/graph';
 import {
   __unsafe_getAllOwnEventDescriptors,
+  type AnyActor,
   type AnyActorLogic,
   type AnyEventObject,
   type AnyMachineSnapshot,
@@ -450,19 +451,50 @@ function allTransitions(machine: AnyStateMachine): AnyTransitionDefinition[] {
   ]);
 }
 
-/** Runs one path on a real actor: a fresh clock, the machine's actors settled by the path. */
-export async function executePath(name: MachineName, path: ModelPath): Promise<PathRun> {
+export interface ModelActor {
+  actor: AnyActor;
+  clock: SimulatedClock;
+  /** The machine's invoked and spawned actors, pending until settled. */
+  actors: PendingActors;
+}
+
+/**
+ * A started actor of the machine on a fresh simulated clock, with every actor it invokes or spawns
+ * replaced by a pending one the caller settles. Property tests drive these too.
+ */
+export function startModelActor(
+  name: MachineName,
+  options: {
+    clock?: SimulatedClock;
+    input?: (clock: SimulatedClock) => unknown;
+    inspect?: (event: InspectionEvent) => void;
+  } = {},
+): ModelActor {
   const model = MODELS[name];
-  const clock = new SimulatedClock();
+  const clock = options.clock ?? new SimulatedClock();
   const actors = new PendingActors();
   const machine = model.machine.provide({
     actors: Object.fromEntries(model.actors.map((actor) => [actor, actors.logic])),
   });
+  const input = (options.input ?? model.input)(clock);
+  const actor = createActor(machine, {
+    clock,
+    input,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  actor.start();
+  return { actor, clock, actors };
+}
+
+/** Runs one path on a real actor: a fresh clock, the machine's actors settled by the path. */
+export async function executePath(name: MachineName, path: ModelPath): Promise<PathRun> {
+  const model = MODELS[name];
   const microsteps: { state: string; transitions: AnyTransitionDefinition[]; nodes: AnyStateNode[] }[] = [];
   const timers = new Map<string, { at: number; delay: number }>();
-  let root: unknown;
+  const clock = new SimulatedClock();
   const inspect = (event: InspectionEvent) => {
-    if (event.actorRef !== root) return;
+    // The root machine only: its plays, postmortem and fix are promises, with no transitions.
+    if (event.actorRef.sessionId !== event.rootId) return;
     if (event.type === '@xstate.microstep') {
       const snapshot = event.snapshot as AnyMachineSnapshot;
       microsteps.push({
@@ -476,9 +508,7 @@ export async function executePath(name: MachineName, path: ModelPath): Promise<P
         timers.set(params.event.type, { at: clock.now(), delay: params.delay });
     }
   };
-  const actor = createActor(machine, { clock, inspect, input: model.input(clock) });
-  root = actor;
-  actor.start();
+  const { actor, actors } = startModelActor(name, { clock, inspect });
 
   const states = new Set<string>((actor.getSnapshot()._nodes as AnyStateNode[]).map((node) => node.id));
   const transitions = new Set<string>();
