@@ -88,14 +88,32 @@ function addField(text: string): void {
   addByte(SEPARATOR);
 }
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
 
-function hex32(n: number): string {
-  return (
-    (HEX[n >>> 24] as string) +
-    (HEX[(n >>> 16) & 0xff] as string) +
-    (HEX[(n >>> 8) & 0xff] as string) +
-    (HEX[n & 0xff] as string)
+const hexDigit = (n: number, shift: number): number => HEX_DIGITS[(n >>> shift) & 0xf] as number;
+
+/**
+ * The 16 hex digits of the hash as one flat string. Concatenating pieces would make a rope that every
+ * Set or Map holding the fingerprint has to flatten before it can hash it; a storm adds a million.
+ */
+function hex64(hi: number, lo: number): string {
+  return String.fromCharCode(
+    hexDigit(hi, 28),
+    hexDigit(hi, 24),
+    hexDigit(hi, 20),
+    hexDigit(hi, 16),
+    hexDigit(hi, 12),
+    hexDigit(hi, 8),
+    hexDigit(hi, 4),
+    hexDigit(hi, 0),
+    hexDigit(lo, 28),
+    hexDigit(lo, 24),
+    hexDigit(lo, 20),
+    hexDigit(lo, 16),
+    hexDigit(lo, 12),
+    hexDigit(lo, 8),
+    hexDigit(lo, 4),
+    hexDigit(lo, 0),
   );
 }
 
@@ -127,7 +145,7 @@ export function fingerprint(labels: Labels): string {
     addField(name);
     addField(labels[name] ?? '');
   }
-  return hex32(hash[0] as number) + hex32(hash[1] as number);
+  return hex64(hash[0] as number, hash[1] as number);
 }
 
 function digit(text: string, at: number): number {

@@ -43,6 +43,8 @@ interface Incident {
   endsAt: number;
   fingerprints: Set<string>;
   alertnames: Set<string>;
+  /** The alertname added last: a group usually repeats one, and the Set need not be asked again. */
+  lastAlertname: string | undefined;
 }
 
 interface KeyState {
@@ -165,7 +167,10 @@ export class Correlator {
     const incident = this.incidentFor(state.incidents, startsAt, endsAt);
     incident.fingerprints.add(alert.fingerprint);
     const alertname = alert.labels.alertname;
-    if (alertname !== undefined) incident.alertnames.add(alertname);
+    if (alertname !== undefined && alertname !== incident.lastAlertname) {
+      incident.alertnames.add(alertname);
+      incident.lastAlertname = alertname;
+    }
   }
 
   result(): Correlation {
@@ -248,12 +253,20 @@ export class Correlator {
     while (first >= 0 && (incidents[first] as Incident).endsAt + this.gap >= startsAt) first--;
     first++;
     if (first > last) {
-      const opened: Incident = { startsAt, endsAt, fingerprints: new Set(), alertnames: new Set() };
+      const opened: Incident = {
+        startsAt,
+        endsAt,
+        fingerprints: new Set(),
+        alertnames: new Set(),
+        lastAlertname: undefined,
+      };
       incidents.splice(first, 0, opened);
       return opened;
     }
     const merged = incidents[first] as Incident;
-    for (const other of incidents.splice(first + 1, last - first)) {
+    // Nearly every alert joins one incident and merges none: skip the splice and its empty array.
+    const absorbed = first < last ? incidents.splice(first + 1, last - first) : [];
+    for (const other of absorbed) {
       for (const fp of other.fingerprints) merged.fingerprints.add(fp);
       for (const name of other.alertnames) merged.alertnames.add(name);
       merged.endsAt = Math.max(merged.endsAt, other.endsAt);

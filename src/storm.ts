@@ -90,12 +90,18 @@ export function* generateStorm(spec: StormSpec): Generator<Alert> {
     }
     return ts;
   };
+  // Pod names too: a million `pod-${n}` would each format a number and allocate a string.
+  const pods: string[] = [];
+  const pod = (n: number): string => {
+    pods[n] ??= `pod-${n}`;
+    return pods[n];
+  };
   const { services } = spec;
   for (let i = 0; i < spec.alerts; i++) {
     const service = services[i % services.length] as StormService;
     const which = rng.int(service.alertnames.length);
     const alertname = service.alertnames[which] as string;
-    const instance = `pod-${rng.int(service.instances ?? DEFAULT_INSTANCES)}`;
+    const instance = pod(rng.int(service.instances ?? DEFAULT_INSTANCES));
     const startsAt = spec.startMinute + rng.int(spec.spreadMinutes);
     // In name order, as Alertmanager sends label sets, which lets fingerprinting skip its sort.
     const labels: Labels = {
