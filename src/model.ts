@@ -291,7 +291,8 @@ export interface ModelPath {
  * is given a list, not a function. An `xstate.error.actor.*` event no state handles would put the
  * actor in its error status: not an event the machine accepts.
  */
-function acceptedEvents(model: MachineModel, snapshot: AnyMachineSnapshot): AnyEventObject[] {
+export function acceptedEvents(name: MachineName, snapshot: AnyMachineSnapshot): AnyEventObject[] {
+  const model = MODELS[name];
   if (snapshot.status !== 'active') return [];
   const handled = __unsafe_getAllOwnEventDescriptors(snapshot) as string[];
   return [
@@ -315,7 +316,7 @@ export function generatePaths(name: MachineName): ModelPath[] {
   const input = model.input(new SimulatedClock());
   const raw = getShortestPaths(model.machine as AnyActorLogic, {
     input,
-    events: (snapshot: AnyMachineSnapshot) => acceptedEvents(model, snapshot),
+    events: (snapshot: AnyMachineSnapshot) => acceptedEvents(name, snapshot),
     serializeState: (snapshot: AnyMachineSnapshot, event?: AnyEventObject, previous?: AnyMachineSnapshot) =>
       event && previous
         ? `${model.vertex(previous)} -${eventClass(event)}-> ${model.vertex(snapshot)}`
@@ -329,22 +330,23 @@ export function generatePaths(name: MachineName): ModelPath[] {
   );
   return raw
     .filter((_, i) => classes[i] !== '' && !classes.some((other) => other.startsWith(`${classes[i]} `)))
-    .map((path) => replay(model, input, path.steps.slice(1)))
+    .map((path) => replay(name, input, path.steps.slice(1)))
     .sort((a, b) => a.steps.length - b.steps.length || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function replay(
-  model: MachineModel,
+  name: MachineName,
   input: unknown,
   graphSteps: readonly { event: AnyEventObject; state: unknown }[],
 ): ModelPath {
+  const model = MODELS[name];
   const initial = getInitialSnapshot(model.machine, input) as AnyMachineSnapshot;
   let snapshot = initial;
   const steps: ModelStep[] = [];
   for (const graphStep of graphSteps) {
     const kind = eventClass(graphStep.event);
     // State-dependent payloads (a DEPLOY's candidate name) are made again for the state at hand.
-    const event = acceptedEvents(model, snapshot).find((candidate) => eventClass(candidate) === kind);
+    const event = acceptedEvents(name, snapshot).find((candidate) => eventClass(candidate) === kind);
     const expected = model.vertex(graphStep.state as AnyMachineSnapshot);
     if (!event) throw new Error(`${model.machine.id}: ${kind} is not accepted in ${model.vertex(snapshot)}`);
     snapshot = getNextSnapshot(model.machine, snapshot, event) as AnyMachineSnapshot;
@@ -465,6 +467,7 @@ export interface ModelActor {
 export function startModelActor(
   name: MachineName,
   options: {
+    id?: string;
     clock?: SimulatedClock;
     input?: (clock: SimulatedClock) => unknown;
     inspect?: (event: InspectionEvent) => void;
@@ -480,6 +483,7 @@ export function startModelActor(
   const actor = createActor(machine, {
     clock,
     input,
+    ...(options.id ? { id: options.id } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   actor.start();
