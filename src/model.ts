@@ -68,11 +68,14 @@ interface MachineModel {
 export const uniformBurn = (rate: number): Burn =>
   Object.fromEntries(Object.keys(WINDOWS).map((window) => [window, rate])) as Burn;
 
-/** One burn per alert level of the stock policy: below every threshold, a ticket pair, a page pair. */
+/**
+ * One burn per alert level of the stock policy: a page pair, a ticket pair, below every threshold.
+ * Page first: where paths could go either way, the shortest ones follow the stock story (page, ACK).
+ */
 export const BURNS = {
-  'no-burn': uniformBurn(0.5),
-  'ticket-burn': uniformBurn(4),
   'page-burn': uniformBurn(20),
+  'ticket-burn': uniformBurn(4),
+  'no-burn': uniformBurn(0.5),
 } as const satisfies Record<string, Burn>;
 
 export const MODEL_OBJECTIVE = 0.99;
@@ -157,8 +160,8 @@ const SHIP_REJECTED: ShipOutput = {
 };
 
 const INCIDENT_EVENTS: AnyEventObject[] = [
-  { type: 'ALERTS', sli: null, burn: null },
   ...Object.values(BURNS).map((burn) => ({ type: 'ALERTS', sli: 0.8, burn })),
+  { type: 'ALERTS', sli: null, burn: null },
   ...Object.values(BURNS).flatMap((burn) => SLIS.map((sli) => ({ type: 'SLI_SAMPLE', sli, burn }))),
   { type: 'ACK' },
   { type: 'xstate.done.actor.play', output: PLAY_OK },

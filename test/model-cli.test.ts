@@ -21,8 +21,13 @@ describe('runbook paths', () => {
   it('shows the incident paths through detect and mitigate, and their coverage', async () => {
     const { code, stdout } = await run(['paths', '--machine', 'incident']);
     expect(code).toBe(0);
-    expect(stdout).toContain('watching -ALERTS(page-burn)-> detect -> page -ACK-> mitigate.running\n');
-    expect(stdout).toMatch(/-after\.verifySoak-> resolved\n/);
+    // The stock story, section by section: page, ACK, rollback, recovery, postmortem, fix, soak.
+    expect(stdout).toContain(
+      'watching -ALERTS(page-burn)-> detect -> page -ACK-> mitigate.running -done.actor.play(ok)-> mitigate.settling ' +
+        '-SLI_SAMPLE(page-burn,sli=0.995)-> learn -done.actor.postmortem-> ship -done.actor.fix(promote)-> verify ' +
+        '-after.verifySoak-> resolved\n',
+    );
+    expect(stdout).toContain('76 paths, 0 failed\n');
     expect(stdout.trimEnd().split('\n').at(-1)).toBe('coverage: states 14/14, transitions 30/30');
   });
 

@@ -93,8 +93,10 @@ export const registerPaths: CommandModule = (program, ctx) => {
           const mismatch = firstMismatch(run);
           return mismatch ? `${formatRun(run)}  FAILED: ${mismatch}` : formatRun(run);
         });
-        ctx.io.out(`${lines.join('\n')}\n`);
-        ctx.io.out(`${runs.length} paths, ${failed.length} failed\n${summary(coverage)}`);
+        // One write: a reader that stops early (`| head`) then sees one closed pipe, not several.
+        ctx.io.out(
+          `${lines.join('\n')}\n${runs.length} paths, ${failed.length} failed\n${summary(coverage)}`,
+        );
       }
       ctx.exit(failed.length === 0 && complete ? 0 : 1);
     });
