@@ -45,6 +45,80 @@ describe('incident machine: every generated path, run on a real actor', () => {
   }
 });
 
+/** Where the path with these events ends, as the real actor reports it. */
+async function endOf(...labels: string[]) {
+  const path = paths.find((p) => p.name === labels.join(' '));
+  if (!path) throw new Error(`no generated path ${labels.join(' ')}`);
+  const run = await executePath('incident', path);
+  return run.steps.at(-1)?.actual;
+}
+
+describe('incident machine: what some generated paths say', () => {
+  it('pages sev1, mitigates with the first play, learns, ships and resolves after the soak (the stock story)', async () => {
+    expect(
+      await endOf(
+        'ALERTS(page-burn)',
+        'ACK',
+        'done.actor.play(ok)',
+        'SLI_SAMPLE(page-burn,sli=0.995)',
+        'done.actor.postmortem',
+        'done.actor.fix(promote)',
+        'after.verifySoak',
+      ),
+    ).toMatchObject({
+      state: 'resolved',
+      status: 'done',
+      severity: 'sev1',
+      milestones: ['opened', 'detected', 'paged', 'acknowledged', 'mitigated', 'resolved'],
+      plays: ['rollback#1:recovered'],
+      learn: 'written',
+      ship: 'promote',
+      escalated: false,
+    });
+  });
+
+  it('retries a failed play as often as its step allows, then runs the next step', async () => {
+    expect(
+      await endOf('ALERTS(page-burn)', 'ACK', 'done.actor.play(failed)', 'done.actor.play(failed)'),
+    ).toMatchObject({
+      state: 'mitigate.running',
+      step: 1,
+      attempt: 1,
+      plays: ['rollback#1:failure', 'rollback#2:failure', 'reindex#1:running'],
+    });
+  });
+
+  it('escalates at once when a step that says escalate fails', async () => {
+    expect(
+      await endOf(
+        'ALERTS(page-burn)',
+        'ACK',
+        'done.actor.play(ok)',
+        'after.settleWindow',
+        'done.actor.play(failed)',
+      ),
+    ).toMatchObject({
+      state: 'escalated',
+      plays: ['rollback#1:no-recovery', 'reindex#1:failure'],
+      escalated: true,
+    });
+  });
+
+  it('escalates when the SLI falls below the objective while verifying', async () => {
+    expect(
+      await endOf(
+        'ALERTS(page-burn)',
+        'ACK',
+        'done.actor.play(ok)',
+        'SLI_SAMPLE(page-burn,sli=0.995)',
+        'done.actor.postmortem',
+        'done.actor.fix(promote)',
+        'SLI_SAMPLE(no-burn,sli=0.8)',
+      ),
+    ).toMatchObject({ state: 'escalated', ship: 'promote', escalated: true });
+  });
+});
+
 describe('incident machine: coverage of the generated paths', () => {
   it('reaches every state and takes every transition, eventless and delayed ones included', async () => {
     const { coverage: measured } = await executePaths('incident', paths);
