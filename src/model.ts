@@ -17,12 +17,13 @@ import {
 } from 'xstate';
 import {
   type IncidentContext,
+  type IncidentInput,
   incidentMachine,
   type LearnOutput,
   type ShipOutput,
 } from '../machines/incident.js';
 import type { PlayOps, PlayOutput, RunbookStep } from '../machines/play.js';
-import { type ReleaseContext, releaseMachine } from '../machines/release.js';
+import { type ReleaseContext, type ReleaseInput, releaseMachine } from '../machines/release.js';
 import { type CanaryReport, DEFAULT_CANARY, judge, scoreOf } from './canary.js';
 import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from './slo.js';
 import { stateName } from './trace.js';
@@ -101,7 +102,7 @@ export function fakeOps(clock: SimulatedClock): PlayOps {
   };
 }
 
-export function incidentInput(clock: SimulatedClock) {
+export function incidentInput(clock: SimulatedClock): IncidentInput {
   return {
     id: 'INC-1',
     service: 'answers',
@@ -109,14 +110,14 @@ export function incidentInput(clock: SimulatedClock) {
     objective: MODEL_OBJECTIVE,
     policy: DEFAULT_POLICY,
     runbook: MODEL_RUNBOOK,
-    severityFor: { page: 'sev1' as const, ticket: 'sev3' as const },
+    severityFor: { page: 'sev1', ticket: 'sev3' },
     settleMinutes: 5,
     verifyMinutes: 10,
     ops: fakeOps(clock),
   };
 }
 
-export function releaseInput(clock: SimulatedClock) {
+export function releaseInput(clock: SimulatedClock): ReleaseInput {
   return { service: 'answers', initial: 'v1', thresholds: DEFAULT_CANARY, now: () => clock.now() };
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SimulatedClock } from 'xstate';
 import type { IncidentContext, LearnOutput, ShipOutput } from '../machines/incident.js';
 import type { PlayOutput, RunbookStep } from '../machines/play.js';
-import { fakeOps, flush, type ModelActor, startModelActor } from '../src/model.js';
+import { BURNS, fakeOps, flush, type ModelActor, startModelActor, uniformBurn } from '../src/model.js';
 import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from '../src/slo.js';
 import { stateName } from '../src/trace.js';
 import type { Severity } from '../src/triage.js';
@@ -17,7 +17,7 @@ const rate = fc.oneof(
   fc.double({ min: 0, max: 40, noNaN: true, noDefaultInfinity: true }),
 );
 const burn: fc.Arbitrary<Burn> = fc.oneof(
-  rate.map((r) => Object.fromEntries(Object.keys(WINDOWS).map((w) => [w, r])) as Burn),
+  rate.map(uniformBurn),
   fc.record(
     Object.fromEntries(Object.keys(WINDOWS).map((w) => [w, rate])) as Record<keyof Burn, typeof rate>,
   ),
@@ -145,7 +145,7 @@ const firesPage = (action: Action) =>
 
 const LONG_WAIT: Action = { kind: 'wait', minutes: 60 };
 
-const PAGE_BURN = Object.fromEntries(Object.keys(WINDOWS).map((w) => [w, 20])) as Burn;
+const PAGE_BURN = BURNS['page-burn'];
 
 /** What a `next` command does in the state the incident is in: mostly what moves it on. */
 function nextAction(state: string, { sli, burn, choice }: Extract<Command, { kind: 'next' }>): Action {
