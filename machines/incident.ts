@@ -347,7 +347,12 @@ export const incidentMachine = setup({
               }),
             },
             target: 'page',
-            actions: [{ type: 'recordSample', params: ({ event }) => event }, 'recordPaged'],
+            // The page pairs that fire now are what the page was for.
+            actions: [
+              { type: 'recordSample', params: ({ event }) => event },
+              'recordDetected',
+              'recordPaged',
+            ],
           },
           { actions: { type: 'recordSample', params: ({ event }) => event } },
         ],

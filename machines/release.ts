@@ -79,12 +79,15 @@ export const releaseMachine = setup({
     })),
     promote: assign(({ context }) => {
       const candidate = context.candidate ?? context.live;
+      // A release rolled back from and since fixed has passed a canary again: it is good once more.
+      const bad = context.bad.filter((release) => release !== candidate);
       const history = [...context.history, { release: candidate, at: context.now(), via: 'canary' as const }];
       return {
         live: candidate,
+        bad,
         history,
         candidate: null,
-        lastGood: lastGoodOf(history, candidate, context.bad),
+        lastGood: lastGoodOf(history, candidate, bad),
       };
     }),
     dropCandidate: assign({ candidate: null }),

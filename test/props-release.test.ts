@@ -127,6 +127,7 @@ describe('release machine under random event sequences', () => {
               expect(after.verdict?.verdict, `${at}: the canary's verdict is recorded`).toBe(verdict);
               if (verdict === 'promote') {
                 oracle.passed.add(cmd.candidate);
+                oracle.bad.delete(cmd.candidate);
                 oracle.goLive(cmd.candidate);
                 promotions++;
               }

@@ -7,6 +7,11 @@ export interface Io {
   err(text: string): void;
 }
 
+// A reader that goes away early (`runbook paths | head`) is not an error of ours.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 export const processIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
