@@ -1,3 +1,5 @@
+import { mentions, wordsOf } from './words.js';
+
 /**
  * Postmortems in the shape of the Google SRE template, a blameless check over them, and the step that
  * turns what an incident got wrong into regression eval cases, so the same failure cannot ship twice.
@@ -38,23 +40,9 @@ export interface BlamelessFinding {
   text: string;
 }
 
-/** Lower-cased words of a text; punctuation separates words, so `O'Brien` reads as `o brien`. */
-function wordsOf(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((word) => word.length > 0);
-}
-
 /** Whether `phrase` occurs in `text` as consecutive whole words, ignoring case. */
-function mentions(text: string, phrase: string): boolean {
-  const words = wordsOf(text);
-  const wanted = wordsOf(phrase);
-  if (wanted.length === 0) return false;
-  for (let start = 0; start + wanted.length <= words.length; start++) {
-    if (wanted.every((word, offset) => words[start + offset] === word)) return true;
-  }
-  return false;
+function mentionedIn(text: string, phrase: string): boolean {
+  return mentions(wordsOf(text), phrase);
 }
 
 function sameName(a: string, b: string): boolean {
@@ -75,7 +63,7 @@ export function blamelessFindings(pm: Postmortem, roster: readonly string[]): Bl
     (person, index) => roster.findIndex((other) => sameName(other, person)) === index,
   );
   return causal.flatMap(({ field, text }) =>
-    people.filter((person) => mentions(text, person)).map((person) => ({ field, person, text })),
+    people.filter((person) => mentionedIn(text, person)).map((person) => ({ field, person, text })),
   );
 }
 

@@ -1,3 +1,5 @@
+import { mentions, wordsOf } from './words.js';
+
 /**
  * Ticket intake: how bad is it (triage), who takes it (route), and which incident it belongs to (link).
  * The policy is data so a team can tune severities without touching code, the way incident tools keep
@@ -75,24 +77,6 @@ export const DEFAULT_TRIAGE: TriagePolicy = {
 export interface TriageResult {
   severity: Severity;
   because: string;
-}
-
-/** Lower-cased words of a text; punctuation separates words, so `don't` and `don t` read the same. */
-function wordsOf(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((word) => word.length > 0);
-}
-
-/** Whether `phrase` (one or more words) occurs as consecutive whole words of `words`. */
-function mentions(words: readonly string[], phrase: string): boolean {
-  const wanted = wordsOf(phrase);
-  if (wanted.length === 0) return false;
-  for (let start = 0; start + wanted.length <= words.length; start++) {
-    if (wanted.every((word, offset) => words[start + offset] === word)) return true;
-  }
-  return false;
 }
 
 interface Facts {

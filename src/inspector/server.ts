@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
 import { packageRoot } from '../cli/paths.js';
 import { runShift } from '../drill.js';
-import { InputError } from '../errors.js';
 import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '../export.js';
 import { gate } from '../gate.js';
 import type { Scenario } from '../scenario.js';
+import { HOST, listen } from './listen.js';
 import { pageHtml } from './page.js';
 import type { ClientMessage, ServerMessage } from './protocol.js';
 
@@ -43,7 +42,6 @@ export interface Inspector {
   close(): Promise<void>;
 }
 
-export const HOST = '127.0.0.1';
 
 const ASSETS: Record<string, string> = {
   '/app.js': 'text/javascript; charset=utf-8',
@@ -140,25 +138,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new InputError(
-              `port ${port} is already in use (pass --port 0 for a free one)`,
-              undefined,
-              '--port',
-            )
-          : error,
-      );
-    };
-    server.once('error', failed);
-    server.listen(port, HOST, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, port);
 
   let closing: Promise<void> | undefined;
   return {

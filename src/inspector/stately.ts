@@ -1,13 +1,11 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { PlayLogic } from '../../machines/incident.js';
 import { runShift, type ShiftResult } from '../drill.js';
-import { InputError } from '../errors.js';
 import { escapeHtml } from '../report.js';
 import type { Scenario } from '../scenario.js';
-import { HOST } from './server.js';
+import { HOST, listen } from './listen.js';
 
 /**
  * The shift in Stately's inspector (stately.ai/inspect), through @statelyai/inspect: its
@@ -140,21 +138,7 @@ export async function startStatelyBridge(options: StatelyBridgeOptions): Promise
     for (const frame of frames) socket.send(frame);
     socket.on('close', () => clients.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new InputError(
-              `port ${port} is already in use (pass --port 0 for a free one)`,
-              undefined,
-              '--port',
-            )
-          : error,
-      ),
-    );
-    server.listen(port, HOST, () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, port);
   return {
     url: `http://${HOST}:${port}/`,
     port,
