@@ -1,4 +1,5 @@
 import { type AnyActorRef, createActor, SimulatedClock } from 'xstate';
+import type { PlayOps } from '../../machines/play.js';
 import {
   bareMachine,
   fakeOps,
@@ -34,13 +35,15 @@ function expectAll(actors: readonly AnyActorRef[], state: string): void {
  * actor sits in verify with its timer pending, its postmortem and ship outcome in its context; the
  * time covers creating the actors through the clock firing the last verify timer, GC excluded.
  */
-function runFleet(create: (clock: SimulatedClock, i: number) => AnyActorRef): Fleet {
+function runFleet(create: (clock: SimulatedClock, ops: PlayOps, i: number) => AnyActorRef): Fleet {
   const clock = new SimulatedClock();
+  // One set of ops for the whole fleet, as in a shift: every incident acts on the same world.
+  const ops = fakeOps(clock);
   const before = liveHeap();
   let start = performance.now();
   const actors: AnyActorRef[] = [];
   for (let i = 0; i < ACTORS; i++) {
-    const actor = create(clock, i);
+    const actor = create(clock, ops, i);
     actor.start();
     actors.push(actor);
   }
@@ -55,19 +58,17 @@ function runFleet(create: (clock: SimulatedClock, i: number) => AnyActorRef): Fl
   return { ms, bytesPerActor: (alive - before) / ACTORS };
 }
 
-const ours = (clock: SimulatedClock, i: number) =>
-  createActor(incidentUnderBench, {
-    id: `INC-${i + 1}`,
-    clock,
-    input: incidentInput(`INC-${i + 1}`, fakeOps(clock)),
-  });
-const bare = (clock: SimulatedClock, i: number) => createActor(bareMachine, { id: `INC-${i + 1}`, clock });
+const ours = (clock: SimulatedClock, ops: PlayOps, i: number) =>
+  createActor(incidentUnderBench, { id: `INC-${i + 1}`, clock, input: incidentInput(`INC-${i + 1}`, ops) });
+const bare = (clock: SimulatedClock, _ops: PlayOps, i: number) =>
+  createActor(bareMachine, { id: `INC-${i + 1}`, clock });
 
 export function fleet(): Row {
   // A small fleet of each first, so neither side pays for compiling the code paths.
   for (let i = 0; i < 200; i++) {
     const clock = new SimulatedClock();
-    for (const actor of [ours(clock, i), bare(clock, i)]) {
+    const ops = fakeOps(clock);
+    for (const actor of [ours(clock, ops, i), bare(clock, ops, i)]) {
       actor.start();
       for (const event of LIFECYCLE) actor.send(event);
     }
