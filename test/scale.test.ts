@@ -7,6 +7,8 @@ import { parse, stringify } from 'yaml';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
 import { type Correlation, correlate } from '../src/correlate.js';
+import { runShift } from '../src/drill.js';
+import { gate } from '../src/gate.js';
 import { loadScenario, parseScenario, type Scenario } from '../src/scenario.js';
 import { generateStorm, stockServices, stockStorm } from '../src/storm.js';
 
@@ -69,6 +71,16 @@ describe('scenarios/big-storm.yaml', () => {
       expect(Object.keys(group.labels)).toEqual(['service', 'alertname']);
       expect(group.alertnames).toEqual([group.labels.alertname]);
     }
+  });
+
+  it('runs as a whole shift at 20,000 alerts over 500 services and passes the gate', async () => {
+    const scaled = scaledDown(20_000, 500);
+    const scenario = { ...scaled, expect: { ...scaled.expect, incidents: 1_500 } };
+    const result = await runShift(scenario, { file: BIG_STORM });
+    const report = gate(result, scenario);
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(result.intake.incidents).toBe(1_500);
+    expect(result.live).toBe('v3-fix');
   });
 
   it('gives the same groups every time it is generated', () => {
