@@ -42,7 +42,6 @@ export interface Inspector {
   close(): Promise<void>;
 }
 
-
 const ASSETS: Record<string, string> = {
   '/app.js': 'text/javascript; charset=utf-8',
   '/app.css': 'text/css; charset=utf-8',
