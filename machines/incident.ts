@@ -93,9 +93,12 @@ export interface IncidentInput {
   ops: PlayOps;
 }
 
-export interface IncidentContext extends Omit<IncidentInput, 'settleMinutes' | 'verifyMinutes'> {
-  settleMinutes: number;
-  verifyMinutes: number;
+export interface IncidentContext {
+  /**
+   * What the incident was started with; it never changes. Kept apart from the fields that do so that
+   * each assign copies a dozen fields, not two dozen: an incident assigns a dozen times in its life.
+   */
+  input: IncidentInput;
   sli: number | null;
   burn: Burn | null;
   severity: Severity | null;
@@ -133,10 +136,11 @@ function notProvided<TOut, TIn>(name: string) {
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type PlayLogic = ActorLogic<any, any, PlayInput, any, any>;
 
-const currentStep = (context: IncidentContext): RunbookStep | undefined => context.runbook[context.step];
+const currentStep = (context: IncidentContext): RunbookStep | undefined =>
+  context.input.runbook[context.step];
 const lastPlay = (context: IncidentContext): PlayRecord | undefined =>
   context.plays[context.plays.length - 1];
-const now = (context: IncidentContext) => context.ops.now();
+const now = (context: IncidentContext) => context.input.ops.now();
 
 /** Replaces the record of the play now running with its outcome. */
 function settlePlay(
@@ -164,21 +168,21 @@ export const incidentMachine = setup({
   },
   delays: {
     playTimeout: ({ context }) => currentStep(context)?.timeout ?? 0,
-    settleWindow: ({ context }) => context.settleMinutes,
-    verifySoak: ({ context }) => context.verifyMinutes,
+    settleWindow: ({ context }) => context.input.settleMinutes,
+    verifySoak: ({ context }) => context.input.verifyMinutes,
   },
   guards: {
     burnFiring: (_, params: { burn: Burn; policy: readonly BurnPair[] }) =>
       evaluatePolicy(params.burn, params.policy).alert !== 'none',
     pagePairFiring: ({ context }) =>
-      context.burn !== null && evaluatePolicy(context.burn, context.policy).alert === 'page',
+      context.burn !== null && evaluatePolicy(context.burn, context.input.policy).alert === 'page',
     ticketPairFiring: ({ context }) =>
-      context.burn !== null && evaluatePolicy(context.burn, context.policy).alert === 'ticket',
+      context.burn !== null && evaluatePolicy(context.burn, context.input.policy).alert === 'ticket',
     playSucceeded: (_, params: { output: PlayOutput }) => params.output.ok === true,
     sliAtObjective: (_, params: { sli: number; objective: number }) => params.sli >= params.objective,
     canRetry: ({ context }) => context.attempt <= (currentStep(context)?.retries ?? 0),
     escalatesOnFailure: ({ context }) => currentStep(context)?.onFailure === 'escalate',
-    hasNextStep: ({ context }) => context.step + 1 < context.runbook.length,
+    hasNextStep: ({ context }) => context.step + 1 < context.input.runbook.length,
   },
   actions: {
     recordSample: assign((_, params: { sli: number | null; burn: Burn | null }) => ({
@@ -189,15 +193,17 @@ export const incidentMachine = setup({
       detection: {
         sli: context.sli,
         burn: context.burn,
-        firing: context.burn ? evaluatePolicy(context.burn, context.policy).firing : [],
+        firing: context.burn ? evaluatePolicy(context.burn, context.input.policy).firing : [],
       },
       milestones: { ...context.milestones, detected: context.milestones.detected ?? now(context) },
     })),
     recordPaged: assign(({ context }) => ({
-      severity: context.severityFor.page,
+      severity: context.input.severityFor.page,
       milestones: { ...context.milestones, paged: context.milestones.paged ?? now(context) },
     })),
-    recordTicketed: assign(({ context }) => ({ severity: context.severity ?? context.severityFor.ticket })),
+    recordTicketed: assign(({ context }) => ({
+      severity: context.severity ?? context.input.severityFor.ticket,
+    })),
     recordAcknowledged: assign(({ context }) => ({
       milestones: { ...context.milestones, acknowledged: now(context) },
     })),
@@ -205,10 +211,10 @@ export const incidentMachine = setup({
       const step = currentStep(context);
       if (!step) return;
       const input: PlayInput = {
-        incident: { id: context.id, service: context.service, type: context.type },
+        incident: { id: context.input.id, service: context.input.service, type: context.input.type },
         step,
         attempt: context.attempt,
-        ops: context.ops,
+        ops: context.input.ops,
       };
       enqueue.assign({
         plays: [
@@ -247,7 +253,7 @@ export const incidentMachine = setup({
       plays: settlePlay(
         context,
         'no-recovery',
-        `${lastPlay(context)?.detail ?? ''}; SLI still below objective after ${context.settleMinutes} min`,
+        `${lastPlay(context)?.detail ?? ''}; SLI still below objective after ${context.input.settleMinutes} min`,
       ),
     })),
     recordMitigated: assign(({ context }, params: { sli: number }) => ({
@@ -274,7 +280,7 @@ export const incidentMachine = setup({
         reasons: [
           `ship failed: ${params.error instanceof Error ? params.error.message : String(params.error)}`,
         ],
-        live: context.ops.release().live,
+        live: context.input.ops.release().live,
       },
     })),
     recordResolved: assign(({ context }) => ({
@@ -288,7 +294,7 @@ export const incidentMachine = setup({
 }).createMachine({
   id: 'incident',
   context: ({ input }) => ({
-    ...input,
+    input,
     sli: null,
     burn: null,
     severity: null,
@@ -311,7 +317,7 @@ export const incidentMachine = setup({
           {
             guard: {
               type: 'burnFiring',
-              params: ({ context, event }) => ({ burn: event.burn, policy: context.policy }),
+              params: ({ context, event }) => ({ burn: event.burn, policy: context.input.policy }),
             },
             target: 'detect',
             actions: { type: 'recordSample', params: ({ event }) => event },
@@ -343,7 +349,7 @@ export const incidentMachine = setup({
               type: 'burnFiring',
               params: ({ context, event }) => ({
                 burn: event.burn,
-                policy: context.policy.filter((pair) => pair.severity === 'page'),
+                policy: context.input.policy.filter((pair) => pair.severity === 'page'),
               }),
             },
             target: 'page',
@@ -391,7 +397,7 @@ export const incidentMachine = setup({
             SLI_SAMPLE: {
               guard: {
                 type: 'sliAtObjective',
-                params: ({ context, event }) => ({ sli: event.sli, objective: context.objective }),
+                params: ({ context, event }) => ({ sli: event.sli, objective: context.input.objective }),
               },
               target: '#incident.learn',
               actions: [
@@ -426,7 +432,7 @@ export const incidentMachine = setup({
               actions: {
                 type: 'recordEscalated',
                 params: ({ context }) => ({
-                  why: `runbook used up: ${context.runbook.map((s) => s.play).join(', ') || 'no plays'}; SLI still below objective`,
+                  why: `runbook used up: ${context.input.runbook.map((s) => s.play).join(', ') || 'no plays'}; SLI still below objective`,
                 }),
               },
             },
@@ -439,11 +445,11 @@ export const incidentMachine = setup({
         id: 'postmortem',
         src: 'writePostmortem',
         input: ({ context }) => ({
-          incidentId: context.id,
-          service: context.service,
-          type: context.type,
+          incidentId: context.input.id,
+          service: context.input.service,
+          type: context.input.type,
           severity: context.severity,
-          objective: context.objective,
+          objective: context.input.objective,
           milestones: context.milestones,
           plays: context.plays,
         }),
@@ -462,7 +468,7 @@ export const incidentMachine = setup({
         id: 'fix',
         src: 'shipFix',
         input: ({ context }) => ({
-          incidentId: context.id,
+          incidentId: context.input.id,
           regressionCases: context.learn?.regressionCases ?? [],
         }),
         onDone: {
@@ -481,7 +487,7 @@ export const incidentMachine = setup({
           {
             guard: {
               type: 'sliAtObjective',
-              params: ({ context, event }) => ({ sli: event.sli, objective: context.objective }),
+              params: ({ context, event }) => ({ sli: event.sli, objective: context.input.objective }),
             },
             actions: { type: 'recordSample', params: ({ event }) => event },
           },
@@ -492,7 +498,7 @@ export const incidentMachine = setup({
               {
                 type: 'recordEscalated',
                 params: ({ context, event }) => ({
-                  why: `SLI fell to ${(event.sli * 100).toFixed(1)}% (< ${(context.objective * 100).toFixed(1)}%) while verifying ${context.ship?.live ?? 'live'}`,
+                  why: `SLI fell to ${(event.sli * 100).toFixed(1)}% (< ${(context.input.objective * 100).toFixed(1)}%) while verifying ${context.ship?.live ?? 'live'}`,
                 }),
               },
             ],

@@ -509,8 +509,8 @@ function assemble(input: AssembleInput): ShiftResult {
       : null;
     return {
       id,
-      service: c.service,
-      type: c.type,
+      service: c.input.service,
+      type: c.input.type,
       labels: group.labels,
       alerts: group.count,
       alertnames: group.alertnames,

@@ -51,10 +51,11 @@ const ASSETS: Record<string, string> = {
 const readAsset = (name: string) =>
   readFileSync(join(packageRoot(), 'src', 'inspector', 'page', name), 'utf8');
 
-/** The sim minute an actor is at: the machines keep the clock in their context (release: `now`, incident: `ops.now`). */
+/** The sim minute an actor is at: the machines keep the clock in their context (release: `now`, incident: `input.ops.now`). */
 function simMinute(ref: AnyActorRef): number | null {
-  const context = (ref.getSnapshot() as { context?: { now?: unknown; ops?: { now?: unknown } } }).context;
-  const now = context?.now ?? context?.ops?.now;
+  const context = (ref.getSnapshot() as { context?: { now?: unknown; input?: { ops?: { now?: unknown } } } })
+    .context;
+  const now = context?.now ?? context?.input?.ops?.now;
   return typeof now === 'function' ? (now as () => number)() : null;
 }
 
