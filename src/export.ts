@@ -1,4 +1,4 @@
-import { instance, type Viz } from '@viz-js/viz';
+import type { Viz } from '@viz-js/viz';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { incidentMachine } from '../machines/incident.js';
 import { releaseMachine } from '../machines/release.js';
@@ -326,7 +326,8 @@ let viz: Promise<Viz> | undefined;
  * own element ids are dropped, so that one page can hold many copies of a diagram.
  */
 export async function toSvg(c: Chart): Promise<string> {
-  viz ??= instance();
+  // Graphviz is loaded on first use: only the SVG exports, the inspector and the report draw.
+  viz ??= import('@viz-js/viz').then(({ instance }) => instance());
   const raw = (await viz).renderString(toDot(c), { format: 'svg' });
   return raw
     .replace(/<\?xml[^>]*>\s*/g, '')

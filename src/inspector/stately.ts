@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { PlayLogic } from '../../machines/incident.js';
 import { runShift, type ShiftResult } from '../drill.js';
@@ -31,6 +31,8 @@ export async function runWithStately(
   options: StatelyRunOptions = {},
 ): Promise<ShiftResult> {
   let received = 0;
+  // Loaded here, not at the top: every other command of the CLI would pay ~50 ms to import it.
+  const { createInspector } = await import('@statelyai/inspect');
   const inspector = createInspector({
     send: (event) => {
       received++;
