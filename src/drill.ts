@@ -160,7 +160,8 @@ function typeOf(group: AlertGroup, types: readonly IncidentTypeSpec[]): Incident
   );
 }
 
-function* stormAlerts(scenario: Scenario): Generator<Alert> {
+/** The scenario's storm as it arrives: the generated alerts (lazily, however many), then the listed ones. */
+export function* stormAlerts(scenario: Scenario): Generator<Alert> {
   const { storm, epoch } = scenario;
   if (storm.alerts > 0) {
     yield* generateStorm({

@@ -8,7 +8,7 @@ export { incidentMachine } from '../machines/incident.js';
 export type { ReleaseContext, ReleaseEvent, ReleaseInput } from '../machines/release.js';
 export { releaseMachine } from '../machines/release.js';
 export type { IncidentResult, ShiftOptions, ShiftResult } from './drill.js';
-export { runShift } from './drill.js';
+export { runShift, stormAlerts } from './drill.js';
 export { InputError } from './errors.js';
 export type { GateCheck, GateReport } from './gate.js';
 export { gate } from './gate.js';

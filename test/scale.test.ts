@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
 import { type Correlation, correlate } from '../src/correlate.js';
-import { runShift } from '../src/drill.js';
+import { runShift, stormAlerts } from '../src/drill.js';
 import { gate } from '../src/gate.js';
 import { loadScenario, parseScenario, type Scenario } from '../src/scenario.js';
 import { generateStorm, stockServices, stockStorm } from '../src/storm.js';
@@ -30,16 +30,7 @@ function scaledDown(alerts: number, services: number): Scenario {
 
 function stormOf(scenario: Scenario): Correlation {
   const { storm, epoch } = scenario;
-  const alerts = generateStorm({
-    seed: storm.seed ?? scenario.seed,
-    alerts: storm.alerts,
-    startMinute: storm.startMinute,
-    spreadMinutes: storm.spreadMinutes,
-    durationMinutes: storm.durationMinutes,
-    services: storm.services,
-    epoch,
-  });
-  return correlate(alerts, { groupBy: storm.groupBy, gapMinutes: storm.gapMinutes, epoch });
+  return correlate(stormAlerts(scenario), { groupBy: storm.groupBy, gapMinutes: storm.gapMinutes, epoch });
 }
 
 describe('scenarios/big-storm.yaml', () => {

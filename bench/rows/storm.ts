@@ -1,6 +1,6 @@
 import { Correlator } from '../../src/correlate.js';
+import { stormAlerts } from '../../src/drill.js';
 import { loadScenario } from '../../src/scenario.js';
-import { generateStorm } from '../../src/storm.js';
 import { fmtMb, fmtMs, fmtRatio, msSince, peakRss } from '../measure.js';
 import type { Row } from '../table.js';
 import { scenarioFile } from './shift.js';
@@ -17,16 +17,7 @@ export function storm(): Row {
   const file = scenarioFile('big-storm.yaml');
   const scenario = loadScenario(file);
   const { storm: spec } = scenario;
-  const alerts = () =>
-    generateStorm({
-      seed: spec.seed ?? scenario.seed,
-      alerts: spec.alerts,
-      startMinute: spec.startMinute,
-      spreadMinutes: spec.spreadMinutes,
-      durationMinutes: spec.durationMinutes,
-      services: spec.services,
-      epoch: scenario.epoch,
-    });
+  const alerts = () => stormAlerts(scenario);
   let start = performance.now();
   const correlator = new Correlator({
     groupBy: spec.groupBy,
