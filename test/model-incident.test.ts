@@ -53,19 +53,19 @@ async function endOf(...labels: string[]) {
   return run.steps.at(-1)?.actual;
 }
 
+/** The stock story up to verify: paged, mitigated by the first play, postmortem written, fix promoted. */
+const THROUGH_SHIP = [
+  'ALERTS(page-burn)',
+  'ACK',
+  'done.actor.play(ok)',
+  'SLI_SAMPLE(page-burn,sli=0.995)',
+  'done.actor.postmortem',
+  'done.actor.fix(promote)',
+];
+
 describe('incident machine: what some generated paths say', () => {
   it('pages sev1, mitigates with the first play, learns, ships and resolves after the soak (the stock story)', async () => {
-    expect(
-      await endOf(
-        'ALERTS(page-burn)',
-        'ACK',
-        'done.actor.play(ok)',
-        'SLI_SAMPLE(page-burn,sli=0.995)',
-        'done.actor.postmortem',
-        'done.actor.fix(promote)',
-        'after.verifySoak',
-      ),
-    ).toMatchObject({
+    expect(await endOf(...THROUGH_SHIP, 'after.verifySoak')).toMatchObject({
       state: 'resolved',
       status: 'done',
       severity: 'sev1',
@@ -105,17 +105,11 @@ describe('incident machine: what some generated paths say', () => {
   });
 
   it('escalates when the SLI falls below the objective while verifying', async () => {
-    expect(
-      await endOf(
-        'ALERTS(page-burn)',
-        'ACK',
-        'done.actor.play(ok)',
-        'SLI_SAMPLE(page-burn,sli=0.995)',
-        'done.actor.postmortem',
-        'done.actor.fix(promote)',
-        'SLI_SAMPLE(no-burn,sli=0.8)',
-      ),
-    ).toMatchObject({ state: 'escalated', ship: 'promote', escalated: true });
+    expect(await endOf(...THROUGH_SHIP, 'SLI_SAMPLE(no-burn,sli=0.8)')).toMatchObject({
+      state: 'escalated',
+      ship: 'promote',
+      escalated: true,
+    });
   });
 });
 
