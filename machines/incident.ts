@@ -142,6 +142,13 @@ const lastPlay = (context: IncidentContext): PlayRecord | undefined =>
   context.plays[context.plays.length - 1];
 const now = (context: IncidentContext) => context.input.ops.now();
 
+/** What the SLO said at detection: the sample, and the pairs of the policy that fire on it. */
+const detectionOf = (context: IncidentContext): IncidentContext['detection'] => ({
+  sli: context.sli,
+  burn: context.burn,
+  firing: context.burn ? evaluatePolicy(context.burn, context.input.policy).firing : [],
+});
+
 /** Replaces the record of the play now running with its outcome. */
 function settlePlay(
   context: IncidentContext,
@@ -189,20 +196,20 @@ export const incidentMachine = setup({
       sli: params.sli,
       burn: params.burn,
     })),
-    recordDetected: assign(({ context }) => ({
-      detection: {
-        sli: context.sli,
-        burn: context.burn,
-        firing: context.burn ? evaluatePolicy(context.burn, context.input.policy).firing : [],
-      },
-      milestones: { ...context.milestones, detected: context.milestones.detected ?? now(context) },
-    })),
-    recordPaged: assign(({ context }) => ({
+    // Detection and the page (or ticket) it led to are one update: each assign copies the context.
+    recordPage: assign(({ context }) => ({
+      detection: detectionOf(context),
       severity: context.input.severityFor.page,
-      milestones: { ...context.milestones, paged: context.milestones.paged ?? now(context) },
+      milestones: {
+        ...context.milestones,
+        detected: context.milestones.detected ?? now(context),
+        paged: context.milestones.paged ?? now(context),
+      },
     })),
-    recordTicketed: assign(({ context }) => ({
+    recordTicket: assign(({ context }) => ({
+      detection: detectionOf(context),
       severity: context.severity ?? context.input.severityFor.ticket,
+      milestones: { ...context.milestones, detected: context.milestones.detected ?? now(context) },
     })),
     recordAcknowledged: assign(({ context }) => ({
       milestones: { ...context.milestones, acknowledged: now(context) },
@@ -256,7 +263,10 @@ export const incidentMachine = setup({
         `${lastPlay(context)?.detail ?? ''}; SLI still below objective after ${context.input.settleMinutes} min`,
       ),
     })),
-    recordMitigated: assign(({ context }, params: { sli: number }) => ({
+    // The sample that shows the SLI back is recorded with the mitigation, in one update.
+    recordMitigated: assign(({ context }, params: { sli: number; burn: Burn }) => ({
+      sli: params.sli,
+      burn: params.burn,
       plays: settlePlay(context, 'recovered', lastPlay(context)?.detail ?? '', params.sli),
       milestones: { ...context.milestones, mitigated: now(context) },
     })),
@@ -328,8 +338,8 @@ export const incidentMachine = setup({
     },
     detect: {
       always: [
-        { guard: 'pagePairFiring', target: 'page', actions: ['recordDetected', 'recordPaged'] },
-        { guard: 'ticketPairFiring', target: 'ticket', actions: ['recordDetected', 'recordTicketed'] },
+        { guard: 'pagePairFiring', target: 'page', actions: 'recordPage' },
+        { guard: 'ticketPairFiring', target: 'ticket', actions: 'recordTicket' },
         { target: 'watching' },
       ],
     },
@@ -354,11 +364,7 @@ export const incidentMachine = setup({
             },
             target: 'page',
             // The page pairs that fire now are what the page was for.
-            actions: [
-              { type: 'recordSample', params: ({ event }) => event },
-              'recordDetected',
-              'recordPaged',
-            ],
+            actions: [{ type: 'recordSample', params: ({ event }) => event }, 'recordPage'],
           },
           { actions: { type: 'recordSample', params: ({ event }) => event } },
         ],
@@ -400,10 +406,7 @@ export const incidentMachine = setup({
                 params: ({ context, event }) => ({ sli: event.sli, objective: context.input.objective }),
               },
               target: '#incident.learn',
-              actions: [
-                { type: 'recordSample', params: ({ event }) => event },
-                { type: 'recordMitigated', params: ({ event }) => ({ sli: event.sli }) },
-              ],
+              actions: { type: 'recordMitigated', params: ({ event }) => event },
             },
           },
           after: { settleWindow: { target: 'nextStep', actions: 'recordNoRecovery' } },
