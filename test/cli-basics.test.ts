@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
@@ -7,6 +8,32 @@ describe('the command line', () => {
     const io = bufferIo();
     expect(await main(['--help'], io)).toBe(0);
     expect(io.stdout).toContain('Usage: runbook');
+  });
+
+  it('prints the version of package.json and exits 0', async () => {
+    const io = bufferIo();
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(await main(['--version'], io)).toBe(0);
+    expect(io.stdout.trim()).toBe(version);
+  });
+
+  it('lists every command in its help, each described as a sentence', async () => {
+    const io = bufferIo();
+    await main(['--help'], io);
+    for (const name of [
+      'demo',
+      'drill',
+      'gate',
+      'burn',
+      'correlate',
+      'storm',
+      'export',
+      'inspect',
+      'report',
+      'paths',
+    ]) {
+      expect(io.stdout).toMatch(new RegExp(`\\n  ${name} \\[options\\] +[A-Z]`));
+    }
   });
 
   it('rejects an unknown flag with exit code 2 and no stack trace', async () => {

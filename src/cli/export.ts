@@ -24,7 +24,7 @@ export const registerExport: CommandModule = (program, ctx: CommandContext) => {
   program
     .command('export')
     .description(
-      'print a statechart from its machine definition: mermaid, Graphviz dot, SVG (laid out offline) or JSON',
+      'Print a statechart from its machine definition: mermaid, Graphviz dot, SVG (laid out offline) or JSON.',
     )
     .requiredOption('--machine <name>', `the machine: ${MACHINE_NAMES.join(' | ')}`)
     .option('--format <format>', `${FORMATS.join(' | ')}`, 'mermaid')

@@ -36,7 +36,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
     program
       .command('inspect')
       .description(
-        "open the shift in an inspector: the offline one on 127.0.0.1 (statecharts, live highlighting, replay), or Stately's with --stately",
+        "Open the shift in an inspector: the offline one on 127.0.0.1 (statecharts, live highlighting, replay), or Stately's with --stately.",
       )
       .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
       .option('--plays <module>', 'an ES module exporting your own plays by name')

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
 import { registerBurn } from './burn.js';
@@ -5,6 +7,7 @@ import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
+import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
 import { registerReport } from './report.js';
 import { registerShift } from './shift.js';
@@ -30,6 +33,13 @@ const commands: CommandModule[] = [
   registerPaths,
 ];
 
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 export function buildProgram(ctx: CommandContext): Command {
   // Parse errors read like every other bad input: one line, `runbook: ...`, exit 2.
   const output = {
@@ -47,6 +57,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .description(
       'Rehearse an on-call shift on XState statecharts: intake, detect, page, mitigate, learn, ship, verify; then gate it.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput(output);
   for (const register of commands) register(program, ctx);
