@@ -2,6 +2,7 @@ import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Option } from 'commander';
 import Assembler from 'stream-json/Assembler.js';
 import Parser from 'stream-json/Parser.js';
 import { type Alert, minuteToTimestamp, parseAlert } from '../alerts.js';
@@ -153,11 +154,10 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
     .command('correlate')
     .description("Group alerts into incidents with Alertmanager's group_by semantics; streams big files.")
     .requiredOption('--alerts <file>', 'the alerts (JSON, see below)')
-    .option(
-      '--group-by <labels>',
-      `comma-separated label names (default: ${DEFAULT_GROUP_BY.join(',')})`,
-      listFlag('--group-by'),
-      DEFAULT_GROUP_BY,
+    .addOption(
+      new Option('--group-by <labels>', 'comma-separated label names')
+        .argParser(listFlag('--group-by'))
+        .default(DEFAULT_GROUP_BY, DEFAULT_GROUP_BY.join(',')),
     )
     .option(
       '--gap <minutes>',

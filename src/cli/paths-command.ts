@@ -21,7 +21,7 @@ Each path is generated from the machine with @xstate/graph (one shortest path pe
 event), then run on a real actor: plays, the postmortem and the fix are settled as the path says, and
 delayed events fire off a simulated clock. Coverage counts the state nodes the actors entered and the
 transitions they took (eventless and delayed ones included) against the machine's definition.
-Exit 0 when every path ran as generated and coverage is 100%, 1 otherwise.
+Exit 0 when every path ran as generated and coverage is 100%, 1 otherwise, 2 on bad input.
 
 Examples:
   $ runbook paths --machine release
