@@ -96,7 +96,7 @@ export interface IncidentInput {
 export interface IncidentContext {
   /**
    * What the incident was started with; it never changes. Kept apart from the fields that do so that
-   * each assign copies a dozen fields, not two dozen: an incident assigns a dozen times in its life.
+   * each assign copies a dozen fields, not two dozen: an incident assigns about a dozen times in its life.
    */
   input: IncidentInput;
   sli: number | null;
@@ -197,15 +197,18 @@ export const incidentMachine = setup({
       burn: params.burn,
     })),
     // Detection and the page (or ticket) it led to are one update: each assign copies the context.
-    recordPage: assign(({ context }) => ({
-      detection: detectionOf(context),
-      severity: context.input.severityFor.page,
-      milestones: {
-        ...context.milestones,
-        detected: context.milestones.detected ?? now(context),
-        paged: context.milestones.paged ?? now(context),
-      },
-    })),
+    recordPage: assign(({ context }) => {
+      const at = now(context);
+      return {
+        detection: detectionOf(context),
+        severity: context.input.severityFor.page,
+        milestones: {
+          ...context.milestones,
+          detected: context.milestones.detected ?? at,
+          paged: context.milestones.paged ?? at,
+        },
+      };
+    }),
     recordTicket: assign(({ context }) => ({
       detection: detectionOf(context),
       severity: context.severity ?? context.input.severityFor.ticket,
