@@ -8,7 +8,7 @@ import {
   type ShipOutput,
 } from '../machines/incident.js';
 import type { PlayInput, PlayOps, PlayOutput } from '../machines/play.js';
-import { type Burn, DEFAULT_POLICY } from '../src/slo.js';
+import { type Burn, DEFAULT_POLICY } from '../src/toolkit/slo.js';
 
 /**
  * One incident lifecycle, the same for the overhead and fleet rows: alerts while a 20x burn is on,

@@ -1,8 +1,8 @@
 import { type ActorLogic, assign, enqueueActions, fromPromise, setup, stopChild } from 'xstate';
-import type { EvalCase } from '../src/postmortem.js';
-import type { Burn, BurnPair } from '../src/slo.js';
-import { evaluatePolicy } from '../src/slo.js';
-import type { Severity } from '../src/triage.js';
+import type { EvalCase } from '../src/toolkit/postmortem.js';
+import type { Burn, BurnPair } from '../src/toolkit/slo.js';
+import { evaluatePolicy } from '../src/toolkit/slo.js';
+import type { Severity } from '../src/toolkit/triage.js';
 import type { PlayInput, PlayOps, PlayOutput, RunbookStep } from './play.js';
 
 /**

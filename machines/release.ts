@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
-import type { CanaryReport, CanaryThresholds, CanaryVerdict } from '../src/canary.js';
-import { judge } from '../src/canary.js';
+import type { CanaryReport, CanaryThresholds, CanaryVerdict } from '../src/toolkit/canary.js';
+import { judge } from '../src/toolkit/canary.js';
 
 /**
  * The release lifecycle of one service:

@@ -10,8 +10,8 @@ import {
   parseAlert,
   parseTimestamp,
   timestampToMinute,
-} from '../src/alerts.js';
-import { InputError } from '../src/errors.js';
+} from '../src/toolkit/alerts.js';
+import { InputError } from '../src/toolkit/errors.js';
 
 /** FNV-1a 64 the slow, obvious way: BigInt over the UTF-8 bytes, names sorted, 0xff after each part. */
 function referenceFingerprint(labels: Labels): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CanaryReport, DEFAULT_CANARY, type EvalScore, judge, scoreOf } from '../src/canary.js';
+import { type CanaryReport, DEFAULT_CANARY, type EvalScore, judge, scoreOf } from '../src/toolkit/canary.js';
 
 /** A score with `correct` of `total` right; `failed` lists the wrong case ids. */
 const score = (release: string, correct: number, total: number, failed: string[] = []): EvalScore => ({

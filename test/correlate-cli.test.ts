@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeAlert } from '../src/alerts.js';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
+import { makeAlert } from '../src/toolkit/alerts.js';
 
 let dir = '';
 const fixture = (name: string) => join(dir, name);

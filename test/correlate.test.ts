@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Alert, fingerprint, type Labels, makeAlert } from '../src/alerts.js';
-import { type Correlation, Correlator, correlate } from '../src/correlate.js';
+import { type Alert, fingerprint, type Labels, makeAlert } from '../src/toolkit/alerts.js';
+import { type Correlation, Correlator, correlate } from '../src/toolkit/correlate.js';
 
 const alert = (labels: Labels, from = 0, to = from + 10): Alert => makeAlert(labels, {}, from, to);
 

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
 import { stockScenario } from '../src/cli/paths.js';
-import { runShift, type ShiftResult } from '../src/drill.js';
 import {
   chart,
   contains,
@@ -18,8 +17,9 @@ import {
   toMermaid,
   toSvg,
   transitionFor,
-} from '../src/export.js';
-import { loadScenario } from '../src/scenario.js';
+} from '../src/views/export.js';
+import { runShift, type ShiftResult } from '../src/world/drill.js';
+import { loadScenario } from '../src/world/scenario.js';
 
 let dir = '';
 let shift: ShiftResult;

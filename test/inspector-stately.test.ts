@@ -3,9 +3,9 @@ import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { stockScenario } from '../src/cli/paths.js';
-import type { ShiftResult } from '../src/drill.js';
-import { runWithStately, STATELY_URL, startStatelyBridge } from '../src/inspector/stately.js';
-import { loadScenario, type Scenario } from '../src/scenario.js';
+import { runWithStately, STATELY_URL, startStatelyBridge } from '../src/views/inspector/stately.js';
+import type { ShiftResult } from '../src/world/drill.js';
+import { loadScenario, type Scenario } from '../src/world/scenario.js';
 
 let scenario: Scenario;
 const events: StatelyInspectionEvent[] = [];

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { packageRoot, stockScenario } from '../src/cli/paths.js';
-import { runShift, type ShiftResult } from '../src/drill.js';
-import type { ServerMessage } from '../src/inspector/protocol.js';
-import { type Inspector, startInspector } from '../src/inspector/server.js';
-import { loadScenario, type Scenario } from '../src/scenario.js';
+import type { ServerMessage } from '../src/views/inspector/protocol.js';
+import { type Inspector, startInspector } from '../src/views/inspector/server.js';
+import { runShift, type ShiftResult } from '../src/world/drill.js';
+import { loadScenario, type Scenario } from '../src/world/scenario.js';
 
 let scenario: Scenario;
 let expected: ShiftResult;

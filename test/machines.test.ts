@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { incidentMachine } from '../machines/incident.js';
 import { releaseMachine } from '../machines/release.js';
-import { BURNS, canaryReport, incidentInput, releaseInput } from '../src/model.js';
+import { BURNS, canaryReport, incidentInput, releaseInput } from '../src/views/model.js';
 
 const startIncident = () => {
   const clock = new SimulatedClock();

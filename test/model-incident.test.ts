@@ -7,7 +7,7 @@ import {
   MODEL_RUNBOOK,
   type PathRun,
   type StepRun,
-} from '../src/model.js';
+} from '../src/views/model.js';
 
 const paths = generatePaths('incident');
 

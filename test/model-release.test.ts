@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coverage, executePath, executePaths, generatePaths, type PathRun } from '../src/model.js';
+import { coverage, executePath, executePaths, generatePaths, type PathRun } from '../src/views/model.js';
 
 const paths = generatePaths('release');
 

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { fromPromise } from 'xstate';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
-import { runShift } from '../src/drill.js';
-import { gate } from '../src/gate.js';
-import { definePlay, type PlayInput, type PlayOutput } from '../src/plays.js';
-import { parseScenario } from '../src/scenario.js';
+import { definePlay, type PlayInput, type PlayOutput } from '../src/engine/plays.js';
+import { gate } from '../src/views/gate.js';
+import { runShift } from '../src/world/drill.js';
+import { parseScenario } from '../src/world/scenario.js';
 
 /** The stock shift with its quality-regression runbook replaced by `steps` (YAML flow mappings). */
 function withRunbook(steps: string[], expectPlay = 'rollback') {

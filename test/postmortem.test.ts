@@ -5,7 +5,7 @@ import {
   type Postmortem,
   regressionCases,
   renderPostmortem,
-} from '../src/postmortem.js';
+} from '../src/toolkit/postmortem.js';
 
 const roster = ['Alice', 'Bob Stone', "Dana O'Brien"];
 

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { SimulatedClock } from 'xstate';
 import type { IncidentContext, LearnOutput, ShipOutput } from '../machines/incident.js';
 import type { PlayOutput, RunbookStep } from '../machines/play.js';
-import { BURNS, fakeOps, flush, type ModelActor, startModelActor, uniformBurn } from '../src/model.js';
-import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from '../src/slo.js';
-import { stateName } from '../src/trace.js';
-import type { Severity } from '../src/triage.js';
+import { stateName } from '../src/engine/trace.js';
+import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from '../src/toolkit/slo.js';
+import type { Severity } from '../src/toolkit/triage.js';
+import { BURNS, fakeOps, flush, type ModelActor, startModelActor, uniformBurn } from '../src/views/model.js';
 
 const RUNS = Number(process.env.PROPS_RUNS ?? 1000);
 const SEED = Number(process.env.PROPS_SEED ?? 5);

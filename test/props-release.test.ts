@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ReleaseContext } from '../machines/release.js';
-import { type CanaryReport, type CanaryThresholds, judge, scoreOf } from '../src/canary.js';
-import { startModelActor } from '../src/model.js';
-import { stateName } from '../src/trace.js';
+import { stateName } from '../src/engine/trace.js';
+import { type CanaryReport, type CanaryThresholds, judge, scoreOf } from '../src/toolkit/canary.js';
+import { startModelActor } from '../src/views/model.js';
 
 const RUNS = Number(process.env.PROPS_RUNS ?? 1000);
 const SEED = Number(process.env.PROPS_SEED ?? 5);

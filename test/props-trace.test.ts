@@ -1,8 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AnyMachineSnapshot, SimulatedClock } from 'xstate';
-import { acceptedEvents, flush, type MachineName, type ModelActor, startModelActor } from '../src/model.js';
-import { stateName, type TraceEntry, TraceRecorder } from '../src/trace.js';
+import { stateName, type TraceEntry, TraceRecorder } from '../src/engine/trace.js';
+import {
+  acceptedEvents,
+  flush,
+  type MachineName,
+  type ModelActor,
+  startModelActor,
+} from '../src/views/model.js';
 
 const RUNS = Number(process.env.PROPS_RUNS ?? 1000);
 const SEED = Number(process.env.PROPS_SEED ?? 5);

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
 import { scoreShift } from '../src/cli/shift.js';
-import type { ShiftResult } from '../src/drill.js';
-import type { GateReport } from '../src/gate.js';
-import { markdownToHtml, plotMarkers, renderReport } from '../src/report.js';
-import type { Scenario } from '../src/scenario.js';
+import type { GateReport } from '../src/views/gate.js';
+import { markdownToHtml, plotMarkers, renderReport } from '../src/views/report.js';
+import type { ShiftResult } from '../src/world/drill.js';
+import type { Scenario } from '../src/world/scenario.js';
 
 let dir = '';
 let scenario: Scenario;

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
-import { type Correlation, correlate } from '../src/correlate.js';
-import { runShift, stormAlerts } from '../src/drill.js';
-import { gate } from '../src/gate.js';
-import { loadScenario, parseScenario, type Scenario } from '../src/scenario.js';
-import { generateStorm, stockServices, stockStorm } from '../src/storm.js';
+import { type Correlation, correlate } from '../src/toolkit/correlate.js';
+import { gate } from '../src/views/gate.js';
+import { runShift, stormAlerts } from '../src/world/drill.js';
+import { loadScenario, parseScenario, type Scenario } from '../src/world/scenario.js';
+import { generateStorm, stockServices, stockStorm } from '../src/world/storm.js';
 
 /**
  * Scale is a property of the data, not of the code: the big storm is an ordinary scenario file, and

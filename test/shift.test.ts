@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
-import { runShift, type ShiftResult } from '../src/drill.js';
-import { gate } from '../src/gate.js';
-import { loadScenario } from '../src/scenario.js';
+import { gate } from '../src/views/gate.js';
+import { runShift, type ShiftResult } from '../src/world/drill.js';
+import { loadScenario } from '../src/world/scenario.js';
 
 const shift = async (file: string) => {
   const scenario = loadScenario(file);

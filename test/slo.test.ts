@@ -10,7 +10,7 @@ import {
   type SeriesStep,
   SliLedger,
   WINDOWS,
-} from '../src/slo.js';
+} from '../src/toolkit/slo.js';
 
 const THREE_DAYS = 3 * 1440;
 const healthy = (minute: number): SeriesStep => ({ minute, requests: 1000, errors: 0 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprint, timestampToMinute } from '../src/alerts.js';
-import { correlate } from '../src/correlate.js';
-import { generateStorm, type StormSpec, stockServices, stockStorm } from '../src/storm.js';
+import { fingerprint, timestampToMinute } from '../src/toolkit/alerts.js';
+import { correlate } from '../src/toolkit/correlate.js';
+import { generateStorm, type StormSpec, stockServices, stockStorm } from '../src/world/storm.js';
 
 const take = <T>(iterable: Iterable<T>, n: number): T[] => {
   const taken: T[] = [];

@@ -9,7 +9,7 @@ import {
   type Ticket,
   type TriagePolicy,
   triage,
-} from '../src/triage.js';
+} from '../src/toolkit/triage.js';
 
 const ticket = (overrides: Partial<Ticket>): Ticket => ({
   id: 'T-1',

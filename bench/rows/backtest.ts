@@ -1,5 +1,5 @@
-import { createRng } from '../../src/rng.js';
-import { backtest as runBacktest, type SeriesStep } from '../../src/slo.js';
+import { createRng } from '../../src/toolkit/rng.js';
+import { backtest as runBacktest, type SeriesStep } from '../../src/toolkit/slo.js';
 import { fmtMs, median, msSince } from '../measure.js';
 import type { Row } from '../table.js';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { packageRoot } from '../../src/cli/paths.js';
-import { runShift } from '../../src/drill.js';
-import { loadScenario } from '../../src/scenario.js';
+import { runShift } from '../../src/world/drill.js';
+import { loadScenario } from '../../src/world/scenario.js';
 import { fmtMs, median, msSince, quantile } from '../measure.js';
 import type { Row } from '../table.js';
 

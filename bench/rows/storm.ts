@@ -1,6 +1,6 @@
-import { Correlator } from '../../src/correlate.js';
-import { stormAlerts } from '../../src/drill.js';
-import { loadScenario } from '../../src/scenario.js';
+import { Correlator } from '../../src/toolkit/correlate.js';
+import { stormAlerts } from '../../src/world/drill.js';
+import { loadScenario } from '../../src/world/scenario.js';
 import { fmtMb, fmtMs, fmtRatio, msSince, peakRss } from '../measure.js';
 import type { Row } from '../table.js';
 import { scenarioFile } from './shift.js';

@@ -1,6 +1,6 @@
-import { InputError } from '../errors.js';
-import { loadSeries } from '../series.js';
-import { type BacktestRow, type Burn, backtest, DEFAULT_POLICY, pairName, WINDOWS } from '../slo.js';
+import { InputError } from '../toolkit/errors.js';
+import { loadSeries } from '../toolkit/series.js';
+import { type BacktestRow, type Burn, backtest, DEFAULT_POLICY, pairName, WINDOWS } from '../toolkit/slo.js';
 import type { CommandModule } from './main.js';
 import { numberFlag } from './options.js';
 

@@ -1,5 +1,5 @@
-import { InputError } from '../errors.js';
-import { exportMachine, FORMATS, type Format, MACHINE_NAMES, type MachineName } from '../export.js';
+import { InputError } from '../toolkit/errors.js';
+import { exportMachine, FORMATS, type Format, MACHINE_NAMES, type MachineName } from '../views/export.js';
 import { writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
 

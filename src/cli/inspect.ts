@@ -1,8 +1,8 @@
-import { InputError } from '../errors.js';
-import { startInspector } from '../inspector/server.js';
-import { STATELY_URL, startStatelyBridge } from '../inspector/stately.js';
-import { loadPlays } from '../load-plays.js';
-import { loadScenario } from '../scenario.js';
+import { loadPlays } from '../engine/load-plays.js';
+import { InputError } from '../toolkit/errors.js';
+import { startInspector } from '../views/inspector/server.js';
+import { STATELY_URL, startStatelyBridge } from '../views/inspector/stately.js';
+import { loadScenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { numberFlag } from './options.js';
 import { stockScenario } from './paths.js';

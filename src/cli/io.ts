@@ -1,5 +1,5 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError } from '../toolkit/errors.js';
 
 /** Where a command writes: stdout for results (JSON with --json), stderr for narration and progress. */
 export interface Io {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../toolkit/errors.js';
 import { registerBurn } from './burn.js';
 import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';

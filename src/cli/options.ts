@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from '../toolkit/errors.js';
 
 interface NumberRule {
   integer?: boolean;

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from '../toolkit/errors.js';
 import {
   type Coverage,
   executePaths,
@@ -8,7 +8,7 @@ import {
   isMachineName,
   MACHINE_NAMES,
   type PathRun,
-} from '../model.js';
+} from '../views/model.js';
 import type { CommandModule } from './main.js';
 
 interface PathsFlags {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { renderReport } from '../report.js';
+import { renderReport } from '../views/report.js';
 import { writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { scoreShift } from './shift.js';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { runShift, type ShiftResult } from '../drill.js';
-import { type GateReport, gate } from '../gate.js';
-import { loadPlays } from '../load-plays.js';
-import { gateTable, narrate } from '../narrate.js';
-import { loadScenario, type Scenario } from '../scenario.js';
+import { loadPlays } from '../engine/load-plays.js';
+import { type GateReport, gate } from '../views/gate.js';
+import { gateTable, narrate } from '../views/narrate.js';
+import { runShift, type ShiftResult } from '../world/drill.js';
+import { loadScenario, type Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { stockScenario } from './paths.js';
 

@@ -1,11 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockScenario } from '../../src/cli/paths.js';
-import { runShift, type ShiftResult } from '../../src/drill.js';
-import { chart } from '../../src/export.js';
-import { type Inspector, startInspector } from '../../src/inspector/server.js';
-import { loadScenario, type Scenario } from '../../src/scenario.js';
-import type { TraceEntry } from '../../src/trace.js';
+import type { TraceEntry } from '../../src/engine/trace.js';
+import { chart } from '../../src/views/export.js';
+import { type Inspector, startInspector } from '../../src/views/inspector/server.js';
+import { runShift, type ShiftResult } from '../../src/world/drill.js';
+import { loadScenario, type Scenario } from '../../src/world/scenario.js';
 import { artifact, launch, watch } from './chromium.js';
 
 let browser: Browser;

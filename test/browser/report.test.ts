@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreShift } from '../../src/cli/shift.js';
-import { renderReport } from '../../src/report.js';
+import { renderReport } from '../../src/views/report.js';
 import { artifact, launch, watch } from './chromium.js';
 
 let browser: Browser;

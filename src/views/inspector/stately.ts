@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { PlayLogic } from '../../machines/incident.js';
-import { runShift, type ShiftResult } from '../drill.js';
+import type { PlayLogic } from '../../../machines/incident.js';
+import { runShift, type ShiftResult } from '../../world/drill.js';
+import type { Scenario } from '../../world/scenario.js';
 import { escapeHtml } from '../report.js';
-import type { Scenario } from '../scenario.js';
 import { HOST, listen } from './listen.js';
 
 /**

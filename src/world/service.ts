@@ -1,5 +1,5 @@
-import type { EvalCase } from './postmortem.js';
-import type { MinuteCounts } from './slo.js';
+import type { EvalCase } from '../toolkit/postmortem.js';
+import type { MinuteCounts } from '../toolkit/slo.js';
 
 /**
  * The service under operation: a deterministic stand-in for an answering agent. Releases differ in

@@ -1,7 +1,7 @@
 import type { Viz } from '@viz-js/viz';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import { incidentMachine } from '../machines/incident.js';
-import { releaseMachine } from '../machines/release.js';
+import { incidentMachine } from '../../machines/incident.js';
+import { releaseMachine } from '../../machines/release.js';
 
 /**
  * The statecharts as data, read from the machine definitions themselves (never redrawn by hand):

@@ -1,5 +1,5 @@
+import type { TraceEntry } from '../../engine/trace.js';
 import type { MachineName } from '../export.js';
-import type { TraceEntry } from '../trace.js';
 
 /**
  * What the inspector server and its page say to each other over the WebSocket (JSON, one message

@@ -21,12 +21,12 @@ import {
   incidentMachine,
   type LearnOutput,
   type ShipOutput,
-} from '../machines/incident.js';
-import type { PlayOps, PlayOutput, RunbookStep } from '../machines/play.js';
-import { type ReleaseContext, type ReleaseInput, releaseMachine } from '../machines/release.js';
-import { type CanaryReport, DEFAULT_CANARY, judge, scoreOf } from './canary.js';
-import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from './slo.js';
-import { stateName } from './trace.js';
+} from '../../machines/incident.js';
+import type { PlayOps, PlayOutput, RunbookStep } from '../../machines/play.js';
+import { type ReleaseContext, type ReleaseInput, releaseMachine } from '../../machines/release.js';
+import { stateName } from '../engine/trace.js';
+import { type CanaryReport, DEFAULT_CANARY, judge, scoreOf } from '../toolkit/canary.js';
+import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from '../toolkit/slo.js';
 
 /**
  * Model-based tests, generated from the machines themselves. For each machine a model lists the

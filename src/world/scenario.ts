@@ -1,12 +1,12 @@
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_CANARY } from './canary.js';
-import { InputError } from './errors.js';
-import { readUserFile } from './files.js';
-import { DEFAULT_POLICY, WINDOWS } from './slo.js';
+import { DEFAULT_CANARY } from '../toolkit/canary.js';
+import { InputError } from '../toolkit/errors.js';
+import { readUserFile } from '../toolkit/files.js';
+import { DEFAULT_POLICY, WINDOWS } from '../toolkit/slo.js';
+import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { stockServices } from './storm.js';
-import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from './triage.js';
 
 /**
  * A scenario is a whole shift as data: the service and its releases, the SLOs and the alert

@@ -1,14 +1,14 @@
-import type { LearnInput, LearnOutput } from '../machines/incident.js';
+import type { LearnInput, LearnOutput } from '../../machines/incident.js';
 import {
   blamelessFindings,
   type EvalCase,
   type Postmortem,
   regressionCases,
   renderPostmortem,
-} from './postmortem.js';
-import type { Scenario } from './scenario.js';
-import { asEvalCase, type ServiceUnderOperation } from './service.js';
-import type { SliLedger } from './slo.js';
+} from '../toolkit/postmortem.js';
+import type { SliLedger } from '../toolkit/slo.js';
+import type { Scenario } from '../world/scenario.js';
+import { asEvalCase, type ServiceUnderOperation } from '../world/service.js';
 
 /** What writing a postmortem needs to know about the shift, beyond the incident's own record. */
 export interface LearnWorld {

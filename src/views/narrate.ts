@@ -1,4 +1,4 @@
-import type { IncidentResult, ShiftResult } from './drill.js';
+import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { GateReport } from './gate.js';
 
 /**

@@ -3,12 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import type { PlayLogic } from '../../machines/incident.js';
-import { packageRoot } from '../cli/paths.js';
-import { runShift } from '../drill.js';
+import type { PlayLogic } from '../../../machines/incident.js';
+import { packageRoot } from '../../cli/paths.js';
+import { runShift } from '../../world/drill.js';
+import type { Scenario } from '../../world/scenario.js';
 import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '../export.js';
 import { gate } from '../gate.js';
-import type { Scenario } from '../scenario.js';
 import { HOST, listen } from './listen.js';
 import { pageHtml } from './page.js';
 import type { ClientMessage, ServerMessage } from './protocol.js';
@@ -49,7 +49,7 @@ const ASSETS: Record<string, string> = {
 };
 
 const readAsset = (name: string) =>
-  readFileSync(join(packageRoot(), 'src', 'inspector', 'page', name), 'utf8');
+  readFileSync(join(packageRoot(), 'src', 'views', 'inspector', 'page', name), 'utf8');
 
 /** The sim minute an actor is at: the machines keep the clock in their context (release: `now`, incident: `input.ops.now`). */
 function simMinute(ref: AnyActorRef): number | null {

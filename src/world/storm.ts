@@ -1,5 +1,5 @@
-import { type Alert, DEFAULT_EPOCH, fingerprint, type Labels, minuteToTimestamp } from './alerts.js';
-import { createRng } from './rng.js';
+import { type Alert, DEFAULT_EPOCH, fingerprint, type Labels, minuteToTimestamp } from '../toolkit/alerts.js';
+import { createRng } from '../toolkit/rng.js';
 
 export interface StormService {
   name: string;

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { PlayLogic } from '../machines/incident.js';
-import { InputError } from './errors.js';
+import type { PlayLogic } from '../../machines/incident.js';
+import { InputError } from '../toolkit/errors.js';
 
 /** Actor logic is an object with a transition function (fromPromise, fromCallback, a machine ...). */
 const isActorLogic = (value: unknown): value is PlayLogic =>

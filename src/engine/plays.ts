@@ -1,8 +1,8 @@
 import { fromPromise } from 'xstate';
-import type { PlayInput, PlayOutput } from '../machines/play.js';
+import type { PlayInput, PlayOutput } from '../../machines/play.js';
 
-export type { PlayLogic } from '../machines/incident.js';
-export type { PlayInput, PlayOps, PlayOutput, RunbookStep } from '../machines/play.js';
+export type { PlayLogic } from '../../machines/incident.js';
+export type { PlayInput, PlayOps, PlayOutput, RunbookStep } from '../../machines/play.js';
 
 /**
  * Wraps a function as a play: an actor that takes a PlayInput and reports success or failure. A

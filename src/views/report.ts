@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { minuteToTimestamp } from './alerts.js';
-import { packageRoot } from './cli/paths.js';
-import type { IncidentResult, ShiftResult } from './drill.js';
+import { packageRoot } from '../cli/paths.js';
+import type { TraceEntry } from '../engine/trace.js';
+import { minuteToTimestamp } from '../toolkit/alerts.js';
+import type { IncidentResult, ShiftResult } from '../world/drill.js';
+import type { Scenario } from '../world/scenario.js';
 import { chart, type MachineName, markSvg, marksOf, toSvg } from './export.js';
 import type { GateReport } from './gate.js';
-import type { Scenario } from './scenario.js';
-import type { TraceEntry } from './trace.js';
 
 /**
  * The shift report: one self-contained HTML file (inline SVG and CSS, no script, nothing fetched)
@@ -341,7 +341,7 @@ function incidentRows(result: ShiftResult, minute: (t: number | undefined) => st
 // -------------------------------------------------------------------------------------- report
 
 function readAsset(name: string): string {
-  return readFileSync(join(packageRoot(), 'src', 'inspector', 'page', name), 'utf8');
+  return readFileSync(join(packageRoot(), 'src', 'views', 'inspector', 'page', name), 'utf8');
 }
 
 const REPORT_CSS = `

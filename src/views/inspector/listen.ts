@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InputError } from '../errors.js';
+import { InputError } from '../../toolkit/errors.js';
 
 /** Loopback only: the inspector serves this machine's browser, never the network. */
 export const HOST = '127.0.0.1';

@@ -1,6 +1,6 @@
-import type { IncidentResult, ShiftResult } from './drill.js';
-import type { Scenario } from './scenario.js';
-import type { TraceEntry } from './trace.js';
+import type { TraceEntry } from '../engine/trace.js';
+import type { IncidentResult, ShiftResult } from '../world/drill.js';
+import type { Scenario } from '../world/scenario.js';
 
 /**
  * The eval gate scores a shift from what the machines did: the result's recorded facts and the

@@ -9,21 +9,21 @@ import {
   type PlayRecord,
   type ShipInput,
   type ShipOutput,
-} from '../machines/incident.js';
-import type { PlayOps } from '../machines/play.js';
-import { type ReleaseRecord, releaseMachine } from '../machines/release.js';
-import { type Alert, makeAlert, minuteToTimestamp } from './alerts.js';
-import { type CanaryReport, type CanaryVerdict, DEFAULT_CANARY, scoreOf } from './canary.js';
-import { type AlertGroup, Correlator } from './correlate.js';
-import { onsetOf, writePostmortem } from './learn.js';
-import { stockPlays } from './plays.js';
-import type { EvalCase } from './postmortem.js';
+} from '../../machines/incident.js';
+import type { PlayOps } from '../../machines/play.js';
+import { type ReleaseRecord, releaseMachine } from '../../machines/release.js';
+import { onsetOf, writePostmortem } from '../engine/learn.js';
+import { stockPlays } from '../engine/plays.js';
+import { stateName, type TraceEntry, TraceRecorder } from '../engine/trace.js';
+import { type Alert, makeAlert, minuteToTimestamp } from '../toolkit/alerts.js';
+import { type CanaryReport, type CanaryVerdict, DEFAULT_CANARY, scoreOf } from '../toolkit/canary.js';
+import { type AlertGroup, Correlator } from '../toolkit/correlate.js';
+import type { EvalCase } from '../toolkit/postmortem.js';
+import { type Burn, SliLedger } from '../toolkit/slo.js';
+import { link, route, type Severity, triage } from '../toolkit/triage.js';
 import { checkPlays, type IncidentTypeSpec, type Scenario } from './scenario.js';
 import { asEvalCase, ServiceUnderOperation, type SliName } from './service.js';
-import { type Burn, SliLedger } from './slo.js';
 import { generateStorm } from './storm.js';
-import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
-import { link, route, type Severity, triage } from './triage.js';
 
 /**
  * The drill runs one scenario as a shift on a simulated clock (one tick = one sim minute): the
