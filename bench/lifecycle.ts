@@ -107,6 +107,7 @@ const barePlay: PlayInput = {
   incident: { id: 'INC-1', service: 'agent', type: 'quality-regression' },
   step: { play: 'rollback', timeout: 10, retries: 0, onFailure: 'next', with: {} },
   attempt: 1,
+  key: 'INC-1/1/1',
   ops: bareOps,
 };
 const bareLearn: LearnInput = {

@@ -224,6 +224,7 @@ export const incidentMachine = setup({
         incident: { id: context.input.id, service: context.input.service, type: context.input.type },
         step,
         attempt: context.attempt,
+        key: `${context.input.id}/${context.step + 1}/${context.attempt}`,
         ops: context.input.ops,
       };
       enqueue.assign({

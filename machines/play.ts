@@ -39,6 +39,12 @@ export interface PlayInput {
   step: RunbookStep;
   /** 1 for the first try, 2 for the first retry, ... */
   attempt: number;
+  /**
+   * `incident/step/attempt` (step counted from 1): the same on every run of this try, a restart
+   * included. A play that acts on the world passes it along (a header, a request id) so that acting
+   * twice under one key changes nothing the second time.
+   */
+  key: string;
   ops: PlayOps;
 }
 

@@ -7,21 +7,30 @@ import {
   renderPostmortem,
 } from '../toolkit/postmortem.js';
 import type { SliLedger } from '../toolkit/slo.js';
-import type { Scenario } from '../world/scenario.js';
-import { asEvalCase, type ServiceUnderOperation } from '../world/service.js';
+
+/** The parts of a postmortem people write: the engine fills in the rest from the incident's record. */
+export interface PostmortemNarrative {
+  title?: string;
+  rootCauses: string[];
+  trigger: string;
+  actionItems: Postmortem['actionItems'];
+  lessons: Postmortem['lessons'];
+}
 
 /** What writing a postmortem needs to know about the shift, beyond the incident's own record. */
 export interface LearnWorld {
-  scenario: Scenario;
-  service: ServiceUnderOperation;
-  ledgerOf(incidentId: string): SliLedger;
-  sliOf(incidentId: string): string;
-  /** The postmortem narrative of the incident's type (root causes, trigger, action items, lessons). */
-  narrativeOf(incidentId: string): Scenario['postmortem'];
+  /** The incident's SLI: its name and its per-minute counts. */
+  sli: string;
+  ledger: SliLedger;
+  requestsPerMinute: number;
+  /** Everyone on call: a postmortem that names one of them as a cause is not blameless. */
+  roster: readonly string[];
+  /** The incident type's narrative (root causes, trigger, action items, lessons). */
+  narrative: PostmortemNarrative;
   /** The release live at a sim minute. */
   liveAt(minute: number): string;
-  /** The canary's eval set: regression cases join it. */
-  evalSet: EvalCase[];
+  /** The questions a release answers wrongly, as eval cases: what the incident got wrong. */
+  wrongAnswers(release: string): EvalCase[];
   minuteLabel(t: number): string;
 }
 
@@ -43,26 +52,21 @@ export function onsetOf(ledger: SliLedger, objective: number, detected: number):
  * questions the incident got wrong into regression eval cases that join the canary's eval set.
  */
 export function writePostmortem(input: LearnInput, world: LearnWorld): LearnOutput {
-  const { scenario } = world;
   const { milestones, plays, objective } = input;
-  const ledger = world.ledgerOf(input.incidentId);
-  const sli = world.sliOf(input.incidentId);
+  const { ledger, sli, requestsPerMinute } = world;
   const detected = milestones.detected ?? milestones.opened;
   const mitigated = milestones.mitigated ?? detected;
   const onset = onsetOf(ledger, objective, detected);
   const minutes = Math.max(1, mitigated - onset);
   const badShare = ledger.errorRatio(minutes, mitigated);
-  const badAnswers = Math.round(badShare * scenario.service.requestsPerMinute * minutes);
-  const budget = scenario.service.requestsPerMinute * 30 * 1440 * (1 - objective);
+  const badAnswers = Math.round(badShare * requestsPerMinute * minutes);
+  const budget = requestsPerMinute * 30 * 1440 * (1 - objective);
   const releaseAtDetection = world.liveAt(detected);
   const mitigation = plays.find((p) => p.outcome === 'recovered');
   const label = world.minuteLabel;
 
-  const wrong = sli === 'quality' ? world.service.wrongAnswers(releaseAtDetection).map(asEvalCase) : [];
-  const cases = regressionCases(wrong, input.incidentId);
-  for (const c of cases) if (!world.evalSet.some((e) => e.id === c.id)) world.evalSet.push(c);
-
-  const narrative = world.narrativeOf(input.incidentId);
+  const cases = regressionCases(world.wrongAnswers(releaseAtDetection), input.incidentId);
+  const narrative = world.narrative;
   const pm: Postmortem = {
     title: narrative.title ?? `${input.type} on ${input.service} (${input.incidentId})`,
     status: 'final',
@@ -103,7 +107,7 @@ export function writePostmortem(input: LearnInput, world: LearnWorld): LearnOutp
       { t: mitigated, text: 'mitigated: SLI back at objective' },
     ],
   };
-  const findings = blamelessFindings(pm, scenario.oncall.roster);
+  const findings = blamelessFindings(pm, world.roster);
   if (findings.length > 0) pm.status = 'sent back: not blameless';
   return {
     accepted: findings.length === 0,

@@ -47,6 +47,9 @@ interface Incident {
   lastAlertname: string | undefined;
 }
 
+/** An opaque handle on one group of a Correlator, for an online intake to follow its group. */
+export type GroupRef = { readonly __brand: 'GroupRef' };
+
 interface KeyState {
   values: string[];
   /** Sorted by startsAt; any two are more than the gap apart, so their endsAt are sorted too. */
@@ -159,49 +162,66 @@ export class Correlator {
   }
 
   add(alert: Alert): void {
+    this.admit(alert);
+  }
+
+  /**
+   * Groups one alert as it arrives and says which group took it, and whether the alert opened it: an
+   * online intake opens an incident per new group. Alerts that arrive in start order never merge groups.
+   */
+  admit(alert: Alert): { group: GroupRef; opened: boolean } {
     const startsAt = this.minute(alert.startsAt);
     // Alertmanager sends the zero time as endsAt of an alert still firing: it lasts at least to its start.
     const endsAt = Math.max(startsAt, this.minute(alert.endsAt));
     const state = this.stateOf(alert.labels);
     this.posted++;
     const incident = this.incidentFor(state.incidents, startsAt, endsAt);
+    const opened = incident.fingerprints.size === 0;
     incident.fingerprints.add(alert.fingerprint);
     const alertname = alert.labels.alertname;
     if (alertname !== undefined && alertname !== incident.lastAlertname) {
       incident.alertnames.add(alertname);
       incident.lastAlertname = alertname;
     }
+    return { group: { state, incident } as unknown as GroupRef, opened };
+  }
+
+  /** The group behind a reference `admit` gave, as it stands now. */
+  groupOf(ref: GroupRef): AlertGroup {
+    const { state, incident } = ref as unknown as { state: KeyState; incident: Incident };
+    return this.toGroup(state.values, incident);
+  }
+
+  /** How many alerts were posted, and how many distinct label sets they carried. */
+  counts(): { posted: number; distinct: number } {
+    let distinct = 0;
+    for (const { incidents } of this.states) distinct += union(incidents.map((i) => i.fingerprints)).size;
+    return { posted: this.posted, distinct };
+  }
+
+  private toGroup(values: string[], incident: Incident): AlertGroup {
+    const labels: Labels = {};
+    for (const [i, name] of this.groupBy.entries()) labels[name] = values[i] ?? '';
+    const pairs = this.groupBy.map((name, i) => `${name}=${JSON.stringify(values[i] ?? '')}`);
+    return {
+      key: `{${pairs.join(',')}}`,
+      labels,
+      count: incident.fingerprints.size,
+      fingerprints: sortFingerprints([...incident.fingerprints]),
+      startsAt: incident.startsAt,
+      endsAt: incident.endsAt,
+      alertnames: [...incident.alertnames].sort(),
+    };
   }
 
   result(): Correlation {
     const entries: { values: string[]; group: AlertGroup }[] = [];
-    let distinct = 0;
     for (const { values, incidents } of this.states) {
-      // A label set belongs to exactly one key, so distinct alerts add up across keys; within a key a
-      // label set that fired again after a gap sits in two incidents and must be counted once.
-      distinct += union(incidents.map((incident) => incident.fingerprints)).size;
-      const labels: Labels = {};
-      for (const [i, name] of this.groupBy.entries()) labels[name] = values[i] ?? '';
-      const pairs = this.groupBy.map((name, i) => `${name}=${JSON.stringify(values[i] ?? '')}`);
-      const key = `{${pairs.join(',')}}`;
-      for (const incident of incidents) {
-        entries.push({
-          values,
-          group: {
-            key,
-            labels: { ...labels },
-            count: incident.fingerprints.size,
-            fingerprints: sortFingerprints([...incident.fingerprints]),
-            startsAt: incident.startsAt,
-            endsAt: incident.endsAt,
-            alertnames: [...incident.alertnames].sort(),
-          },
-        });
-      }
+      for (const incident of incidents) entries.push({ values, group: this.toGroup(values, incident) });
     }
     entries.sort((a, b) => compareValues(a.values, b.values) || a.group.startsAt - b.group.startsAt);
     const groups = entries.map((entry) => entry.group);
-    return { group_by: [...this.groupBy], posted: this.posted, distinct, groups };
+    return { group_by: [...this.groupBy], ...this.counts(), groups };
   }
 
   private minute(ts: string): number {

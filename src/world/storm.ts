@@ -79,6 +79,66 @@ function check(spec: StormSpec): void {
 export function* generateStorm(spec: StormSpec): Generator<Alert> {
   check(spec);
   const rng = createRng(spec.seed);
+  const alert = alertMaker(spec);
+  const { services } = spec;
+  for (let i = 0; i < spec.alerts; i++) {
+    const service = services[i % services.length] as StormService;
+    const which = rng.int(service.alertnames.length);
+    const instance = rng.int(service.instances ?? DEFAULT_INSTANCES);
+    yield alert(service, which, instance, spec.startMinute + rng.int(spec.spreadMinutes));
+  }
+}
+
+/**
+ * The same storm as `generateStorm`, in the order it arrives: by start minute, and within a minute in
+ * the order generated. An online intake must see alerts as they fire. The draws are kept in typed
+ * arrays (12 bytes an alert) and each alert is made as it is yielded, so a million-alert storm does
+ * not hold a million alert objects; `lastStart` is known before the first alert is made.
+ */
+export function stormArrivals(spec: StormSpec): {
+  lastStart: number | null;
+  alerts(): Generator<{ at: number; alert: Alert }>;
+} {
+  check(spec);
+  const rng = createRng(spec.seed);
+  const { services } = spec;
+  const n = spec.alerts;
+  const which = new Uint32Array(n);
+  const instance = new Uint32Array(n);
+  const offset = new Uint32Array(n);
+  let latest = -1;
+  for (let i = 0; i < n; i++) {
+    const service = services[i % services.length] as StormService;
+    which[i] = rng.int(service.alertnames.length);
+    instance[i] = rng.int(service.instances ?? DEFAULT_INSTANCES);
+    offset[i] = rng.int(spec.spreadMinutes);
+    latest = Math.max(latest, offset[i] as number);
+  }
+  // A counting sort by start minute keeps the generated order within each minute.
+  const next = new Uint32Array(spec.spreadMinutes + 1);
+  for (let i = 0; i < n; i++) (next[(offset[i] as number) + 1] as number)++;
+  for (let m = 1; m <= spec.spreadMinutes; m++) next[m] = (next[m] as number) + (next[m - 1] as number);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = offset[i] as number;
+    order[next[m] as number] = i;
+    next[m] = (next[m] as number) + 1;
+  }
+  return {
+    lastStart: latest < 0 ? null : spec.startMinute + latest,
+    *alerts() {
+      const alert = alertMaker(spec);
+      for (const i of order) {
+        const service = services[i % services.length] as StormService;
+        const at = spec.startMinute + (offset[i] as number);
+        yield { at, alert: alert(service, which[i] as number, instance[i] as number, at) };
+      }
+    },
+  };
+}
+
+/** Makes the storm's alerts from their draws, formatting each timestamp and pod name once. */
+function alertMaker(spec: StormSpec) {
   const epoch = spec.epoch ?? DEFAULT_EPOCH;
   // Storms reuse few distinct minutes; formatting each once keeps a million alerts cheap.
   const timestamps = new Map<number, string>();
@@ -96,13 +156,9 @@ export function* generateStorm(spec: StormSpec): Generator<Alert> {
     pods[n] ??= `pod-${n}`;
     return pods[n];
   };
-  const { services } = spec;
-  for (let i = 0; i < spec.alerts; i++) {
-    const service = services[i % services.length] as StormService;
-    const which = rng.int(service.alertnames.length);
+  return (service: StormService, which: number, instanceIndex: number, startsAt: number): Alert => {
     const alertname = service.alertnames[which] as string;
-    const instance = pod(rng.int(service.instances ?? DEFAULT_INSTANCES));
-    const startsAt = spec.startMinute + rng.int(spec.spreadMinutes);
+    const instance = pod(instanceIndex);
     // In name order, as Alertmanager sends label sets, which lets fingerprinting skip its sort.
     const labels: Labels = {
       alertname,
@@ -110,12 +166,12 @@ export function* generateStorm(spec: StormSpec): Generator<Alert> {
       service: service.name,
       severity: which === 0 ? 'page' : 'ticket',
     };
-    yield {
+    return {
       labels,
       annotations: { summary: `${alertname} on ${service.name} ${instance}` },
       startsAt: timestamp(startsAt),
       endsAt: timestamp(startsAt + spec.durationMinutes),
       fingerprint: fingerprint(labels),
     };
-  }
+  };
 }

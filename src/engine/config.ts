@@ -1,0 +1,55 @@
+import type { RunbookStep } from '../../machines/play.js';
+import type { CanaryThresholds } from '../toolkit/canary.js';
+import type { EvalCase } from '../toolkit/postmortem.js';
+import type { BurnPair } from '../toolkit/slo.js';
+import type { Routing, Severity, TriagePolicy } from '../toolkit/triage.js';
+import type { WorldEffect } from './inputs.js';
+import type { PostmortemNarrative } from './learn.js';
+
+/** One incident type: which alert groups it takes, the SLI it watches and the runbook it runs. */
+export interface IncidentTypeConfig {
+  name: string;
+  /** Alertmanager-style equality matchers on the group's first alert (`alertname` included). */
+  match: Record<string, string>;
+  sli: string;
+  runbook: RunbookStep[];
+  settleMinutes: number;
+  verifyMinutes: number;
+  fix?: { candidate: string };
+  postmortem?: PostmortemNarrative;
+}
+
+/** What the engine runs with: a scenario gives it in a drill, the server's configuration live. */
+export interface EngineConfig {
+  service: { name: string; requestsPerMinute: number };
+  /** Minute 0 of the engine's clock, as an RFC 3339 timestamp. */
+  epoch: string;
+  initialRelease: string;
+  /** The objective of each SLI by name (`quality`, `freshness`). */
+  objectives: Record<string, number>;
+  alerting: { policy: readonly BurnPair[]; severity: { page: Severity; ticket: Severity } };
+  intake: { groupBy: string[]; gapMinutes?: number };
+  incidentTypes: readonly IncidentTypeConfig[];
+  canary: CanaryThresholds;
+  triage: TriagePolicy;
+  routing: Routing;
+  /** Everyone on call: postmortems are checked against it for blame. */
+  roster: readonly string[];
+  /** The postmortem narrative of incident types that have none of their own. */
+  postmortem: PostmortemNarrative;
+  /** The canary's eval set at the start; regression cases join it as postmortems are written. */
+  evalSet: readonly EvalCase[];
+}
+
+/**
+ * What the engine asks of its world. A drill answers from its simulated service; live, the eval
+ * endpoint and the service's own API answer. The engine never asks which it is.
+ */
+export interface WorldPort {
+  /** A release's answers on eval cases: the canary's evidence. */
+  evaluate(release: string, cases: readonly EvalCase[]): { id: string; correct: boolean }[];
+  /** The cases a release gets wrong on an SLI: what a postmortem turns into regression cases. */
+  wrongAnswers(release: string, sli: string): EvalCase[];
+  /** Acts on the world for a play (a drill's simulated service); throws when it cannot. */
+  effect(effect: WorldEffect, now: number): unknown;
+}

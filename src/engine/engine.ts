@@ -1,0 +1,636 @@
+import { type Actor, type AnyActorRef, createActor, type InspectionEvent, SimulatedClock } from 'xstate';
+import {
+  type IncidentMachine,
+  incidentMachine,
+  type LearnInput,
+  type LearnOutput,
+  type PlayLogic,
+  type ShipInput,
+  type ShipOutput,
+} from '../../machines/incident.js';
+import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
+import { type ReleaseContext, releaseMachine } from '../../machines/release.js';
+import { minuteToTimestamp } from '../toolkit/alerts.js';
+import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
+import { type AlertGroup, Correlator, type GroupRef } from '../toolkit/correlate.js';
+import { InputError } from '../toolkit/errors.js';
+import type { EvalCase } from '../toolkit/postmortem.js';
+import { SliLedger } from '../toolkit/slo.js';
+import { link, route, type Severity, triage } from '../toolkit/triage.js';
+import type { EngineConfig, IncidentTypeConfig, WorldPort } from './config.js';
+import { type DeferredRef, deferred } from './deferred.js';
+import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type WorldInput } from './inputs.js';
+import type { JournalEntry, RunJournal } from './journal.js';
+import { writePostmortem } from './learn.js';
+import { batchOutputs } from './records.js';
+import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
+
+/**
+ * The engine: inputs in, machines stepped, outputs out. It holds the incident and release actors,
+ * the online intake (correlation as alerts arrive), the SLI ledgers and the tasks the machines start
+ * (plays, postmortems, ship steps). It does not know whether its world is a drill or production.
+ *
+ * Durability: each input is applied in memory and buffered; `commit()` writes the buffered inputs,
+ * with the trace entries, incident records and notifications they produced, in one transaction. Only
+ * then do plays start. Given a journal with entries, the engine first replays them: the world's inputs
+ * are matched as the world sends them again, the plays' and tasks' reports are applied where they were
+ * recorded, and no play runs until the replay is over; a play that had started without a recorded
+ * outcome then runs again under the same idempotency key.
+ */
+
+type IncidentActor = Actor<IncidentMachine>;
+
+export interface EngineIncident {
+  id: string;
+  group: GroupRef;
+  type: IncidentTypeConfig | undefined;
+  actor: IncidentActor;
+}
+
+export interface TicketRecord {
+  id: string;
+  at: number;
+  title: string;
+  severity: Severity;
+  because: string;
+  queue: string;
+  incident: string | null;
+}
+
+export interface ShipReport {
+  report: CanaryReport | null;
+  checks: CanaryVerdict['checks'];
+}
+
+export interface EngineOptions {
+  config: EngineConfig;
+  world: WorldPort;
+  /** Plays by name, the stock ones included. */
+  plays: Record<string, PlayLogic>;
+  /** The journal to write; entries already in it are replayed first. */
+  journal?: RunJournal | null;
+  inspect?: (event: InspectionEvent) => void;
+  /** Called with each trace entry as it is recorded (the inspector streams them). */
+  onTrace?: (entry: TraceEntry) => void;
+}
+
+type TaskKind = 'play' | 'learn' | 'ship';
+
+/** A play or task a machine started: the stand-in in the machine, and the real run outside it. */
+interface Task {
+  key: string;
+  kind: TaskKind;
+  /** The play's name (or the task's), for running it. */
+  name: string;
+  incident: string;
+  childId: string;
+  ref: DeferredRef;
+  input: unknown;
+  runner: AnyActorRef | null;
+  started: boolean;
+}
+
+const CHILD_IDS: Record<TaskKind, string> = { play: 'play', learn: 'postmortem', ship: 'fix' };
+
+/** Rounds of the event loop a drain waits for plays to report before the world moves on. */
+const DRAIN_ROUNDS = 100;
+const nextRound = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class Engine {
+  readonly config: EngineConfig;
+  readonly clock = new SimulatedClock();
+  readonly trace: TraceRecorder;
+  readonly correlator: Correlator;
+  readonly incidents: EngineIncident[] = [];
+  readonly tickets: TicketRecord[] = [];
+  readonly evalSet: EvalCase[];
+  readonly shipReports = new Map<string, ShipReport>();
+  readonly release: Actor<typeof releaseMachine>;
+  private readonly ledgers = new Map<string, SliLedger>();
+  private readonly byId = new Map<string, EngineIncident>();
+  /** Incidents waiting for a human: paged or ticketed, not yet acknowledged. Kept from the trace. */
+  private readonly waiting = new Set<string>();
+  private readonly world: WorldPort;
+  private readonly plays: Record<string, PlayLogic>;
+  private readonly machine: IncidentMachine;
+  private readonly inspect: (event: InspectionEvent) => void;
+  /** Results of rollbacks and world effects by idempotency key: the second try gets the first's. */
+  private readonly applied = new Map<string, { result?: unknown; error?: string }>();
+  private readonly tasks = new Map<string, Task>();
+  private readonly journal: RunJournal | null;
+  private replay: JournalEntry[];
+  private cursor = 0;
+  private seq = 0;
+  private buffered: JournalEntry[] = [];
+  private traceMark = 0;
+  private inputsApplied = 0;
+
+  constructor(options: EngineOptions) {
+    const { config } = options;
+    this.config = config;
+    this.world = options.world;
+    this.plays = options.plays;
+    this.journal = options.journal ?? null;
+    this.replay = this.journal?.entries() ?? [];
+    this.evalSet = [...config.evalSet];
+    this.trace = new TraceRecorder(() => this.clock.now());
+    this.trace.onEntry((entry) => {
+      if (entry.to === 'page' || entry.to === 'ticket') this.waiting.add(entry.actor);
+      else this.waiting.delete(entry.actor);
+    });
+    if (options.onTrace) this.trace.onEntry(options.onTrace);
+    this.inspect = (event) => {
+      this.trace.inspect(event);
+      options.inspect?.(event);
+    };
+    this.correlator = new Correlator({ ...config.intake, epoch: config.epoch });
+    for (const sli of Object.keys(config.objectives)) this.ledgers.set(sli, new SliLedger());
+    this.machine = this.provideTasks();
+    this.release = createActor(releaseMachine, {
+      id: 'release',
+      clock: this.clock,
+      inspect: this.inspect,
+      input: {
+        service: config.service.name,
+        initial: config.initialRelease,
+        thresholds: config.canary,
+        now: () => this.clock.now(),
+      },
+    }).start();
+    if (this.replay.length === 0) this.endReplay();
+  }
+
+  /** Whether the engine is still replaying its journal (the world is catching up). */
+  get replaying(): boolean {
+    return this.cursor < this.replay.length;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  live(): ReleaseContext['live'] {
+    return this.release.getSnapshot().context.live;
+  }
+
+  ledger(sli: string): SliLedger {
+    const ledger = this.ledgers.get(sli);
+    if (!ledger) throw new Error(`no SLI named ${sli}`);
+    return ledger;
+  }
+
+  /** The incidents paged or ticketed and not yet acknowledged, oldest first. */
+  awaitingAck(): EngineIncident[] {
+    return [...this.waiting]
+      .map((id) => this.byId.get(id) as EngineIncident)
+      .sort((a, b) => order(a.id) - order(b.id));
+  }
+
+  groupOf(incident: EngineIncident): AlertGroup {
+    return this.correlator.groupOf(incident.group);
+  }
+
+  /** The release live at a minute, from the release actor's history. */
+  liveAt(minute: number): string {
+    let current = this.config.initialRelease;
+    for (const record of this.release.getSnapshot().context.history)
+      if (record.at <= minute) current = record.release;
+    return current;
+  }
+
+  /** The canary's evidence for a candidate against what is live, on today's eval set. */
+  canaryReport(candidate: string): CanaryReport {
+    const cases = [...this.evalSet];
+    const baseline = this.live();
+    return {
+      candidate: scoreOf(candidate, this.world.evaluate(candidate, cases)),
+      baseline: scoreOf(baseline, this.world.evaluate(baseline, cases)),
+      regressionIds: cases.filter((c) => c.origin !== undefined).map((c) => c.id),
+    };
+  }
+
+  /** Applies one input from the world; it is acknowledged at the next `commit()`. */
+  submit(input: WorldInput): void {
+    if (this.replaying) {
+      this.applyRecordedTasks();
+    }
+    if (this.replaying) {
+      const entry = this.replay[this.cursor] as JournalEntry;
+      if (JSON.stringify(entry.input) !== JSON.stringify(input)) {
+        throw new InputError(
+          `the journal diverges at input ${entry.seq}: it holds ${entry.input.kind}, the world sent ${input.kind} (was the scenario or the plays module changed?)`,
+          this.journal?.id,
+        );
+      }
+      this.cursor++;
+      this.apply(input);
+      if (!this.replaying) this.endReplay();
+      return;
+    }
+    this.buffered.push({ seq: ++this.seq, input });
+    this.apply(input);
+  }
+
+  /** Writes what was submitted since the last commit, then starts the plays it asked for. */
+  commit(): void {
+    if (this.buffered.length > 0 && this.journal) {
+      const trace = this.trace.entries.slice(this.traceMark);
+      this.journal.commit({ inputs: this.buffered, trace, ...batchOutputs(this, trace) });
+    }
+    this.buffered = [];
+    this.traceMark = this.trace.entries.length;
+    if (!this.replaying) this.startTasks();
+  }
+
+  /** Lets running plays and tasks report (each report is its own input and commit) before the world moves on. */
+  async drain(): Promise<void> {
+    if (this.replaying) this.applyRecordedTasks();
+    if (this.replaying) return;
+    for (let round = 0; round < DRAIN_ROUNDS && this.busy(); round++) {
+      const before = this.inputsApplied;
+      await nextRound();
+      if (this.inputsApplied === before) break;
+    }
+  }
+
+  stop(): void {
+    for (const task of this.tasks.values()) task.runner?.stop();
+    for (const { actor } of this.incidents) actor.stop();
+    this.release.stop();
+  }
+
+  private busy(): boolean {
+    for (const task of this.tasks.values()) if (task.started) return true;
+    return false;
+  }
+
+  /** While replaying, the reports plays and tasks made between two world inputs. */
+  private applyRecordedTasks(): void {
+    while (this.replaying) {
+      const entry = this.replay[this.cursor] as JournalEntry;
+      if (isWorldInput(entry.input)) return;
+      this.cursor++;
+      this.apply(entry.input);
+    }
+    this.endReplay();
+  }
+
+  private endReplay(): void {
+    if (this.replay.length > 0) {
+      this.seq = (this.replay[this.replay.length - 1] as JournalEntry).seq;
+      this.replay = [];
+      this.cursor = 0;
+    }
+    // Everything the replayed inputs produced is in the journal already.
+    this.traceMark = this.trace.entries.length;
+    this.startTasks();
+  }
+
+  /** A report of a play or task, or what it did while running: applied and committed at once. */
+  private submitTask(input: TaskInput): void {
+    this.buffered.push({ seq: ++this.seq, input });
+    this.apply(input);
+    this.commit();
+  }
+
+  private apply(input: Input): void {
+    this.inputsApplied++;
+    switch (input.kind) {
+      case 'tick':
+        this.clock.set(input.t);
+        break;
+      case 'sli':
+        this.recordSli(input.sli, input.counts);
+        break;
+      case 'alert':
+        this.admitAlert(input.alert);
+        break;
+      case 'ticket':
+        this.fileTicket(input.ticket);
+        break;
+      case 'ack':
+        this.byId.get(input.incident)?.actor.send({ type: 'ACK' });
+        break;
+      case 'deploy':
+        this.release.send({ type: 'DEPLOY', candidate: input.candidate, report: input.report });
+        break;
+      case 'rollback':
+        if (!this.applied.has(input.key)) this.applied.set(input.key, { result: this.rollback() });
+        break;
+      case 'effect':
+        if (!this.applied.has(input.key)) this.applied.set(input.key, this.effect(input));
+        break;
+      case 'outcome':
+        this.finishTask(input);
+        break;
+    }
+    this.dropStaleTasks();
+  }
+
+  private recordSli(sli: string, counts: { requests: number; errors: number }): void {
+    const ledger = this.ledger(sli);
+    ledger.record(counts);
+    const t = this.now();
+    const objective = this.config.objectives[sli] as number;
+    for (const incident of this.incidents) {
+      if (incident.type?.sli !== sli || incident.actor.getSnapshot().status !== 'active') continue;
+      incident.actor.send({ type: 'SLI_SAMPLE', sli: ledger.sli(t), burn: ledger.burnAt(t, objective) });
+    }
+  }
+
+  private admitAlert(alert: Parameters<Correlator['admit']>[0]): void {
+    const { group, opened } = this.correlator.admit(alert);
+    if (!opened) return;
+    const type = this.config.incidentTypes.find((candidate) =>
+      Object.entries(candidate.match).every(([label, value]) => alert.labels[label] === value),
+    );
+    const incident = this.openIncident(group, type, alert.labels.service ?? '');
+    // Only typed incidents have an SLI here; the rest are looked at and go back to watching.
+    if (type) {
+      const ledger = this.ledger(type.sli);
+      const t = this.now();
+      const burn = ledger.burnAt(t, this.config.objectives[type.sli] as number);
+      incident.actor.send({ type: 'ALERTS', sli: ledger.sli(t), burn });
+    } else {
+      incident.actor.send({ type: 'ALERTS', sli: null, burn: null });
+    }
+  }
+
+  private openIncident(
+    group: GroupRef,
+    type: IncidentTypeConfig | undefined,
+    service: string,
+  ): EngineIncident {
+    const id = `INC-${this.incidents.length + 1}`;
+    const { config } = this;
+    const actor = createActor(this.machine, {
+      id,
+      clock: this.clock,
+      inspect: this.inspect,
+      input: {
+        id,
+        service,
+        type: type?.name ?? '',
+        objective: config.objectives[type?.sli ?? 'quality'] ?? 0.99,
+        policy: config.alerting.policy,
+        runbook: type?.runbook ?? [],
+        severityFor: config.alerting.severity,
+        settleMinutes: type?.settleMinutes ?? 5,
+        verifyMinutes: type?.verifyMinutes ?? 10,
+        ops: this.machineOps,
+      },
+    });
+    const incident: EngineIncident = { id, group, type, actor };
+    this.incidents.push(incident);
+    this.byId.set(id, incident);
+    actor.start();
+    return incident;
+  }
+
+  private fileTicket(ticket: Extract<WorldInput, { kind: 'ticket' }>['ticket']): void {
+    const verdict = triage(ticket, this.config.triage);
+    const spans = this.incidents.map((incident) => {
+      const group = this.groupOf(incident);
+      const state = stateName(incident.actor.getSnapshot().value);
+      return {
+        id: incident.id,
+        service: group.labels.service ?? '',
+        startsAt: group.startsAt,
+        endsAt: group.endsAt,
+        open: state !== 'resolved' && state !== 'escalated',
+      };
+    });
+    this.tickets.push({
+      id: ticket.id,
+      at: ticket.at,
+      title: ticket.title,
+      severity: verdict.severity,
+      because: verdict.because,
+      queue: route(verdict.severity, this.config.routing),
+      incident: link(ticket, spans) ?? null,
+    });
+  }
+
+  private rollback(): { from: string; to: string } | null {
+    const from = this.live();
+    this.release.send({ type: 'ROLLBACK' });
+    const to = this.live();
+    return to === from ? null : { from, to };
+  }
+
+  private effect(input: Extract<Input, { kind: 'effect' }>): { result?: unknown; error?: string } {
+    try {
+      return { result: this.world.effect(input.effect, this.now()) };
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** What the machines themselves may do to the world: read it. Acting is for plays, under a key. */
+  private readonly machineOps: PlayOps = {
+    now: () => this.clock.now(),
+    release: () => {
+      const { live, lastGood } = this.release.getSnapshot().context;
+      return { live, lastGood };
+    },
+    rollback: () => {
+      throw new Error('only a play may roll back');
+    },
+    reindex: () => {
+      throw new Error('only a play may reindex');
+    },
+    setFlag: () => {
+      throw new Error('only a play may set a flag');
+    },
+  };
+
+  /** The ops a play gets: every act goes through the journal under the play's idempotency key. */
+  private opsFor(key: string): PlayOps {
+    let acts = 0;
+    const act = <T>(input: TaskInput & { key: string }): T => {
+      if (!this.applied.has(input.key)) this.submitTask(input);
+      const done = this.applied.get(input.key);
+      if (done?.error !== undefined) throw new Error(done.error);
+      return done?.result as T;
+    };
+    return {
+      ...this.machineOps,
+      rollback: () => act({ kind: 'rollback', key: `${key}#${++acts}` }),
+      reindex: () => act({ kind: 'effect', key: `${key}#${++acts}`, effect: { type: 'reindex' } }),
+      setFlag: (name, on) => {
+        act({ kind: 'effect', key: `${key}#${++acts}`, effect: { type: 'flag', name, on } });
+      },
+    };
+  }
+
+  /** The machine with stand-ins for every play and task: the engine runs the real ones. */
+  private provideTasks(): IncidentMachine {
+    const standIn = <TOutput, TInput>(kind: TaskKind, name: string) =>
+      deferred<TOutput, TInput>((self, input) => this.taskStarted(kind, name, self as DeferredRef, input));
+    const plays = Object.fromEntries(Object.keys(this.plays).map((name) => [name, standIn('play', name)]));
+    return incidentMachine.provide({
+      actors: {
+        ...(plays as Record<'rollback', PlayLogic>),
+        writePostmortem: standIn<LearnOutput, LearnInput>('learn', 'writePostmortem'),
+        shipFix: standIn<ShipOutput, ShipInput>('ship', 'shipFix'),
+      },
+    });
+  }
+
+  private taskStarted(kind: TaskKind, name: string, ref: DeferredRef, input: unknown): void {
+    const incident =
+      kind === 'play' ? (input as PlayInput).incident.id : (input as LearnInput | ShipInput).incidentId;
+    const key = kind === 'play' ? (input as PlayInput).key : `${incident}/${kind}`;
+    this.tasks.set(key, {
+      key,
+      kind,
+      name,
+      incident,
+      childId: CHILD_IDS[kind],
+      ref,
+      input,
+      runner: null,
+      started: false,
+    });
+  }
+
+  /** A task whose stand-in the machine has stopped (a play that timed out) is stopped for good. */
+  private dropStaleTasks(): void {
+    for (const [key, task] of this.tasks) {
+      const actor = this.byId.get(task.incident)?.actor;
+      const snapshot = actor?.getSnapshot();
+      const current = snapshot?.status === 'active' && snapshot.children[task.childId as 'play'] === task.ref;
+      if (current) continue;
+      task.runner?.stop();
+      this.tasks.delete(key);
+    }
+  }
+
+  private finishTask(input: OutcomeInput): void {
+    const task = this.tasks.get(input.key);
+    if (!task) return; // a report after the play's step timed out: recorded, and too late to count
+    this.tasks.delete(input.key);
+    task.runner?.stop();
+    if (input.error !== undefined) {
+      task.ref.send({ type: 'engine.outcome', error: input.error });
+      return;
+    }
+    if (task.kind === 'learn') {
+      for (const c of (input.output as LearnOutput).regressionCases) {
+        if (!this.evalSet.some((e) => e.id === c.id)) this.evalSet.push(c);
+      }
+    }
+    const output =
+      task.kind === 'ship' ? this.ship(task.incident, input.output as ShipEvidence) : input.output;
+    task.ref.send({ type: 'engine.outcome', output });
+  }
+
+  /** Deploys the fix through the canary on the evidence the ship task gathered. */
+  private ship(incident: string, evidence: ShipEvidence): ShipOutput {
+    if (evidence.candidate === null || evidence.report === null) {
+      return { candidate: null, verdict: 'none', reasons: [evidence.why], live: this.live() };
+    }
+    this.release.send({ type: 'DEPLOY', candidate: evidence.candidate, report: evidence.report });
+    const verdict = this.release.getSnapshot().context.verdict;
+    this.shipReports.set(incident, { report: evidence.report, checks: verdict?.checks ?? [] });
+    return {
+      candidate: evidence.candidate,
+      verdict: verdict?.verdict ?? 'reject',
+      reasons: verdict?.reasons ?? [],
+      live: this.live(),
+    };
+  }
+
+  private startTasks(): void {
+    const waiting = [...this.tasks.values()].filter((task) => !task.started);
+    if (waiting.length === 0) return;
+    for (const task of waiting) task.started = true;
+    // After the commit returns: a play never runs inside the transaction that started it.
+    queueMicrotask(() => {
+      for (const task of waiting) if (this.tasks.get(task.key) === task) this.run(task);
+    });
+  }
+
+  private run(task: Task): void {
+    const report = (outcome: Omit<OutcomeInput, 'kind' | 'key'>) => {
+      if (this.tasks.get(task.key) === task) this.submitTask({ kind: 'outcome', key: task.key, ...outcome });
+    };
+    const settle = (work: () => unknown) => {
+      try {
+        report({ output: work() });
+      } catch (error) {
+        report({ error: error instanceof Error ? error.message : String(error) });
+      }
+    };
+    if (task.kind !== 'play') {
+      settle(() =>
+        task.kind === 'learn'
+          ? this.learn(task.input as LearnInput)
+          : this.shipEvidence(task.input as ShipInput),
+      );
+      return;
+    }
+    const logic = this.plays[task.name] as PlayLogic;
+    const runner = createActor(logic, {
+      input: { ...(task.input as PlayInput), ops: this.opsFor(task.key) },
+    });
+    task.runner = runner;
+    runner.subscribe({
+      complete: () => report(playReport(runner.getSnapshot().output)),
+      error: (error) => report({ error: error instanceof Error ? error.message : String(error) }),
+    });
+    runner.start();
+  }
+
+  private learn(input: LearnInput): LearnOutput {
+    const incident = this.byId.get(input.incidentId);
+    const sli = incident?.type?.sli ?? 'quality';
+    return writePostmortem(input, {
+      sli,
+      ledger: this.ledger(sli),
+      requestsPerMinute: this.config.service.requestsPerMinute,
+      roster: this.config.roster,
+      narrative: incident?.type?.postmortem ?? this.config.postmortem,
+      liveAt: (minute) => this.liveAt(minute),
+      wrongAnswers: (release) => this.world.wrongAnswers(release, sli),
+      minuteLabel: (t) => `${minuteToTimestamp(t, this.config.epoch).slice(11, 16)}Z (min ${t})`,
+    });
+  }
+
+  private shipEvidence(input: ShipInput): ShipEvidence {
+    const fix = this.byId.get(input.incidentId)?.type?.fix;
+    if (!fix) return { candidate: null, report: null, why: 'no fix to ship for this incident type' };
+    return { candidate: fix.candidate, report: this.canaryReport(fix.candidate), why: '' };
+  }
+}
+
+/** INC-12 -> 12: incidents in the order they opened. */
+const order = (id: string) => Number(id.slice(4));
+
+/** What the ship task gathers before the engine deploys: the fix and the canary's scores for it. */
+interface ShipEvidence {
+  candidate: string | null;
+  report: CanaryReport | null;
+  why: string;
+}
+
+/** A play's report as the machine needs it: anything else is a failed step that says what came back. */
+function playReport(output: unknown): { output: PlayOutput } {
+  const report = output as Partial<PlayOutput> | null | undefined;
+  if (report && typeof report === 'object' && typeof report.ok === 'boolean') {
+    return { output: { ok: report.ok, detail: typeof report.detail === 'string' ? report.detail : '' } };
+  }
+  return {
+    output: {
+      ok: false,
+      detail: `the play reported ${describe(report)}; a play must return { ok: boolean, detail: string }`,
+    },
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object without a boolean ok';
+  return `the ${typeof value} ${JSON.stringify(value)}`;
+}

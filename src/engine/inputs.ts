@@ -1,0 +1,82 @@
+import type { Alert } from '../toolkit/alerts.js';
+import type { CanaryReport } from '../toolkit/canary.js';
+import type { MinuteCounts } from '../toolkit/slo.js';
+import type { Ticket } from '../toolkit/triage.js';
+
+/**
+ * Everything that can change the engine's state is an input, and every input is journaled before
+ * its effects leave the engine. The engine is a function of its inputs: replaying the journal through
+ * fresh machines rebuilds the same incidents, the same trace and the same timers.
+ *
+ * Two sources feed it. The world (a drill's simulated service, or HTTP and Prometheus live) sends
+ * ticks, SLI counts, alerts, tickets, acks and deploys. Plays and the engine's own tasks (postmortem,
+ * ship) send what they did while they ran, each under its idempotency key.
+ */
+
+/** The clock moves to minute `t`: timers due by then fire (play timeouts, settle windows, soaks). */
+export interface TickInput {
+  kind: 'tick';
+  t: number;
+}
+
+/** One minute of traffic for one SLI: recorded, then every open incident on that SLI is sampled. */
+export interface SliInput {
+  kind: 'sli';
+  sli: string;
+  counts: MinuteCounts;
+}
+
+export interface AlertInput {
+  kind: 'alert';
+  alert: Alert;
+}
+
+export interface TicketInput {
+  kind: 'ticket';
+  ticket: Ticket;
+}
+
+export interface AckInput {
+  kind: 'ack';
+  incident: string;
+  by: string;
+}
+
+/** A release deployed through the canary, with the eval scores it is judged on. */
+export interface DeployInput {
+  kind: 'deploy';
+  candidate: string;
+  report: CanaryReport;
+}
+
+export type WorldInput = TickInput | SliInput | AlertInput | TicketInput | AckInput | DeployInput;
+
+/** A play rolled the live release back (once per idempotency key). */
+export interface RollbackInput {
+  kind: 'rollback';
+  key: string;
+}
+
+/** A play acted on the world through the engine's ops (a drill's simulated service). */
+export interface EffectInput {
+  kind: 'effect';
+  key: string;
+  effect: WorldEffect;
+}
+
+/** A play or a task finished: its report, or why it failed. */
+export interface OutcomeInput {
+  kind: 'outcome';
+  key: string;
+  output?: unknown;
+  error?: string;
+}
+
+export type TaskInput = RollbackInput | EffectInput | OutcomeInput;
+export type Input = WorldInput | TaskInput;
+
+export type WorldEffect = { type: 'reindex' } | { type: 'flag'; name: string; on: boolean };
+
+/** Inputs the world sends, as opposed to what plays and tasks report while they run. */
+export const isWorldInput = (input: Input): input is WorldInput =>
+  input.kind !== 'rollback' && input.kind !== 'effect' && input.kind !== 'outcome';

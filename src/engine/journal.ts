@@ -1,0 +1,86 @@
+import type { Input } from './inputs.js';
+import type { TraceEntry } from './trace.js';
+
+/**
+ * The journal is the engine's memory: every input, in the order it was applied, committed together
+ * with what it produced (trace entries, incident records, notifications for the outbox). An input is
+ * acknowledged only once its batch is committed; after a crash the engine replays the journal through
+ * fresh machines and ends where it was. The store behind it is an interface: SQLite embedded, Postgres
+ * for several workers.
+ */
+
+export interface JournalEntry {
+  seq: number;
+  input: Input;
+}
+
+/** An incident as the store keeps it for listing: the engine's record, updated as it changes. */
+export interface IncidentRow {
+  id: string;
+  state: string;
+  severity: string | null;
+  openedAt: number;
+  record: unknown;
+}
+
+/** Something to tell people: kept in the outbox until delivered. */
+export interface Notification {
+  /** Stable across retries and restarts: the incident and what happened to it. */
+  key: string;
+  incident: string;
+  kind: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate';
+  t: number;
+  severity: string | null;
+  summary: string;
+}
+
+/** What one commit writes: the inputs of the batch and everything they produced. */
+export interface Batch {
+  inputs: JournalEntry[];
+  trace: TraceEntry[];
+  incidents: IncidentRow[];
+  notifications: Notification[];
+}
+
+export type RunState = 'running' | 'finished';
+
+export interface RunInfo {
+  id: string;
+  scenario: string;
+  state: RunState;
+  inputs: number;
+  createdAt: string;
+}
+
+/** The journal of one run. */
+export interface RunJournal {
+  readonly id: string;
+  /** The entries already committed, in order: what a restore replays. */
+  entries(): JournalEntry[];
+  /** Appends a batch in one transaction; nothing of it is kept if the commit fails. */
+  commit(batch: Batch): void;
+  /** Marks the run finished and keeps its result, so `resume` of a finished run prints it. */
+  finish(result: string): void;
+  /** The stored result of a finished run. */
+  result(): string | null;
+  /** What the run was started with (its scenario and plays), to resume it. */
+  readonly meta: RunMeta;
+}
+
+export interface RunMeta {
+  /** The scenario file, as named on the command line (for listings and messages). */
+  scenario: string;
+  /** The scenario's text at the start of the run: a resume runs the same shift even if the file changed. */
+  scenarioText: string;
+  /** The plays module, when one was plugged in. */
+  plays: string | null;
+}
+
+export interface Store {
+  /** The file or URL behind it, for messages. */
+  readonly location: string;
+  createRun(meta: RunMeta): RunJournal;
+  openRun(id: string): RunJournal;
+  runs(): RunInfo[];
+  close(): void;
+}

@@ -1,0 +1,69 @@
+import type { Engine, EngineIncident } from './engine.js';
+import type { IncidentRow, Notification } from './journal.js';
+import { stateName, type TraceEntry } from './trace.js';
+
+/**
+ * What a batch of inputs produced, besides the trace: the records of the incidents it touched and the
+ * notifications it owes. Both are read off the machines (their context and their transitions), so
+ * the outbox says exactly what the trace shows.
+ */
+
+/** The incident as a listing shows it: state, severity, its group, milestones, plays. */
+export function incidentRecord(engine: Engine, incident: EngineIncident) {
+  const snapshot = incident.actor.getSnapshot();
+  const c = snapshot.context;
+  const group = engine.groupOf(incident);
+  return {
+    id: incident.id,
+    state: stateName(snapshot.value),
+    severity: c.severity,
+    type: c.input.type,
+    labels: group.labels,
+    alerts: group.count,
+    openedAt: c.milestones.opened,
+    milestones: c.milestones,
+    plays: c.plays,
+    escalation: c.escalation,
+  };
+}
+
+/** The notification an incident's transition owes, if any: page, ticket, acknowledge, resolve, escalate. */
+function notificationOf(entry: TraceEntry): Notification['kind'] | null {
+  if (entry.to === 'page' || entry.to === 'ticket') return entry.to;
+  if (entry.event === 'ACK') return 'acknowledge';
+  if (entry.to === 'resolved') return 'resolve';
+  if (entry.to === 'escalated') return 'escalate';
+  return null;
+}
+
+export function batchOutputs(
+  engine: Engine,
+  trace: readonly TraceEntry[],
+): { incidents: IncidentRow[]; notifications: Notification[] } {
+  const touched = new Set<string>();
+  const notifications: Notification[] = [];
+  for (const entry of trace) {
+    if (!entry.actor.startsWith('INC-')) continue;
+    touched.add(entry.actor);
+    const kind = notificationOf(entry);
+    if (!kind) continue;
+    const incident = engine.incidents.find((i) => i.id === entry.actor);
+    const c = incident?.actor.getSnapshot().context;
+    notifications.push({
+      key: `${entry.actor}/${kind}`,
+      incident: entry.actor,
+      kind,
+      t: entry.t,
+      severity: c?.severity ?? null,
+      summary: `${entry.actor} ${c?.input.type || 'incident'} on ${c?.input.service ?? '?'}: ${kind}`,
+    });
+  }
+  const incidents: IncidentRow[] = [];
+  for (const id of touched) {
+    const incident = engine.incidents[Number(id.slice(4)) - 1];
+    if (!incident) continue;
+    const record = incidentRecord(engine, incident);
+    incidents.push({ id, state: record.state, severity: record.severity, openedAt: record.openedAt, record });
+  }
+  return { incidents, notifications };
+}

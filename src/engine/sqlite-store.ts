@@ -1,0 +1,261 @@
+import Database from 'better-sqlite3';
+import { InputError } from '../toolkit/errors.js';
+import type { Batch, JournalEntry, RunInfo, RunJournal, RunMeta, Store } from './journal.js';
+
+/**
+ * The embedded journal: one SQLite file in WAL mode. `synchronous = NORMAL`: a commit is a write to
+ * the WAL, fsynced at WAL checkpoints. That survives any crash of the process (kill -9 included: the
+ * committed pages are in the OS already); only a power cut or kernel crash may lose the newest commits.
+ * `synchronous = FULL` (the `durability: 'power'` option) closes that gap at one fsync per commit.
+ */
+
+/** Each migration moves the schema one version up; `PRAGMA user_version` says where a file is. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY,
+     scenario TEXT NOT NULL,
+     scenario_text TEXT NOT NULL,
+     plays TEXT,
+     state TEXT NOT NULL CHECK (state IN ('running', 'finished')),
+     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+     result TEXT
+   );
+   CREATE TABLE journal (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     seq INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     input TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   ) WITHOUT ROWID;
+   CREATE TABLE trace (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     seq INTEGER NOT NULL,
+     t REAL NOT NULL,
+     actor TEXT NOT NULL,
+     from_state TEXT,
+     event TEXT NOT NULL,
+     to_state TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   ) WITHOUT ROWID;
+   CREATE TABLE incidents (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     id TEXT NOT NULL,
+     state TEXT NOT NULL,
+     severity TEXT,
+     opened_at REAL NOT NULL,
+     record TEXT NOT NULL,
+     PRIMARY KEY (run_id, id)
+   ) WITHOUT ROWID;
+   CREATE TABLE outbox (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     key TEXT NOT NULL,
+     incident TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     delivered_at TEXT,
+     PRIMARY KEY (run_id, key)
+   ) WITHOUT ROWID;`,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+const APPLICATION_ID = 0x52424d31; // "RBM1": tells our files from any other SQLite database
+
+export interface SqliteStoreOptions {
+  /** 'process' (default): survives a killed process. 'power': also a power cut, one fsync per commit. */
+  durability?: 'process' | 'power';
+  /** Called after each commit with the last journal seq: the kill test's fault injection. */
+  afterCommit?: (seq: number) => void;
+}
+
+function storeError(file: string, error: unknown): InputError {
+  const code = (error as { code?: string }).code ?? '';
+  const why: Record<string, string> = {
+    SQLITE_NOTADB: 'is not a runbook database (not SQLite, or corrupt)',
+    SQLITE_CORRUPT: 'is corrupt',
+    SQLITE_BUSY: 'is locked by another process',
+    SQLITE_LOCKED: 'is locked by another process',
+    SQLITE_FULL: 'cannot grow: the disk is full (nothing of the last batch was kept)',
+    SQLITE_READONLY: 'is read-only',
+    SQLITE_CANTOPEN: 'cannot be opened (no such folder, or no permission)',
+    SQLITE_IOERR: 'could not be written (I/O error; nothing of the last batch was kept)',
+  };
+  const known = Object.entries(why).find(([prefix]) => code.startsWith(prefix));
+  return new InputError(
+    known ? known[1] : `database error: ${error instanceof Error ? error.message : String(error)}`,
+    file,
+    '--db',
+  );
+}
+
+export class SqliteStore implements Store {
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly options: SqliteStoreOptions;
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.location = file;
+    this.options = options;
+    try {
+      this.db = new Database(file, { timeout: 2000 });
+    } catch (error) {
+      throw storeError(file, error);
+    }
+    try {
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error instanceof InputError ? error : storeError(file, error);
+    }
+  }
+
+  private migrate(): void {
+    const { db } = this;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const empty =
+      (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number })
+        .n === 0;
+    if (!empty && appId !== APPLICATION_ID) {
+      throw new InputError(
+        'is an SQLite database of another program, not a runbook journal',
+        this.location,
+        '--db',
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new InputError(
+        `has schema version ${version}, newer than this runbook's ${SCHEMA_VERSION}: upgrade runbook-machines`,
+        this.location,
+        '--db',
+      );
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    if (version === SCHEMA_VERSION) return;
+    db.transaction(() => {
+      for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+
+  /** Runs a write; a failure names the file and leaves the database as it was (the transaction rolls back). */
+  write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (error) {
+      throw storeError(this.location, error);
+    }
+  }
+
+  createRun(meta: RunMeta): RunJournal {
+    const id = this.write(() => {
+      const row = this.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number };
+      const runId = `run-${row.n + 1}`;
+      this.db
+        .prepare(
+          "INSERT INTO runs (id, scenario, scenario_text, plays, state) VALUES (?, ?, ?, ?, 'running')",
+        )
+        .run(runId, meta.scenario, meta.scenarioText, meta.plays);
+      return runId;
+    });
+    return new SqliteRun(this, this.db, id, meta, this.options.afterCommit);
+  }
+
+  openRun(id: string): RunJournal {
+    const row = this.db.prepare('SELECT scenario, scenario_text, plays FROM runs WHERE id = ?').get(id) as
+      | { scenario: string; scenario_text: string; plays: string | null }
+      | undefined;
+    if (!row)
+      throw new InputError(
+        `no run ${id} in this database (see: runbook runs --db FILE)`,
+        this.location,
+        'RUN',
+      );
+    const meta = { scenario: row.scenario, scenarioText: row.scenario_text, plays: row.plays };
+    return new SqliteRun(this, this.db, id, meta, this.options.afterCommit);
+  }
+
+  runs(): RunInfo[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.id, r.scenario, r.state, r.created_at AS createdAt,
+                (SELECT count(*) FROM journal j WHERE j.run_id = r.id) AS inputs
+           FROM runs r ORDER BY r.rowid`,
+      )
+      .all() as RunInfo[];
+    return rows;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+class SqliteRun implements RunJournal {
+  private readonly insertInput: Database.Statement;
+  private readonly insertTrace: Database.Statement;
+  private readonly upsertIncident: Database.Statement;
+  private readonly insertOutbox: Database.Statement;
+
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly db: Database.Database,
+    readonly id: string,
+    readonly meta: RunMeta,
+    private readonly afterCommit?: (seq: number) => void,
+  ) {
+    this.insertInput = db.prepare('INSERT INTO journal (run_id, seq, kind, input) VALUES (?, ?, ?, ?)');
+    this.insertTrace = db.prepare(
+      'INSERT INTO trace (run_id, seq, t, actor, from_state, event, to_state) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.upsertIncident = db.prepare(
+      `INSERT INTO incidents (run_id, id, state, severity, opened_at, record) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, id) DO UPDATE SET state = excluded.state, severity = excluded.severity,
+         record = excluded.record`,
+    );
+    this.insertOutbox = db.prepare(
+      'INSERT OR IGNORE INTO outbox (run_id, key, incident, kind, payload) VALUES (?, ?, ?, ?, ?)',
+    );
+  }
+
+  entries(): JournalEntry[] {
+    const rows = this.db
+      .prepare('SELECT seq, input FROM journal WHERE run_id = ? ORDER BY seq')
+      .all(this.id) as { seq: number; input: string }[];
+    return rows.map((row) => ({ seq: row.seq, input: JSON.parse(row.input) }));
+  }
+
+  commit(batch: Batch): void {
+    if (batch.inputs.length === 0) return;
+    this.store.write(() => {
+      for (const { seq, input } of batch.inputs) {
+        this.insertInput.run(this.id, seq, input.kind, JSON.stringify(input));
+      }
+      for (const e of batch.trace) {
+        this.insertTrace.run(this.id, e.seq, e.t, e.actor, e.from, e.event, e.to);
+      }
+      for (const i of batch.incidents) {
+        this.upsertIncident.run(this.id, i.id, i.state, i.severity, i.openedAt, JSON.stringify(i.record));
+      }
+      for (const n of batch.notifications) {
+        this.insertOutbox.run(this.id, n.key, n.incident, n.kind, JSON.stringify(n));
+      }
+    });
+    const last = batch.inputs[batch.inputs.length - 1];
+    if (last) this.afterCommit?.(last.seq);
+  }
+
+  finish(result: string): void {
+    this.store.write(() => {
+      this.db.prepare("UPDATE runs SET state = 'finished', result = ? WHERE id = ?").run(result, this.id);
+    });
+  }
+
+  result(): string | null {
+    const row = this.db.prepare('SELECT result FROM runs WHERE id = ?').get(this.id) as
+      | { result: string | null }
+      | undefined;
+    return row?.result ?? null;
+  }
+}
