@@ -10,6 +10,7 @@ import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
 import { registerReport } from './report.js';
+import { registerRuns } from './runs.js';
 import { registerShift } from './shift.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
@@ -24,6 +25,7 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 /** Every command of the CLI, in the order `--help` lists them. */
 const commands: CommandModule[] = [
   registerShift,
+  registerRuns,
   registerBurn,
   registerCorrelate,
   registerStorm,

@@ -1,13 +1,17 @@
 import { resolve } from 'node:path';
+import { InputError } from '../toolkit/errors.js';
 import { renderReport } from '../views/report.js';
 import { writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
+import { storedRun } from './runs.js';
 import { scoreShift } from './shift.js';
 
 interface ReportFlags {
   scenario?: string;
   plays?: string;
   out: string;
+  run?: string;
+  db?: string;
 }
 
 export const registerReport: CommandModule = (program, ctx: CommandContext) => {
@@ -19,12 +23,24 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
     .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
     .option('--plays <module>', 'an ES module exporting your own plays by name')
     .option('--out <file>', 'where to write the report (written atomically)', 'report.html')
+    .option('--run <id>', 'report a run kept with drill --db instead of running a shift (needs --db)')
+    .option('--db <file>', 'the SQLite journal the run is in')
     .addHelpText(
       'after',
-      '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html',
+      '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html\n  runbook report --run run-1 --db shifts.db --out run-1.html',
     )
     .action(async (flags: ReportFlags) => {
-      const { scenario, result, report } = await scoreShift(flags);
+      if ((flags.run === undefined) !== (flags.db === undefined)) {
+        throw new InputError(
+          '--run and --db go together: the run, and the journal it is in',
+          undefined,
+          '--run',
+        );
+      }
+      const { scenario, result, report } =
+        flags.run !== undefined && flags.db !== undefined
+          ? await storedRun(flags.db, flags.run)
+          : await scoreShift(flags);
       const html = await renderReport({ scenario, result, gate: report });
       await writeFileAtomic(flags.out, [html]);
       ctx.io.out(`wrote ${resolve(flags.out)} (gate ${report.passed}/${report.total})\n`);

@@ -6,25 +6,48 @@ import { runShift, type ShiftResult } from '../world/drill.js';
 import { loadScenario, type Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { stockScenario } from './paths.js';
+import { journaledShift } from './runs.js';
 
 interface ShiftFlags {
   scenario?: string;
   plays?: string;
   json?: boolean;
+  db?: string;
 }
 
-/** Loads the scenario and the plugged-in plays, runs the shift and scores it. */
+/** Loads the scenario and the plugged-in plays, runs the shift (journaled with --db) and scores it. */
 export async function scoreShift(
   flags: ShiftFlags,
+  ctx?: CommandContext,
 ): Promise<{ scenario: Scenario; result: ShiftResult; report: GateReport }> {
   const file = flags.scenario ?? stockScenario();
   const scenario = loadScenario(file);
   const plays = flags.plays ? await loadPlays(flags.plays) : {};
-  const result = await runShift(scenario, { plays, file });
+  const result = flags.db
+    ? await journaledShift(flags.db, { scenario, file, plays, playsModule: flags.plays ?? null }, ctx)
+    : await runShift(scenario, { plays, file });
   return { scenario, result, report: gate(result, scenario) };
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** What `drill` prints: the whole result with --json, else a summary. `resume` prints the same. */
+export function printDrill(ctx: CommandContext, result: ShiftResult, asJson: boolean | undefined): void {
+  if (asJson) {
+    ctx.io.out(json(result));
+    return;
+  }
+  const m = result.milestones;
+  ctx.io.out(
+    [
+      `shift ${result.scenario}: ${result.intake.incidents} incidents, ${result.trace.length} transitions, live ${result.live}`,
+      ...result.incidents.map((i) => `  ${i.id} ${i.service} ${i.type || '(no type)'}: ${i.state}`),
+      `  onset ${m.onset ?? 'n/a'}, detected ${m.detected ?? 'n/a'}, mitigated ${m.mitigated ?? 'n/a'}, resolved ${m.resolved ?? 'n/a'}`,
+      '(--json for the whole result and trace)',
+      '',
+    ].join('\n'),
+  );
+}
 
 function shiftCommand(program: Command, name: string, summary: string) {
   return program
@@ -62,24 +85,12 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  runbook drill --json > shift.json\n  runbook drill --scenario scenarios/stale-index.yaml',
+      '\nExamples:\n  runbook drill --json > shift.json\n  runbook drill --scenario scenarios/stale-index.yaml\n  runbook drill --db shifts.db   # then: runbook runs --db shifts.db; runbook resume run-1 --db shifts.db',
     )
+    .option('--db <file>', 'journal the run in this SQLite file (created if missing); its id goes to stderr')
     .action(async (flags: ShiftFlags) => {
-      const { result } = await scoreShift(flags);
-      if (flags.json) {
-        ctx.io.out(json(result));
-        return;
-      }
-      const m = result.milestones;
-      ctx.io.out(
-        [
-          `shift ${result.scenario}: ${result.intake.incidents} incidents, ${result.trace.length} transitions, live ${result.live}`,
-          ...result.incidents.map((i) => `  ${i.id} ${i.service} ${i.type || '(no type)'}: ${i.state}`),
-          `  onset ${m.onset ?? 'n/a'}, detected ${m.detected ?? 'n/a'}, mitigated ${m.mitigated ?? 'n/a'}, resolved ${m.resolved ?? 'n/a'}`,
-          '(--json for the whole result and trace)',
-          '',
-        ].join('\n'),
-      );
+      const { result } = await scoreShift(flags, ctx);
+      printDrill(ctx, result, flags.json);
     });
 
   shiftCommand(

@@ -62,8 +62,10 @@ const APPLICATION_ID = 0x52424d31; // "RBM1": tells our files from any other SQL
 export interface SqliteStoreOptions {
   /** 'process' (default): survives a killed process. 'power': also a power cut, one fsync per commit. */
   durability?: 'process' | 'power';
-  /** Called after each commit with the last journal seq: the kill test's fault injection. */
+  /** Called after each commit with its last journal seq: the kill test's fault injection. */
   afterCommit?: (seq: number) => void;
+  /** Called before each commit with its last journal seq (nothing of the batch is written yet). */
+  beforeCommit?: (seq: number) => void;
 }
 
 function storeError(file: string, error: unknown): InputError {
@@ -159,7 +161,7 @@ export class SqliteStore implements Store {
         .run(runId, meta.scenario, meta.scenarioText, meta.plays);
       return runId;
     });
-    return new SqliteRun(this, this.db, id, meta, this.options.afterCommit);
+    return new SqliteRun(this, this.db, id, meta, this.options);
   }
 
   openRun(id: string): RunJournal {
@@ -173,7 +175,7 @@ export class SqliteStore implements Store {
         'RUN',
       );
     const meta = { scenario: row.scenario, scenarioText: row.scenario_text, plays: row.plays };
-    return new SqliteRun(this, this.db, id, meta, this.options.afterCommit);
+    return new SqliteRun(this, this.db, id, meta, this.options);
   }
 
   runs(): RunInfo[] {
@@ -203,7 +205,7 @@ class SqliteRun implements RunJournal {
     private readonly db: Database.Database,
     readonly id: string,
     readonly meta: RunMeta,
-    private readonly afterCommit?: (seq: number) => void,
+    private readonly hooks: SqliteStoreOptions,
   ) {
     this.insertInput = db.prepare('INSERT INTO journal (run_id, seq, kind, input) VALUES (?, ?, ?, ?)');
     this.insertTrace = db.prepare(
@@ -227,7 +229,9 @@ class SqliteRun implements RunJournal {
   }
 
   commit(batch: Batch): void {
-    if (batch.inputs.length === 0) return;
+    const last = batch.inputs[batch.inputs.length - 1];
+    if (!last) return;
+    this.hooks.beforeCommit?.(last.seq);
     this.store.write(() => {
       for (const { seq, input } of batch.inputs) {
         this.insertInput.run(this.id, seq, input.kind, JSON.stringify(input));
@@ -242,8 +246,7 @@ class SqliteRun implements RunJournal {
         this.insertOutbox.run(this.id, n.key, n.incident, n.kind, JSON.stringify(n));
       }
     });
-    const last = batch.inputs[batch.inputs.length - 1];
-    if (last) this.afterCommit?.(last.seq);
+    this.hooks.afterCommit?.(last.seq);
   }
 
   finish(result: string): void {
