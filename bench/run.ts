@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { backtest } from './rows/backtest.js';
+import { durable } from './rows/durable.js';
 import { fleet } from './rows/fleet.js';
 import { overhead } from './rows/overhead.js';
 import { shift } from './rows/shift.js';
@@ -15,7 +16,7 @@ import { formatTable, type Row } from './table.js';
  * the table. Exit 1 when a target is missed.
  */
 
-const ROWS: Record<string, () => Row | Promise<Row>> = { shift, overhead, fleet, storm, backtest };
+const ROWS: Record<string, () => Row | Promise<Row>> = { shift, overhead, durable, fleet, storm, backtest };
 
 function cpuModel(): string {
   const line = readFileSync('/proc/cpuinfo', 'utf8')

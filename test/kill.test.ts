@@ -70,6 +70,8 @@ function killPoints(entries: Entry[], result: ShiftResult): KillPoint[] {
     { stage: 'intake: mid-storm, uncommitted', env: before(alerts[Math.floor(alerts.length / 2)]?.seq ?? 1) },
     { stage: 'deploy', env: after(of('deploy')[0]?.seq ?? 1) },
     { stage: 'ticket', env: after(of('ticket')[0]?.seq ?? 1) },
+    { stage: 'intake: last alert', env: after(alerts[alerts.length - 1]?.seq ?? 1) },
+    { stage: 'quiet minutes, uncommitted', env: before(tick(2000) ?? 1) },
   ];
   // The last typed incident: in the stale-index shift the reindex one, whose stages the stock shift lacks.
   for (const incident of result.incidents.filter((i) => i.type !== '').slice(-1)) {
@@ -99,6 +101,8 @@ function killPoints(entries: Entry[], result: ShiftResult): KillPoint[] {
     add('mid-settle', at2(settling) ? after(at2(settling) as number) : null);
     add('postmortem committed', learn ? after(learn.seq) : null);
     add('ship uncommitted', ship ? before(ship.seq) : null);
+    add('ship committed', ship ? after(ship.seq) : null);
+    add('verifying', at2(verify) ? after(at2(verify) as number) : null);
     if (verify !== undefined && resolved !== undefined) {
       const mid = tick(Math.floor((verify + resolved) / 2));
       add('mid-soak', mid ? after(mid) : null);
@@ -144,17 +148,30 @@ describe.concurrent.each(['stock-shift', 'stale-index'])(
       expect(base.code, base.stderr).toBe(0);
       const result = JSON.parse(base.stdout) as ShiftResult;
       const db = new Database(baseDb, { readonly: true });
-      const entries = (
-        db.prepare('SELECT seq, kind, input FROM journal ORDER BY seq').all() as {
-          seq: number;
-          kind: string;
-          input: string;
-        }[]
-      ).map((row) => ({ ...row, input: JSON.parse(row.input) }));
+      const batches = db
+        .prepare('SELECT first_seq, last_seq, inputs FROM journal ORDER BY first_seq')
+        .all() as {
+        first_seq: number;
+        last_seq: number;
+        inputs: string;
+      }[];
       db.close();
+      const entries = batches.flatMap((batch) =>
+        (JSON.parse(batch.inputs) as Entry['input'][]).map((input, i) => ({
+          seq: batch.first_seq + i,
+          kind: (input as { kind: string }).kind,
+          input,
+        })),
+      );
 
-      const points = killPoints(entries, result);
-      expect(new Set(points.map((p) => JSON.stringify(p.env))).size).toBeGreaterThanOrEqual(16);
+      // Inputs are committed in batches: a kill point is a phase and the batch it falls in.
+      const batchOf = (seq: number) => batches.findIndex((b) => seq <= b.last_seq);
+      const where = ({ env }: KillPoint) =>
+        env.RUNBOOK_FAULT
+          ? `${env.RUNBOOK_FAULT.split(':')[0]} batch ${batchOf(Number(env.RUNBOOK_FAULT.split(':')[1]))}`
+          : JSON.stringify(env);
+      const points = [...new Map(killPoints(entries, result).map((p) => [where(p), p])).values()];
+      expect(points.length).toBeGreaterThanOrEqual(16);
       const outcomes = await pool(points, 2, async (point, i) => {
         const file = join(dir, `${name}-${i}.db`);
         const log = join(dir, `${name}-${i}.log`);

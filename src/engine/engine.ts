@@ -92,6 +92,9 @@ interface Task {
 
 const CHILD_IDS: Record<TaskKind, string> = { play: 'play', learn: 'postmortem', ship: 'fix' };
 
+/** Quiet inputs (ticks, SLI counts that moved no machine) that may wait for the next commit. */
+const MAX_QUIET = 600;
+
 /** Rounds of the event loop a drain waits for plays to report before the world moves on. */
 const DRAIN_ROUNDS = 100;
 const nextRound = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -231,15 +234,37 @@ export class Engine {
     this.apply(input);
   }
 
-  /** Writes what was submitted since the last commit, then starts the plays it asked for. */
+  /**
+   * The world is about to move on: make what it submitted durable, then start the plays it asked for.
+   * Group commit: a stretch of quiet minutes (ticks and SLI counts that moved no machine, which the
+   * world sends again after a crash) rides along with the next batch that matters, up to
+   * `MAX_QUIET` inputs. Anything else (an alert, a ticket, an ack, a deploy, a report, a transition,
+   * a play to start) is committed before the world goes on.
+   */
   commit(): void {
-    if (this.buffered.length > 0 && this.journal) {
+    if (this.journal && this.buffered.length > 0) {
+      if (!this.mustCommit()) return;
       const trace = this.trace.entries.slice(this.traceMark);
       this.journal.commit({ inputs: this.buffered, trace, ...batchOutputs(this, trace) });
     }
     this.buffered = [];
     this.traceMark = this.trace.entries.length;
     if (!this.replaying) this.startTasks();
+  }
+
+  /** Commits whatever is buffered, quiet or not: at the end of a run. */
+  flush(): void {
+    this.quietCap = 0;
+    this.commit();
+    this.quietCap = MAX_QUIET;
+  }
+
+  private quietCap = MAX_QUIET;
+
+  private mustCommit(): boolean {
+    if (this.buffered.length >= this.quietCap || this.trace.entries.length > this.traceMark) return true;
+    for (const task of this.tasks.values()) if (!task.started) return true;
+    return this.buffered.some(({ input }) => input.kind !== 'tick' && input.kind !== 'sli');
   }
 
   /** Lets running plays and tasks report (each report is its own input and commit) before the world moves on. */

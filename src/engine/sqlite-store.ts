@@ -20,12 +20,13 @@ const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
      result TEXT
    );
+   -- One row a commit: the batch's inputs as a JSON array, seq first_seq .. last_seq.
    CREATE TABLE journal (
      run_id TEXT NOT NULL REFERENCES runs(id),
-     seq INTEGER NOT NULL,
-     kind TEXT NOT NULL,
-     input TEXT NOT NULL,
-     PRIMARY KEY (run_id, seq)
+     first_seq INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     inputs TEXT NOT NULL,
+     PRIMARY KEY (run_id, first_seq)
    ) WITHOUT ROWID;
    CREATE TABLE trace (
      run_id TEXT NOT NULL REFERENCES runs(id),
@@ -188,7 +189,7 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare(
         `SELECT r.id, r.scenario, r.state, r.created_at AS createdAt,
-                (SELECT count(*) FROM journal j WHERE j.run_id = r.id) AS inputs
+                coalesce((SELECT max(last_seq) FROM journal j WHERE j.run_id = r.id), 0) AS inputs
            FROM runs r ORDER BY r.rowid`,
       )
       .all() as RunInfo[];
@@ -201,7 +202,7 @@ export class SqliteStore implements Store {
 }
 
 class SqliteRun implements RunJournal {
-  private readonly insertInput: Database.Statement;
+  private readonly insertInputs: Database.Statement;
   private readonly insertTrace: Database.Statement;
   private readonly upsertIncident: Database.Statement;
   private readonly insertOutbox: Database.Statement;
@@ -213,7 +214,9 @@ class SqliteRun implements RunJournal {
     readonly meta: RunMeta,
     private readonly hooks: SqliteStoreOptions,
   ) {
-    this.insertInput = db.prepare('INSERT INTO journal (run_id, seq, kind, input) VALUES (?, ?, ?, ?)');
+    this.insertInputs = db.prepare(
+      'INSERT INTO journal (run_id, first_seq, last_seq, inputs) VALUES (?, ?, ?, ?)',
+    );
     this.insertTrace = db.prepare(
       'INSERT INTO trace (run_id, seq, t, actor, from_state, event, to_state) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -229,19 +232,21 @@ class SqliteRun implements RunJournal {
 
   entries(): JournalEntry[] {
     const rows = this.db
-      .prepare('SELECT seq, input FROM journal WHERE run_id = ? ORDER BY seq')
-      .all(this.id) as { seq: number; input: string }[];
-    return rows.map((row) => ({ seq: row.seq, input: JSON.parse(row.input) }));
+      .prepare('SELECT first_seq AS first, inputs FROM journal WHERE run_id = ? ORDER BY first_seq')
+      .all(this.id) as { first: number; inputs: string }[];
+    return rows.flatMap((row) =>
+      (JSON.parse(row.inputs) as JournalEntry['input'][]).map((input, i) => ({ seq: row.first + i, input })),
+    );
   }
 
   commit(batch: Batch): void {
+    const first = batch.inputs[0];
     const last = batch.inputs[batch.inputs.length - 1];
-    if (!last) return;
+    if (!first || !last) return;
     this.hooks.beforeCommit?.(last.seq);
     this.store.write(() => {
-      for (const { seq, input } of batch.inputs) {
-        this.insertInput.run(this.id, seq, input.kind, JSON.stringify(input));
-      }
+      const inputs = JSON.stringify(batch.inputs.map((entry) => entry.input));
+      this.insertInputs.run(this.id, first.seq, last.seq, inputs);
       for (const e of batch.trace) {
         this.insertTrace.run(this.id, e.seq, e.t, e.actor, e.from, e.event, e.to);
       }

@@ -152,6 +152,7 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   });
   try {
     const minutes = await shift(scenario, engine, service);
+    engine.flush();
     return assemble(scenario, engine, minutes);
   } finally {
     engine.stop();
