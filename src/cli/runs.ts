@@ -30,9 +30,10 @@ function faultHooks(): { afterCommit?: (seq: number) => void; beforeCommit?: (se
   return fault[1] === 'after' ? { afterCommit: kill } : { beforeCommit: kill };
 }
 
-export function openStore(file: string): SqliteStore {
+/** The journal at `file`: created for a new run, required to exist for reading one. */
+export function openStore(file: string, mustExist = true): SqliteStore {
   if (file === '') throw new InputError('needs a file name', undefined, '--db');
-  return new SqliteStore(file, faultHooks());
+  return new SqliteStore(file, { ...faultHooks(), mustExist });
 }
 
 interface NewRun {
@@ -44,7 +45,7 @@ interface NewRun {
 
 /** Runs a shift with its journal in `db`: the run's id goes to stderr, the result is kept with it. */
 export async function journaledShift(db: string, run: NewRun, ctx?: CommandContext): Promise<ShiftResult> {
-  const store = openStore(db);
+  const store = openStore(db, false);
   try {
     const journal = store.createRun({
       scenario: run.file,

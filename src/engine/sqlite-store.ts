@@ -67,6 +67,8 @@ export interface SqliteStoreOptions {
   afterCommit?: (seq: number) => void;
   /** Called before each commit with its last journal seq (nothing of the batch is written yet). */
   beforeCommit?: (seq: number) => void;
+  /** Open an existing journal only: for reading runs, not for starting one. */
+  mustExist?: boolean;
 }
 
 function storeError(file: string, error: unknown): InputError {
@@ -78,7 +80,7 @@ function storeError(file: string, error: unknown): InputError {
     SQLITE_LOCKED: 'is locked by another process',
     SQLITE_FULL: 'cannot grow: the disk is full (nothing of the last batch was kept)',
     SQLITE_READONLY: 'is read-only',
-    SQLITE_CANTOPEN: 'cannot be opened (no such folder, or no permission)',
+    SQLITE_CANTOPEN: 'cannot be opened (no such file or folder, or no permission)',
     SQLITE_IOERR: 'could not be written (I/O error; nothing of the last batch was kept)',
   };
   const known = Object.entries(why).find(([prefix]) => code.startsWith(prefix));
@@ -98,7 +100,7 @@ export class SqliteStore implements Store {
     this.location = file;
     this.options = options;
     try {
-      this.db = new Database(file, { timeout: 2000 });
+      this.db = new Database(file, { timeout: 2000, fileMustExist: options.mustExist ?? false });
     } catch (error) {
       throw storeError(file, error);
     }
