@@ -21,6 +21,7 @@ import { type AlertGroup, Correlator } from '../toolkit/correlate.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import { type Burn, SliLedger } from '../toolkit/slo.js';
 import { link, route, type Severity, triage } from '../toolkit/triage.js';
+import { type BudgetSeries, budgetSeries, type IncidentSeries, incidentSeries } from './plot-series.js';
 import { checkPlays, type IncidentTypeSpec, type Scenario } from './scenario.js';
 import { asEvalCase, ServiceUnderOperation, type SliName } from './service.js';
 import { generateStorm } from './storm.js';
@@ -135,6 +136,10 @@ export interface ShiftResult {
   incidents: IncidentResult[];
   /** Minute by minute around the primary incident, for plots: its SLI and its fast-burn pair. */
   series: { sli: SliName; points: { t: number; sli: number; burn1h: number; burn5m: number }[] };
+  /** Each typed incident minute by minute over its own span: SLI, every window's burn, budget left. */
+  incidentSeries: IncidentSeries[];
+  /** Every SLO's error budget left over the whole shift. */
+  budget: BudgetSeries[];
   minutes: { start: number; end: number };
   trace: TraceEntry[];
 }
@@ -618,6 +623,17 @@ function assemble(input: AssembleInput): ShiftResult {
     },
     incidents: results,
     series: { sli: sliName, points },
+    incidentSeries: incidentSeries(
+      incidents.flatMap(({ id, type, group }, i) =>
+        type
+          ? [{ id, sli: type.sli, startsAt: group.startsAt, milestones: results[i]?.milestones ?? {} }]
+          : [],
+      ),
+      ledgers,
+      objectives,
+      input.minutes,
+    ),
+    budget: budgetSeries(ledgers, objectives, input.minutes),
     minutes: input.minutes,
     trace: input.trace,
   };
