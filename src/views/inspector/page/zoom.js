@@ -94,20 +94,38 @@
     );
     viewport.before(tools);
 
-    /** Pans so that `element` (inside the diagram) is in view, if it is not. */
+    /**
+     * Pans so that `element` (inside the diagram) is in view, if it is not. Worked out from the
+     * drawing's own coordinates and Panzoom's state, not from on-screen boxes, which lag a frame
+     * behind a pan (Panzoom applies it on the next animation frame).
+     */
     const show = (element) => {
-      const box = element.getBoundingClientRect();
-      const view = viewport.getBoundingClientRect();
-      if (
-        box.width === 0 ||
-        (box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom)
-      )
+      if (!ready) {
+        waiting = element;
         return;
-      pan(
-        view.left + view.width / 2 - (box.left + box.width / 2),
-        view.top + view.height / 2 - (box.top + box.height / 2),
-      );
+      }
+      const box = element.getBBox();
+      const m = element.getCTM();
+      if (!m) return;
+      const cx = m.a * (box.x + box.width / 2) + m.c * (box.y + box.height / 2) + m.e;
+      const cy = m.b * (box.x + box.width / 2) + m.d * (box.y + box.height / 2) + m.f;
+      const s = panzoom.getScale();
+      const { x, y } = panzoom.getPan();
+      // Panzoom scales about the centre of the drawing: where the point is within the viewport.
+      const vx = width / 2 + s * (cx + x - width / 2);
+      const vy = height / 2 + s * (cy + y - height / 2);
+      const [vw, vh] = [viewport.clientWidth, viewport.clientHeight];
+      const margin = 24;
+      if (vx >= margin && vx <= vw - margin && vy >= margin && vy <= vh - margin) return;
+      panzoom.pan((vw / 2 - width / 2) / s + width / 2 - cx, (vh / 2 - height / 2) / s + height / 2 - cy);
     };
+    // Panzoom sets its start pan on a timer of its own: a pan asked for before then waits for it.
+    let ready = false;
+    let waiting = null;
+    setTimeout(() => {
+      ready = true;
+      if (waiting) show(waiting);
+    });
     return { reset: () => panzoom.reset(), show, panzoom };
   }
 
