@@ -47,24 +47,24 @@ async function open(viewport = DESKTOP, scenario = stock) {
 }
 
 const position = (page: Page) => page.evaluate(() => Number(document.body.dataset.position));
-const rowOf = (page: Page, actor: string, to: string) =>
+const rowOf = (actor: string, to: string) =>
   expected.trace.find((e) => e.actor === actor && e.to === to)?.seq as number;
 
 describe('the inspector, tried as a new user would', () => {
   it('shows what the selected step’s event carried and the actor’s context after it', async () => {
     const { page, seen } = await open();
     const primary = expected.primary as string;
-    const seq = rowOf(page, primary, 'page');
+    const seq = rowOf(primary, 'page');
     await page.locator(`#events li.trace[data-seq="${seq}"]`).click();
     expect(await position(page)).toBe(seq);
     const detection = expected.incidents.find((i) => i.id === primary)?.detection;
-    const payload = JSON.parse(await page.locator('#step-payload').innerText());
+    const payload = JSON.parse((await page.locator('#step-payload').textContent()) ?? '');
     expect(payload.sli).toBe(detection?.sli);
     expect(payload.burn['1h']).toBeCloseTo(detection?.burn?.['1h'] as number, 4);
     await page.locator('#step-context-box summary').click();
-    const context = JSON.parse(await page.locator('#step-context').innerText());
+    const context = JSON.parse((await page.locator('#step-context').textContent()) ?? '');
     expect(context).toMatchObject({ severity: 'sev1', milestones: { paged: expected.milestones.paged } });
-    expect(await page.locator('#step-summary').innerText()).toContain(`${primary} went detect → page`);
+    expect(await page.locator('#step-summary').textContent()).toContain(`${primary} went detect → page`);
     await page.screenshot({ path: artifact('inspector-step-1280.png') });
     expect(seen.errors).toEqual([]);
     await page.close();
@@ -73,11 +73,11 @@ describe('the inspector, tried as a new user would', () => {
   it('names the gate checks that failed (broken-fix)', async () => {
     for (const viewport of [DESKTOP, PHONE]) {
       const { page } = await open(viewport, loadScenario('scenarios/broken-fix.yaml'));
-      expect(await page.locator('#gate').innerText()).toBe('gate 6/7');
+      expect(await page.locator('#gate').textContent()).toBe('gate 6/7');
       const failures = page.locator('#failures');
       expect(await failures.isVisible()).toBe(true);
       expect(await failures.locator('.check').allInnerTexts()).toEqual(['ship']);
-      expect(await failures.innerText()).toContain('v3-fix rejected by the canary');
+      expect(await failures.textContent()).toContain('v3-fix rejected by the canary');
       await page.screenshot({ path: artifact(`inspector-failed-check-${viewport.width}.png`) });
       await page.close();
     }
@@ -86,7 +86,7 @@ describe('the inspector, tried as a new user would', () => {
   it('works from the keyboard: Space leaves focused controls alone, Enter selects a row, headers fold', async () => {
     const { page } = await open();
     const n = expected.trace.length;
-    const replaying = () => page.locator('#play').innerText();
+    const replaying = () => page.locator('#play').textContent();
 
     // Space on the checkbox ticks it and does not start the replay.
     await page.locator('#show-events').focus();

@@ -74,7 +74,7 @@ describe('the report, tried as a new user would', () => {
           expect.stringMatching(/^\d+ min$/),
           expect.any(String),
         ]);
-        expect(await section.locator('.postmortem h4').first().innerText()).not.toBe('');
+        expect(await section.locator('.postmortem h4').first().textContent()).not.toBe('');
         const canvases = section.locator(`[data-plot="plot-${id}"] canvas`);
         expect(await canvases.count()).toBe(6);
       }
@@ -193,7 +193,7 @@ describe('the report, tried as a new user would', () => {
       const { page } = await open('stock-shift', viewport);
       const budget = page.locator('[data-plot="plot-budget"]');
       expect((await budget.locator('canvas').boundingBox())?.height).toBeGreaterThan(100);
-      expect(await budget.locator('.u-legend').innerText()).toMatch(/quality.*freshness/s);
+      expect(await budget.locator('.u-legend').textContent()).toMatch(/quality.*freshness/s);
       const titles = await page.locator('[data-plot="plot-INC-5"] .panel-title').allInnerTexts();
       expect(titles).toEqual(
         expect.arrayContaining([
