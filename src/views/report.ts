@@ -101,7 +101,7 @@ button { font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid #6
 .plot { position: relative; margin: 8px 0; }
 .plot-tools { display: flex; gap: 6px; flex-wrap: wrap; margin-top: 8px; }
 .marker-strip { position: relative; margin-bottom: 4px; }
-.marker-label { position: absolute; white-space: nowrap; font-size: 12px; line-height: 18px; font-weight: 600; background: #fff; padding: 0 2px; }
+.marker-label { position: absolute; box-sizing: border-box; white-space: nowrap; font-size: 12px; line-height: 18px; font-weight: 600; background: #fff; padding: 0 2px; }
 .marker-tick { position: absolute; bottom: -2px; width: 2px; height: 4px; }
 .marker-label.wrapped { white-space: normal; }
 .panel-title { margin: 6px 0 0; font-size: 13px; font-weight: 600; color: #334155; }

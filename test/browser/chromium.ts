@@ -144,3 +144,20 @@ export function lowContrast(page: Page) {
     return failures;
   });
 }
+
+/**
+ * The size, in CSS px as drawn on screen, of the smallest edge label in the statecharts matching
+ * `selector`: its font size in the drawing's units times how many screen px one unit takes.
+ */
+export function smallestLabelPx(page: Page, selector: string): Promise<number> {
+  return page.locator(`${selector} svg.statechart`).evaluateAll((svgs) =>
+    Math.min(
+      ...svgs.flatMap((svg) => {
+        const unit = svg.getBoundingClientRect().width / (svg as SVGSVGElement).viewBox.baseVal.width;
+        return Array.from(svg.querySelectorAll('g.edge text')).map(
+          (t) => Number.parseFloat(t.getAttribute('font-size') ?? '0') * unit,
+        );
+      }),
+    ),
+  );
+}
