@@ -136,7 +136,7 @@ function renderDiagram(
 }
 
 const plotHtml = (spec: PlotSpec) =>
-  `<div class="plot" data-plot="${escapeHtml(spec.id)}" tabindex="0" role="img" aria-label="${escapeHtml(spec.title)}; ← → move the cursor, + − zoom, 0 shows the whole range"></div>`;
+  `<div class="plot" data-plot="${escapeHtml(spec.id)}" tabindex="0" role="group" aria-label="${escapeHtml(spec.title)}; ← → move the cursor, + − zoom, 0 shows the whole range"></div>`;
 
 export async function renderReport({ scenario, result, gate }: ReportInput): Promise<string> {
   const minute: MinuteLabel = (t) =>
