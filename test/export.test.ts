@@ -81,11 +81,15 @@ describe('serialisations', () => {
     expect(text).toContain('  resolved --> [*]\n');
   });
 
-  it('dot: mitigate is a cluster and edges into it stop at its border', () => {
+  it('dot: mitigate is a cluster and edges into it stop at its border, labelled beside the edge drawn', () => {
     const text = toDot(chart('incident'));
     expect(text).toContain('subgraph "cluster_mitigate" {');
     expect(text).toMatch(
-      /"page" -> "mitigate\.running" \[id="e:\d+", [^\]]*label="ACK", lhead="cluster_mitigate"\]/,
+      /"page" -> "mitigate\.running" \[id="e:\d+", [^\]]*xlabel=<<table[^>]*><tr><td>ACK<\/td><\/tr><\/table>>, lhead="cluster_mitigate"\]/,
+    );
+    // Parallel edges keep a margin around their labels, so "done fix" and "error fix" read apart.
+    expect(text).toMatch(
+      /"ship" -> "verify" \[id="e:\d+", class="transition", label=<<table [^>]*cellpadding="3"/,
     );
     expect(text).toContain('"resolved" [id="s:resolved", class="state", label="resolved", peripheries=2]');
   });

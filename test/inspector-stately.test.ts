@@ -16,6 +16,20 @@ beforeAll(async () => {
   result = await runWithStately(scenario, (event) => events.push(event));
 });
 
+function get(url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 const actorEvents = (list: StatelyInspectionEvent[]) =>
   list.flatMap((e) => (e.type === '@xstate.actor' ? [e] : []));
 
@@ -75,19 +89,25 @@ describe('the Stately bridge on loopback', () => {
       });
       expect(received.map((e) => e.type)).toEqual(bridge.events.map((e) => e.type));
       expect(actorEvents(received).map((a) => a.name)).toContain(result.primary);
-      const page = await new Promise<string>((resolve, reject) => {
-        request(bridge.url, (res) => {
-          let body = '';
-          res.on('data', (c) => {
-            body += c;
-          });
-          res.on('end', () => resolve(body));
-        })
-          .on('error', reject)
-          .end();
-      });
+      const { body: page } = await get(bridge.url);
       expect(page).toContain(`<iframe id="inspector" src="${STATELY_URL}"`);
       expect(page).toContain('@statelyai.connected');
+      // Offline, the frame stays empty: the page says where the offline inspector is.
+      expect(page).toContain(
+        '<code>runbook inspect</code> (without <code>--stately</code>) is the offline inspector',
+      );
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('answers only requests addressed to its own host name, as the offline inspector does', async () => {
+    const bridge = await startStatelyBridge({ scenario });
+    try {
+      const status = async (host: string) => (await get(bridge.url, { host })).status;
+      expect(await status('attacker.example')).toBe(421);
+      expect(await status(`attacker.example:${bridge.port}`)).toBe(421);
+      expect(await status(`localhost:${bridge.port}`)).toBe(200);
     } finally {
       await bridge.close();
     }

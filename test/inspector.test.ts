@@ -81,7 +81,7 @@ describe('the inspector server', () => {
     expect(page.body).toContain('<template data-machine="incident"><svg data-machine="incident"');
     expect(page.body).toContain('<template data-machine="release"><svg data-machine="release"');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
-    for (const asset of ['app.js', 'app.css', 'diagram.css'])
+    for (const asset of ['app.js', 'zoom.js', 'panzoom.js', 'app.css', 'diagram.css'])
       expect((await get(`${url}${asset}`)).status).toBe(200);
     expect((await get(`${url}../package.json`)).status).toBe(404);
     expect((await get(`${url}nope`)).status).toBe(404);
@@ -116,8 +116,39 @@ describe('the inspector server', () => {
       run: 1,
       transitions: expected.trace.length,
       states: last,
-      gate: { passed: 7, total: 7 },
+      gate: { passed: 7, total: 7, failed: [] },
     });
+  });
+
+  it('sends what each event carries and each actor’s context after each transition', async () => {
+    const { url } = await start();
+    const { messages } = await collect(url);
+    const sample = messages.find((m) => m.type === 'event' && m.event === 'SLI_SAMPLE');
+    expect(sample).toMatchObject({
+      payload: { sli: expect.any(Number), burn: { '1h': expect.any(Number) } },
+    });
+    const paged = messages.find(
+      (m) => m.type === 'trace' && m.entry.actor === expected.primary && m.entry.to === 'page',
+    );
+    // The page came on a sample whose burns fire the page pair: the same numbers the incident recorded.
+    const detection = expected.incidents.find((i) => i.id === expected.primary)?.detection;
+    expect(paged).toMatchObject({
+      payload: { sli: detection?.sli },
+      context: { severity: 'sev1', milestones: { paged: expected.milestones.paged } },
+    });
+    const rolledBack = messages.find((m) => m.type === 'trace' && m.entry.event === 'ROLLBACK');
+    expect(rolledBack).toMatchObject({ context: { live: expected.mitigate?.to } });
+    // Functions (the clock, the plays' ops) are left out rather than failing the message.
+    expect(JSON.stringify(paged)).not.toContain('"ops":{"');
+  });
+
+  it('names the gate checks that failed', async () => {
+    const broken = loadScenario('scenarios/broken-fix.yaml');
+    const { url } = await start({ scenario: broken });
+    const { messages } = await collect(url);
+    const done = messages.at(-1);
+    expect(done?.type === 'done' && done.gate.failed.map((c) => c.id)).toEqual(['ship']);
+    expect(done?.type === 'done' && done.gate.failed[0]?.detail).toContain('v3-fix');
   });
 
   it('lists the events the actors receive, with their sim minute, before the transitions they cause', async () => {

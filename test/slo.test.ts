@@ -189,6 +189,20 @@ describe('SliLedger', () => {
     );
   });
 
+  it('spends the error budget as burn times minutes over the 30-day period', () => {
+    // 1000 minutes healthy, then 60 minutes at 20% errors: a 20x burn for an hour of a 99% SLO.
+    const ledger = ledgerOf([
+      ...Array.from({ length: 1000 }, () => ({ requests: 100, errors: 0 })),
+      ...Array.from({ length: 60 }, () => ({ requests: 100, errors: 20 })),
+    ]);
+    expect(ledger.budgetRemaining(1000, 0.99)).toBe(1);
+    expect(ledger.budgetRemaining(0, 0.99)).toBe(1);
+    // 1200 errors against 1% of 100 requests a minute for 43,200 minutes (43,200): 2.78% spent.
+    expect(ledger.budgetRemaining(1060, 0.99)).toBeCloseTo(1 - 1200 / 43_200, 10);
+    expect(ledger.budgetRemaining(1060, 0.99, 2 * 60)).toBeLessThan(0);
+    expect(ledger.budgetRemaining(1030, 0.99)).toBeGreaterThan(ledger.budgetRemaining(1060, 0.99));
+  });
+
   it('rejects a minute with more errors than requests', () => {
     expect(() => new SliLedger().record({ requests: 1, errors: 2 })).toThrow(RangeError);
     expect(() => new SliLedger().record({ requests: 1, errors: -1 })).toThrow(RangeError);

@@ -18,7 +18,7 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
   program
     .command('report')
     .description(
-      'Run a shift and write one self-contained HTML report: statecharts with the path taken, SLI and burn plot, incidents, postmortem, gate.',
+      'Run a shift and write one self-contained HTML report: the gate, the error budget, every canary verdict, and per incident its SLI and burn plots, plays, statechart and postmortem.',
     )
     .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
     .option('--plays <module>', 'an ES module exporting your own plays by name')

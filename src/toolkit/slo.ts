@@ -14,6 +14,8 @@ export const WINDOWS = {
   '3d': 4320,
 } as const;
 export type WindowName = keyof typeof WINDOWS;
+/** The SLO period the default policy's thresholds are set for: 30 days, in minutes. */
+export const SLO_PERIOD_MINUTES = 30 * 1440;
 /** The burn rate over each window, at one minute. */
 export type Burn = Record<WindowName, number>;
 
@@ -141,6 +143,18 @@ export class SliLedger {
       '1d': over(WINDOWS['1d']),
       '3d': over(WINDOWS['3d']),
     };
+  }
+
+  /**
+   * The share of the period's error budget left at `atMinute` (negative once overspent). A burn of b
+   * held for m minutes spends b * m / period of it, as the Workbook's thresholds count: the period's
+   * budget is the objective's error share of its traffic, taken at the average rate of the minutes
+   * recorded. Early in a history the period holds only the minutes that exist, as the windows do.
+   */
+  budgetRemaining(atMinute: number, objective: number, periodMinutes = SLO_PERIOD_MINUTES): number {
+    wholeMinutes(atMinute, 'minute');
+    const elapsed = Math.max(0, Math.min(atMinute, this.#minutes) - Math.max(0, atMinute - periodMinutes));
+    return 1 - burnRate(this.#ratio(periodMinutes, atMinute), objective) * (elapsed / periodMinutes);
   }
 
   #ratio(windowMinutes: number, atMinute: number): number {

@@ -266,16 +266,23 @@ function anchorOf(c: Chart, id: string): string {
 function nodeLabel(s: ChartState): string {
   const lines = activities(s);
   if (lines.length === 0) return quote(s.key);
-  const small = lines.map((l) => `<br/><font point-size="9">${html(l)}</font>`).join('');
+  const small = lines.map((l) => `<br/><font point-size="10">${html(l)}</font>`).join('');
   return `<<b>${html(s.key)}</b>${small}>`;
 }
+
+/**
+ * An edge label with a few points of margin: dot sets the labels of parallel edges side by side,
+ * and without one they read as one ("done fix error fix").
+ */
+const edgeLabel = (text: string) =>
+  `<<table border="0" cellborder="0" cellpadding="3" cellspacing="0"><tr><td>${html(text)}</td></tr></table>>`;
 
 export function toDot(c: Chart): string {
   const out = [
     `digraph ${quote(c.machine)} {`,
-    `  graph [rankdir=TB, compound=true, fontname=${quote(FONT)}, fontsize=12, nodesep=0.35, ranksep=0.4, bgcolor="transparent"];`,
+    `  graph [rankdir=TB, compound=true, forcelabels=true, fontname=${quote(FONT)}, fontsize=12, nodesep=0.5, ranksep=0.45, bgcolor="transparent"];`,
     `  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#64748b", fontname=${quote(FONT)}, fontsize=12, margin="0.14,0.05", height=0.36];`,
-    `  edge [fontname=${quote(FONT)}, fontsize=9, color="#64748b", fontcolor="#334155", arrowsize=0.7];`,
+    `  edge [fontname=${quote(FONT)}, fontsize=11, color="#64748b", fontcolor="#334155", arrowsize=0.7];`,
   ];
   const initialNode = (scope: string | null) => quote(`${scope ?? ''}#initial`);
   const block = (parent: string | null, indent: string, initial: string) => {
@@ -304,11 +311,18 @@ export function toDot(c: Chart): string {
     for (const target of t.targets) {
       const tail = anchorOf(c, t.source);
       const head = anchorOf(c, target);
-      const attrs = [`id=${quote(`e:${t.index}`)}`, 'class="transition"', `label=${quote(t.label)}`];
       // Clip at the cluster's border only when one end is not inside the other.
-      if (tail !== t.source && !contains(t.source, target))
-        attrs.push(`ltail=${quote(`cluster_${t.source}`)}`);
-      if (head !== target && !contains(target, t.source)) attrs.push(`lhead=${quote(`cluster_${target}`)}`);
+      const ltail = tail !== t.source && !contains(t.source, target);
+      const lhead = head !== target && !contains(target, t.source);
+      // dot places a label at the middle of the edge before clipping it, which can put it inside the
+      // cluster, far from the edge drawn; an xlabel is placed next to the edge as drawn.
+      const attrs = [
+        `id=${quote(`e:${t.index}`)}`,
+        'class="transition"',
+        `${ltail || lhead ? 'xlabel' : 'label'}=${edgeLabel(t.label)}`,
+      ];
+      if (ltail) attrs.push(`ltail=${quote(`cluster_${t.source}`)}`);
+      if (lhead) attrs.push(`lhead=${quote(`cluster_${target}`)}`);
       out.push(`  ${quote(tail)} -> ${quote(head)} [${attrs.join(', ')}];`);
     }
   }

@@ -7,6 +7,7 @@ import type { CanaryReport, CanaryVerdict } from '../toolkit/canary.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import type { Burn } from '../toolkit/slo.js';
 import type { Severity } from '../toolkit/triage.js';
+import { type BudgetSeries, budgetSeries, type IncidentSeries, incidentSeries } from './plot-series.js';
 import type { Scenario } from './scenario.js';
 import type { SliName } from './service.js';
 
@@ -98,6 +99,10 @@ export interface ShiftResult {
   incidents: IncidentResult[];
   /** Minute by minute around the primary incident, for plots: its SLI and its fast-burn pair. */
   series: { sli: SliName; points: { t: number; sli: number; burn1h: number; burn5m: number }[] };
+  /** Each typed incident minute by minute over its own span: SLI, every window's burn, budget left. */
+  incidentSeries: IncidentSeries[];
+  /** Every SLO's error budget left over the whole shift. */
+  budget: BudgetSeries[];
   minutes: { start: number; end: number };
   trace: TraceEntry[];
 }
@@ -128,6 +133,7 @@ export function assemble(
 ): ShiftResult {
   const { objectives } = engine.config;
   const ledgerOf = (sli: string) => engine.ledger(sli);
+  const ledgers = { quality: ledgerOf('quality'), freshness: ledgerOf('freshness') };
   const release = engine.release.getSnapshot().context;
   const results: IncidentResult[] = engine.incidents.map((incident) => {
     const { id, type, actor } = incident;
@@ -253,6 +259,24 @@ export function assemble(
     },
     incidents: results,
     series: { sli: sliName, points },
+    incidentSeries: incidentSeries(
+      engine.incidents.flatMap((incident, i) =>
+        incident.type
+          ? [
+              {
+                id: incident.id,
+                sli: incident.type.sli as SliName,
+                startsAt: engine.groupOf(incident).startsAt,
+                milestones: results[i]?.milestones ?? {},
+              },
+            ]
+          : [],
+      ),
+      ledgers,
+      objectives as Record<SliName, number>,
+      minutes,
+    ),
+    budget: budgetSeries(ledgers, objectives as Record<SliName, number>, minutes),
     minutes,
     trace: engine.trace.entries,
   };

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('the shift report in Chromium', () => {
-  it('shows the plot, the diagrams and the gate table, loading nothing but the file', async () => {
+  it('shows the plots, the diagrams and the gate table, loading nothing but the file', async () => {
     const { scenario, result, report } = await scoreShift({});
     const file = artifact('report.html');
     writeFileSync(file, await renderReport({ scenario, result, gate: report }));
@@ -24,16 +24,20 @@ describe('the shift report in Chromium', () => {
     const seen = watch(page);
     await page.goto(pathToFileURL(file).href);
 
-    const plot = page.locator('svg[data-plot="sli-burn"]');
+    await page.waitForSelector('body[data-plots="ready"]');
+    const plot = page.locator(`[data-plot="plot-${result.primary}"]`);
     const box = await plot.boundingBox();
     expect(box?.width).toBeGreaterThan(600);
     expect(box?.height).toBeGreaterThan(200);
-    for (const line of ['sli', 'burn1h', 'burn5m']) {
-      expect((await plot.locator(`polyline.${line}`).boundingBox())?.width).toBeGreaterThan(500);
-    }
-    for (const marker of ['page', 'rollback', 'promote']) {
-      expect(await plot.locator(`g[data-marker="${marker}"]`).count()).toBeGreaterThan(0);
-    }
+    // Six panels (SLI, four alerting pairs, budget), each a canvas the width of the plot.
+    const canvases = plot.locator('canvas');
+    expect(await canvases.count()).toBe(6);
+    for (const canvas of await canvases.all())
+      expect((await canvas.boundingBox())?.width).toBeGreaterThan(500);
+    const kinds = await plot
+      .locator('.marker-label')
+      .evaluateAll((els) => els.flatMap((e) => (e as HTMLElement).dataset.kinds?.split(' ') ?? []));
+    for (const marker of ['paged', 'rollback', 'promoted']) expect(kinds).toContain(marker);
 
     const rows = page.locator('table[data-gate] tr[data-check]');
     expect(await rows.count()).toBe(report.total);

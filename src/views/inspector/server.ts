@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
@@ -11,7 +12,7 @@ import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '..
 import { gate } from '../gate.js';
 import { HOST, listen } from './listen.js';
 import { pageHtml } from './page.js';
-import type { ClientMessage, ServerMessage } from './protocol.js';
+import { type ClientMessage, jsonSafe, payloadOf, type ServerMessage } from './protocol.js';
 
 /**
  * The offline inspector: one HTTP + WebSocket server on 127.0.0.1. It serves a page (HTML, JS, CSS
@@ -42,14 +43,21 @@ export interface Inspector {
   close(): Promise<void>;
 }
 
-const ASSETS: Record<string, string> = {
-  '/app.js': 'text/javascript; charset=utf-8',
-  '/app.css': 'text/css; charset=utf-8',
-  '/diagram.css': 'text/css; charset=utf-8',
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+/** What the page loads, by path: its own files, and Panzoom from the package's dependencies. */
+const ASSETS: Record<string, { type: string; file: () => string }> = {
+  '/app.js': { type: JS, file: () => pageFile('app.js') },
+  '/zoom.js': { type: JS, file: () => pageFile('zoom.js') },
+  '/panzoom.js': {
+    type: JS,
+    file: () => createRequire(import.meta.url).resolve('@panzoom/panzoom/dist/panzoom.min.js'),
+  },
+  '/app.css': { type: CSS, file: () => pageFile('app.css') },
+  '/diagram.css': { type: CSS, file: () => pageFile('diagram.css') },
 };
 
-const readAsset = (name: string) =>
-  readFileSync(join(packageRoot(), 'src', 'views', 'inspector', 'page', name), 'utf8');
+const pageFile = (name: string) => join(packageRoot(), 'src', 'views', 'inspector', 'page', name);
 
 /** The sim minute an actor is at: the machines keep the clock in their context (release: `now`, incident: `input.ops.now`). */
 function simMinute(ref: AnyActorRef): number | null {
@@ -72,7 +80,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     incident: await toSvg(chart('incident')),
     release: await toSvg(chart('release')),
   };
-  const assets = Object.fromEntries(Object.keys(ASSETS).map((path) => [path, readAsset(path.slice(1))]));
+  const assets = Object.fromEntries(
+    Object.entries(ASSETS).map(([path, asset]) => [path, readFileSync(asset.file(), 'utf8')]),
+  );
   let port = options.port ?? 0;
   const origins = () => new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
   const index = () =>
@@ -102,7 +112,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (path === '/' || path === '/index.html') {
       res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(index());
     } else if (path in ASSETS) {
-      res.writeHead(200, { ...headers, 'content-type': ASSETS[path] as string }).end(assets[path]);
+      res.writeHead(200, { ...headers, 'content-type': ASSETS[path]?.type ?? JS }).end(assets[path]);
     } else if (path === '/favicon.ico') {
       res.writeHead(204, headers).end();
     } else {
@@ -191,9 +201,23 @@ class Session {
     const run = ++this.runs;
     const machines = new Map<string, MachineName>();
     let lastSeq = 0;
+    // A trace entry is recorded from a microstep just before this inspect callback sees the same
+    // microstep, whose snapshot has the context after it: the entry waits here for it.
+    let pending: (ServerMessage & { type: 'trace' }) | null = null;
+    const flush = () => {
+      if (pending) this.push(pending);
+      pending = null;
+    };
     this.push({ type: 'start', run });
     const inspect = (event: InspectionEvent) => {
       const ref = event.actorRef as AnyActorRef;
+      if (pending && (event.type === '@xstate.microstep' || event.type === '@xstate.snapshot')) {
+        if (ref.id === pending.entry.actor) {
+          pending.context = jsonSafe((event.snapshot as { context?: unknown }).context);
+          pending.payload = payloadOf(event.event);
+        }
+        flush();
+      }
       // Top-level actors only (release, INC-n): plays and the postmortem are their children.
       if (event.rootId !== ref.sessionId) return;
       if (event.type === '@xstate.actor') {
@@ -206,6 +230,7 @@ class Session {
           actor: ref.id,
           event: event.event.type,
           after: lastSeq,
+          payload: payloadOf(event.event),
         });
       }
     };
@@ -215,11 +240,14 @@ class Session {
         file: this.options.file,
         inspect,
         onTrace: (entry) => {
+          flush();
           lastSeq = entry.seq;
           const machine = machineOf(entry.actor, machines);
-          this.push({ type: 'trace', entry, machine, edge: transitionFor(chart(machine), entry) });
+          const edge = transitionFor(chart(machine), entry);
+          pending = { type: 'trace', entry, machine, edge, payload: null, context: null };
         },
       });
+      flush();
       const states: Record<string, string> = {};
       for (const entry of result.trace) states[entry.actor] = entry.to;
       const report = gate(result, this.options.scenario);
@@ -228,7 +256,11 @@ class Session {
         run,
         transitions: result.trace.length,
         states,
-        gate: { passed: report.passed, total: report.total },
+        gate: {
+          passed: report.passed,
+          total: report.total,
+          failed: report.checks.filter((c) => !c.ok).map(({ id, owner, detail }) => ({ id, owner, detail })),
+        },
       });
     } catch (error) {
       this.push({ type: 'error', message: error instanceof Error ? error.message : String(error) });

@@ -72,9 +72,10 @@ function bridgeHtml(inspectorUrl: string): string {
 <head>
 <meta charset="utf-8">
 <title>runbook shift in the Stately inspector</title>
-<style>html, body { margin: 0; height: 100%; } iframe { border: 0; width: 100%; height: 100%; }</style>
+<style>html, body { margin: 0; height: 100%; } body { display: flex; flex-direction: column; font: 14px system-ui, sans-serif; } p { margin: 0; padding: 6px 12px; background: #f1f5f9; color: #334155; } iframe { border: 0; width: 100%; flex: 1; }</style>
 </head>
 <body>
+<p>Stately's inspector is a website: without internet access this frame stays empty or shows an error. <code>runbook inspect</code> (without <code>--stately</code>) is the offline inspector.</p>
 <iframe id="inspector" src="${escapeHtml(inspectorUrl)}" title="Stately inspector"></iframe>
 <script>
   // As @statelyai/inspect's own bridge does: the iframe says @statelyai.connected when it listens,
@@ -121,6 +122,12 @@ export async function startStatelyBridge(options: StatelyBridgeOptions): Promise
   );
   let port = options.port ?? 0;
   const server = createServer((req, res) => {
+    // As the offline inspector: only this machine's names for the server (no DNS rebinding).
+    const host = req.headers.host ?? '';
+    if (host !== `${HOST}:${port}` && host !== `localhost:${port}`) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request\n');
+      return;
+    }
     if ((req.url ?? '/').split('?')[0] !== '/') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
