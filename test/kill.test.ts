@@ -137,55 +137,62 @@ const completions = (log: string) => {
   return done;
 };
 
-describe.concurrent.each(['stock-shift', 'stale-index'])(
-  'a %s run killed with SIGKILL and resumed',
-  (name) => {
-    it('ends byte-identical to an uninterrupted run, every play completed once per key', async () => {
-      const args = ['drill', '--json', '--scenario', `scenarios/${name}.yaml`, '--plays', PLAYS];
-      const baseDb = join(dir, `${name}-base.db`);
-      const baseLog = join(dir, `${name}-base.log`);
-      const base = await cli([...args, '--db', baseDb], { PLAYS_LOG: baseLog });
-      expect(base.code, base.stderr).toBe(0);
-      const result = JSON.parse(base.stdout) as ShiftResult;
-      const db = new Database(baseDb, { readonly: true });
-      const batches = db
-        .prepare('SELECT first_seq, last_seq, inputs FROM journal ORDER BY first_seq')
-        .all() as {
-        first_seq: number;
-        last_seq: number;
-        inputs: string;
-      }[];
-      db.close();
-      const entries = batches.flatMap((batch) =>
-        (JSON.parse(batch.inputs) as Entry['input'][]).map((input, i) => ({
-          seq: batch.first_seq + i,
-          kind: (input as { kind: string }).kind,
-          input,
-        })),
-      );
+// The stock shift resumes from a checkpoint hours before the kill and replays the tail; the stale-index
+// shift checkpoints every 3 minutes, so it resumes from a checkpoint taken with plays running and timers
+// (play timeouts, settle windows, soaks) pending, which must be re-armed at their due minutes.
+describe.concurrent.each([
+  ['stock-shift', '240'],
+  ['stale-index', '3'],
+])('a %s run (checkpoint every %s min) killed with SIGKILL and resumed', (name, every) => {
+  it('ends byte-identical to an uninterrupted run, every play completed once per key', async () => {
+    const checkpoints = { RUNBOOK_CHECKPOINT_MINUTES: every };
+    const args = ['drill', '--json', '--scenario', `scenarios/${name}.yaml`, '--plays', PLAYS];
+    const baseDb = join(dir, `${name}-base.db`);
+    const baseLog = join(dir, `${name}-base.log`);
+    const base = await cli([...args, '--db', baseDb], { PLAYS_LOG: baseLog, ...checkpoints });
+    expect(base.code, base.stderr).toBe(0);
+    const result = JSON.parse(base.stdout) as ShiftResult;
+    const db = new Database(baseDb, { readonly: true });
+    const batches = db
+      .prepare('SELECT first_seq, last_seq, inputs FROM journal ORDER BY first_seq')
+      .all() as {
+      first_seq: number;
+      last_seq: number;
+      inputs: string;
+    }[];
+    db.close();
+    const entries = batches.flatMap((batch) =>
+      (JSON.parse(batch.inputs) as Entry['input'][]).map((input, i) => ({
+        seq: batch.first_seq + i,
+        kind: (input as { kind: string }).kind,
+        input,
+      })),
+    );
 
-      // Inputs are committed in batches: a kill point is a phase and the batch it falls in.
-      const batchOf = (seq: number) => batches.findIndex((b) => seq <= b.last_seq);
-      const where = ({ env }: KillPoint) =>
-        env.RUNBOOK_FAULT
-          ? `${env.RUNBOOK_FAULT.split(':')[0]} batch ${batchOf(Number(env.RUNBOOK_FAULT.split(':')[1]))}`
-          : JSON.stringify(env);
-      const points = [...new Map(killPoints(entries, result).map((p) => [where(p), p])).values()];
-      expect(points.length).toBeGreaterThanOrEqual(16);
-      const outcomes = await pool(points, 2, async (point, i) => {
-        const file = join(dir, `${name}-${i}.db`);
-        const log = join(dir, `${name}-${i}.log`);
-        const killed = await cli([...args, '--db', file], { PLAYS_LOG: log, ...point.env });
-        const resumed = await cli(['resume', 'run-1', '--db', file, '--json'], { PLAYS_LOG: log });
-        return { point, killed, resumed, done: completions(log) };
+    // Inputs are committed in batches: a kill point is a phase and the batch it falls in.
+    const batchOf = (seq: number) => batches.findIndex((b) => seq <= b.last_seq);
+    const where = ({ env }: KillPoint) =>
+      env.RUNBOOK_FAULT
+        ? `${env.RUNBOOK_FAULT.split(':')[0]} batch ${batchOf(Number(env.RUNBOOK_FAULT.split(':')[1]))}`
+        : JSON.stringify(env);
+    const points = [...new Map(killPoints(entries, result).map((p) => [where(p), p])).values()];
+    expect(points.length).toBeGreaterThanOrEqual(16);
+    const outcomes = await pool(points, 2, async (point, i) => {
+      const file = join(dir, `${name}-${i}.db`);
+      const log = join(dir, `${name}-${i}.log`);
+      const killed = await cli([...args, '--db', file], { PLAYS_LOG: log, ...checkpoints, ...point.env });
+      const resumed = await cli(['resume', 'run-1', '--db', file, '--json'], {
+        PLAYS_LOG: log,
+        ...checkpoints,
       });
-      for (const { point, killed, resumed, done } of outcomes) {
-        expect(killed.signal, `${point.stage}: the drill was not killed`).toBe('SIGKILL');
-        expect(resumed.code, `${point.stage}: ${resumed.stderr}`).toBe(0);
-        expect(resumed.stdout === base.stdout, `${point.stage}: the resumed result differs`).toBe(true);
-        for (const [key, count] of done)
-          expect(count, `${point.stage}: ${key} completed ${count} times`).toBe(1);
-      }
-    }, 300_000);
-  },
-);
+      return { point, killed, resumed, done: completions(log) };
+    });
+    for (const { point, killed, resumed, done } of outcomes) {
+      expect(killed.signal, `${point.stage}: the drill was not killed`).toBe('SIGKILL');
+      expect(resumed.code, `${point.stage}: ${resumed.stderr}`).toBe(0);
+      expect(resumed.stdout === base.stdout, `${point.stage}: the resumed result differs`).toBe(true);
+      for (const [key, count] of done)
+        expect(count, `${point.stage}: ${key} completed ${count} times`).toBe(1);
+    }
+  }, 300_000);
+});

@@ -60,13 +60,19 @@ export async function journaledShift(db: string, run: NewRun, ctx?: CommandConte
   }
 }
 
+/** `RUNBOOK_CHECKPOINT_MINUTES`: sim minutes between checkpoints (default 240; 1 checkpoints every minute). */
+function checkpointMinutes(): number | undefined {
+  const minutes = Number(process.env.RUNBOOK_CHECKPOINT_MINUTES);
+  return Number.isInteger(minutes) && minutes >= 1 ? minutes : undefined;
+}
+
 async function finishRun(
   journal: RunJournal,
   scenario: Scenario,
   plays: Record<string, PlayLogic>,
   file: string,
 ): Promise<ShiftResult> {
-  const result = await runShift(scenario, { plays, file, journal });
+  const result = await runShift(scenario, { plays, file, journal, checkpointMinutes: checkpointMinutes() });
   journal.finish(JSON.stringify(result));
   return result;
 }

@@ -1,5 +1,6 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent, SimulatedClock } from 'xstate';
 import {
+  type IncidentContext,
   type IncidentMachine,
   incidentMachine,
   type LearnInput,
@@ -12,7 +13,7 @@ import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
 import { type ReleaseContext, releaseMachine } from '../../machines/release.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
-import { type AlertGroup, Correlator, type GroupRef } from '../toolkit/correlate.js';
+import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } from '../toolkit/correlate.js';
 import { InputError } from '../toolkit/errors.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import { SliLedger } from '../toolkit/slo.js';
@@ -23,6 +24,7 @@ import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type World
 import type { JournalEntry, RunJournal } from './journal.js';
 import { writePostmortem } from './learn.js';
 import { batchOutputs } from './records.js';
+import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
 
 /**
@@ -103,12 +105,15 @@ export class Engine {
   readonly config: EngineConfig;
   readonly clock = new SimulatedClock();
   readonly trace: TraceRecorder;
-  readonly correlator: Correlator;
+  correlator: Correlator;
   readonly incidents: EngineIncident[] = [];
   readonly tickets: TicketRecord[] = [];
   readonly evalSet: EvalCase[];
   readonly shipReports = new Map<string, ShipReport>();
-  readonly release: Actor<typeof releaseMachine>;
+  release: Actor<typeof releaseMachine>;
+  /** What the world kept in the checkpoint this engine was restored from (null: started afresh). */
+  readonly restoredWorld: unknown = null;
+  private readonly timers: TimerTable;
   private readonly ledgers = new Map<string, SliLedger>();
   private readonly byId = new Map<string, EngineIncident>();
   /** Incidents waiting for a human: paged or ticketed, not yet acknowledged. Kept from the trace. */
@@ -134,8 +139,10 @@ export class Engine {
     this.world = options.world;
     this.plays = options.plays;
     this.journal = options.journal ?? null;
-    this.replay = this.journal?.entries() ?? [];
+    const saved = this.journal?.latestCheckpoint() ?? null;
+    this.replay = this.journal?.entries(saved?.seq ?? 0) ?? [];
     this.evalSet = [...config.evalSet];
+    this.timers = new TimerTable(() => this.clock.now());
     this.trace = new TraceRecorder(() => this.clock.now());
     this.trace.onEntry((entry) => {
       if (entry.to === 'page' || entry.to === 'ticket') this.waiting.add(entry.actor);
@@ -146,21 +153,109 @@ export class Engine {
       this.trace.inspect(event);
       options.inspect?.(event);
     };
-    this.correlator = new Correlator({ ...config.intake, epoch: config.epoch });
-    for (const sli of Object.keys(config.objectives)) this.ledgers.set(sli, new SliLedger());
     this.machine = this.provideTasks();
-    this.release = createActor(releaseMachine, {
+    if (saved) {
+      const { engine, world } = JSON.parse(saved.state) as { engine: EngineState; world: unknown };
+      this.restoredWorld = world;
+      this.seq = saved.seq;
+      [this.correlator, this.release] = this.restore(engine);
+    } else {
+      this.correlator = new Correlator({ ...config.intake, epoch: config.epoch });
+      for (const sli of Object.keys(config.objectives)) this.ledgers.set(sli, new SliLedger());
+      this.release = createActor(releaseMachine, {
+        id: 'release',
+        clock: this.clock,
+        inspect: this.inspect,
+        input: this.releaseInput(),
+      }).start();
+    }
+    if (this.replay.length === 0) this.endReplay();
+  }
+
+  /**
+   * Keeps the engine's state in the journal with the world's (`world`, plain data): persisted
+   * snapshots of every actor, the engine's timer table, the intake, the ledgers. A restore starts
+   * from the newest checkpoint and replays only the journal after it. Commits what is buffered first.
+   */
+  checkpoint(world: unknown): void {
+    if (!this.journal || this.replaying) return;
+    this.flush();
+    this.journal.checkpoint(this.seq, JSON.stringify({ engine: this.save(), world }));
+  }
+
+  private releaseInput() {
+    const { config } = this;
+    return {
+      service: config.service.name,
+      initial: config.initialRelease,
+      thresholds: config.canary,
+      now: () => this.clock.now(),
+    };
+  }
+
+  private save(): EngineState {
+    return {
+      now: this.now(),
+      correlation: this.correlator.save(this.incidents.map((i) => i.group)),
+      ledgers: Object.fromEntries([...this.ledgers].map(([sli, ledger]) => [sli, ledger.save()])),
+      release: this.release.getPersistedSnapshot(),
+      incidents: this.incidents.map(({ id, type, actor }) => ({
+        id,
+        type: type?.name ?? null,
+        snapshot: actor.getPersistedSnapshot(),
+        timers: this.timers.pending(actor),
+      })),
+      tickets: this.tickets,
+      evalSet: this.evalSet,
+      shipReports: [...this.shipReports],
+      applied: [...this.applied],
+      trace: { length: this.trace.entries.length, states: this.trace.states() },
+    };
+  }
+
+  private restore(state: EngineState): [Correlator, Actor<typeof releaseMachine>] {
+    this.clock.set(state.now);
+    const { correlator, refs } = Correlator.restore(
+      { ...this.config.intake, epoch: this.config.epoch },
+      state.correlation,
+    );
+    for (const [sli, saved] of Object.entries(state.ledgers)) this.ledgers.set(sli, SliLedger.restore(saved));
+    this.tickets.push(...state.tickets);
+    this.evalSet.splice(0, this.evalSet.length, ...state.evalSet);
+    for (const [id, report] of state.shipReports) this.shipReports.set(id, report);
+    for (const [key, done] of state.applied) this.applied.set(key, done);
+    this.trace.restore(this.journal?.trace(state.trace.length) ?? [], state.trace.states);
+    for (const [actor, at] of Object.entries(state.trace.states))
+      if (at === 'page' || at === 'ticket') this.waiting.add(actor);
+    // Functions do not survive JSON: the clock readers go back into the restored contexts.
+    const release = state.release as { context: ReleaseContext };
+    release.context.now = () => this.clock.now();
+    const releaseActor = createActor(releaseMachine, {
       id: 'release',
       clock: this.clock,
       inspect: this.inspect,
-      input: {
-        service: config.service.name,
-        initial: config.initialRelease,
-        thresholds: config.canary,
-        now: () => this.clock.now(),
-      },
+      snapshot: release as never,
+      input: this.releaseInput(),
     }).start();
-    if (this.replay.length === 0) this.endReplay();
+    state.incidents.forEach((saved, i) => {
+      const snapshot = saved.snapshot as { context: IncidentContext };
+      snapshot.context.input.ops = this.machineOps;
+      const actor = createActor(this.machine, {
+        id: saved.id,
+        clock: this.clock,
+        inspect: this.inspect,
+        snapshot: snapshot as never,
+        input: snapshot.context.input,
+      });
+      this.timers.watch(actor);
+      const type = this.config.incidentTypes.find((t) => t.name === saved.type);
+      const incident: EngineIncident = { id: saved.id, group: refs[i] as GroupRef, type, actor };
+      this.incidents.push(incident);
+      this.byId.set(saved.id, incident);
+      actor.start();
+      this.timers.rearm(actor, saved.timers);
+    });
+    return [correlator, releaseActor];
   }
 
   /** Whether the engine is still replaying its journal (the world is catching up). */
@@ -306,8 +401,9 @@ export class Engine {
       this.replay = [];
       this.cursor = 0;
     }
-    // Everything the replayed inputs produced is in the journal already.
-    this.traceMark = this.trace.entries.length;
+    // A resumed run's trace so far is in the journal already; a new run's first entries (the release's
+    // initial state) go with its first commit.
+    if (this.seq > 0) this.traceMark = this.trace.entries.length;
     this.startTasks();
   }
 
@@ -408,6 +504,7 @@ export class Engine {
     const incident: EngineIncident = { id, group, type, actor };
     this.incidents.push(incident);
     this.byId.set(id, incident);
+    this.timers.watch(actor);
     actor.start();
     return incident;
   }
@@ -631,6 +728,20 @@ export class Engine {
 
 /** INC-12 -> 12: incidents in the order they opened. */
 const order = (id: string) => Number(id.slice(4));
+
+/** The engine as a checkpoint keeps it: plain data, snapshots as XState persists them. */
+interface EngineState {
+  now: number;
+  correlation: SavedCorrelation;
+  ledgers: Record<string, [number, number, number][]>;
+  release: unknown;
+  incidents: { id: string; type: string | null; snapshot: unknown; timers: PendingTimer[] }[];
+  tickets: TicketRecord[];
+  evalSet: EvalCase[];
+  shipReports: [string, ShipReport][];
+  applied: [string, { result?: unknown; error?: string }][];
+  trace: { length: number; states: Record<string, string> };
+}
 
 /** What the ship task gathers before the engine deploys: the fix and the canary's scores for it. */
 interface ShipEvidence {

@@ -55,8 +55,13 @@ export interface RunInfo {
 /** The journal of one run. */
 export interface RunJournal {
   readonly id: string;
-  /** The entries already committed, in order: what a restore replays. */
-  entries(): JournalEntry[];
+  /** The entries already committed after seq `after` (default: all), in order: what a restore replays. */
+  entries(after?: number): JournalEntry[];
+  /** Keeps the engine's (and its world's) state as of input `seq`; a restore starts from the newest. */
+  checkpoint(seq: number, state: string): void;
+  latestCheckpoint(): { seq: number; state: string } | null;
+  /** The first `count` trace entries: what a checkpoint's trace picks up from. */
+  trace(count: number): TraceEntry[];
   /** Appends a batch in one transaction; nothing of it is kept if the commit fails. */
   commit(batch: Batch): void;
   /** Marks the run finished and keeps its result, so `resume` of a finished run prints it. */

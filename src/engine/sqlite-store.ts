@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { InputError } from '../toolkit/errors.js';
 import type { Batch, JournalEntry, RunInfo, RunJournal, RunMeta, Store } from './journal.js';
+import type { TraceEntry } from './trace.js';
 
 /**
  * The embedded journal: one SQLite file in WAL mode. `synchronous = NORMAL`: a commit is a write to
@@ -55,6 +56,13 @@ const MIGRATIONS: readonly string[] = [
      payload TEXT NOT NULL,
      delivered_at TEXT,
      PRIMARY KEY (run_id, key)
+   ) WITHOUT ROWID;`,
+  // v2: checkpoints, so a restore replays only the journal after the last one.
+  `CREATE TABLE checkpoints (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     seq INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
    ) WITHOUT ROWID;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -232,12 +240,16 @@ class SqliteRun implements RunJournal {
     );
   }
 
-  entries(): JournalEntry[] {
+  entries(after = 0): JournalEntry[] {
     const rows = this.db
-      .prepare('SELECT first_seq AS first, inputs FROM journal WHERE run_id = ? ORDER BY first_seq')
-      .all(this.id) as { first: number; inputs: string }[];
+      .prepare(
+        'SELECT first_seq AS first, inputs FROM journal WHERE run_id = ? AND last_seq > ? ORDER BY first_seq',
+      )
+      .all(this.id, after) as { first: number; inputs: string }[];
     return rows.flatMap((row) =>
-      (JSON.parse(row.inputs) as JournalEntry['input'][]).map((input, i) => ({ seq: row.first + i, input })),
+      (JSON.parse(row.inputs) as JournalEntry['input'][])
+        .map((input, i) => ({ seq: row.first + i, input }))
+        .filter((entry) => entry.seq > after),
     );
   }
 
@@ -260,6 +272,32 @@ class SqliteRun implements RunJournal {
       }
     });
     this.hooks.afterCommit?.(last.seq);
+  }
+
+  checkpoint(seq: number, state: string): void {
+    this.store.write(() => {
+      this.db
+        .prepare('INSERT OR REPLACE INTO checkpoints (run_id, seq, state) VALUES (?, ?, ?)')
+        .run(this.id, seq, state);
+      // Only the newest is ever read: older ones would only grow the file.
+      this.db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND seq < ?').run(this.id, seq);
+    });
+  }
+
+  latestCheckpoint(): { seq: number; state: string } | null {
+    const row = this.db
+      .prepare('SELECT seq, state FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1')
+      .get(this.id) as { seq: number; state: string } | undefined;
+    return row ?? null;
+  }
+
+  trace(count: number): TraceEntry[] {
+    const rows = this.db
+      .prepare(
+        'SELECT seq, t, actor, from_state AS "from", event, to_state AS "to" FROM trace WHERE run_id = ? ORDER BY seq LIMIT ?',
+      )
+      .all(this.id, count) as TraceEntry[];
+    return rows;
   }
 
   finish(result: string): void {

@@ -29,11 +29,23 @@ export function stateName(value: unknown): string {
  */
 export class TraceRecorder {
   readonly entries: TraceEntry[] = [];
-  private readonly current = new Map<AnyActorRef, string>();
+  /** Each actor's state as last recorded, by actor id (ids are unique among the engine's machines). */
+  private readonly current = new Map<string, string>();
   /** Live listeners (the inspector streams entries as they happen). */
   private readonly listeners: ((entry: TraceEntry) => void)[] = [];
 
   constructor(private readonly now: () => number) {}
+
+  /** What a checkpoint keeps: each actor's last recorded state. */
+  states(): Record<string, string> {
+    return Object.fromEntries(this.current);
+  }
+
+  /** Picks up from a checkpoint: the entries so far and each actor's state, so restored actors add no initial entry. */
+  restore(entries: readonly TraceEntry[], states: Record<string, string>): void {
+    this.entries.push(...entries);
+    for (const [actor, state] of Object.entries(states)) this.current.set(actor, state);
+  }
 
   onEntry(listener: (entry: TraceEntry) => void): void {
     this.listeners.push(listener);
@@ -46,14 +58,14 @@ export class TraceRecorder {
     if (!('value' in snapshot)) return;
     const ref = event.actorRef as AnyActorRef;
     const to = stateName(snapshot.value);
-    const from = this.current.get(ref) ?? null;
+    const from = this.current.get(ref.id) ?? null;
     if (event.type === '@xstate.snapshot') {
       // Snapshots repeat the last microstep; only an actor's first one adds an entry (its initial state).
       if (from !== null) return;
     } else if (!event._transitions.some((t) => t.target && t.target.length > 0)) {
       return;
     }
-    this.current.set(ref, to);
+    this.current.set(ref.id, to);
     const entry: TraceEntry = {
       seq: this.entries.length + 1,
       t: this.now(),

@@ -47,6 +47,16 @@ interface Incident {
   lastAlertname: string | undefined;
 }
 
+/** A correlator as plain data (see `Correlator.save`). */
+export interface SavedCorrelation {
+  posted: number;
+  states: {
+    values: string[];
+    incidents: { startsAt: number; endsAt: number; fingerprints: string[]; alertnames: string[] }[];
+  }[];
+  refs: [number, number][];
+}
+
 /** An opaque handle on one group of a Correlator, for an online intake to follow its group. */
 export type GroupRef = { readonly __brand: 'GroupRef' };
 
@@ -222,6 +232,59 @@ export class Correlator {
     entries.sort((a, b) => compareValues(a.values, b.values) || a.group.startsAt - b.group.startsAt);
     const groups = entries.map((entry) => entry.group);
     return { group_by: [...this.groupBy], ...this.counts(), groups };
+  }
+
+  /**
+   * The correlator's state as plain data, for a checkpoint, with each of `refs` as a position in it;
+   * `Correlator.restore` gives back the same correlator and the same refs.
+   */
+  save(refs: readonly GroupRef[]): SavedCorrelation {
+    const at = refs.map((ref) => {
+      const { state, incident } = ref as unknown as { state: KeyState; incident: Incident };
+      return [this.states.indexOf(state), state.incidents.indexOf(incident)] as [number, number];
+    });
+    return {
+      posted: this.posted,
+      states: this.states.map(({ values, incidents }) => ({
+        values,
+        incidents: incidents.map((i) => ({
+          startsAt: i.startsAt,
+          endsAt: i.endsAt,
+          fingerprints: [...i.fingerprints],
+          alertnames: [...i.alertnames],
+        })),
+      })),
+      refs: at,
+    };
+  }
+
+  static restore(
+    options: CorrelateOptions,
+    saved: SavedCorrelation,
+  ): { correlator: Correlator; refs: GroupRef[] } {
+    const correlator = new Correlator(options);
+    correlator.posted = saved.posted;
+    for (const { values, incidents } of saved.states) {
+      const labels: Labels = {};
+      correlator.groupBy.forEach((name, i) => {
+        labels[name] = values[i] ?? '';
+      });
+      const state = correlator.stateOf(labels);
+      for (const i of incidents) {
+        state.incidents.push({
+          startsAt: i.startsAt,
+          endsAt: i.endsAt,
+          fingerprints: new Set(i.fingerprints),
+          alertnames: new Set(i.alertnames),
+          lastAlertname: undefined,
+        });
+      }
+    }
+    const refs = saved.refs.map(([s, i]) => {
+      const state = correlator.states[s] as KeyState;
+      return { state, incident: state.incidents[i] } as unknown as GroupRef;
+    });
+    return { correlator, refs };
   }
 
   private minute(ts: string): number {

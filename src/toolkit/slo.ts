@@ -157,6 +157,30 @@ export class SliLedger {
     return 1 - burnRate(this.#ratio(periodMinutes, atMinute), objective) * (elapsed / periodMinutes);
   }
 
+  /**
+   * Every minute's counts for a checkpoint, as runs of equal minutes `[minutes, requests, errors]`:
+   * steady traffic keeps a month of history to a few entries. `SliLedger.restore` gives it back.
+   */
+  save(): [number, number, number][] {
+    const runs: [number, number, number][] = [];
+    for (let m = 0; m < this.#minutes; m++) {
+      const requests = total(this.#requests, m + 1) - total(this.#requests, m);
+      const errors = total(this.#errors, m + 1) - total(this.#errors, m);
+      const last = runs[runs.length - 1];
+      if (last && last[1] === requests && last[2] === errors) last[0]++;
+      else runs.push([1, requests, errors]);
+    }
+    return runs;
+  }
+
+  static restore(runs: readonly (readonly [number, number, number])[]): SliLedger {
+    const ledger = new SliLedger();
+    for (const [minutes, requests, errors] of runs) {
+      for (let i = 0; i < minutes; i++) ledger.record({ requests, errors });
+    }
+    return ledger;
+  }
+
   #ratio(windowMinutes: number, atMinute: number): number {
     const start = Math.max(0, atMinute - windowMinutes);
     const end = Math.min(atMinute, this.#minutes);

@@ -9,7 +9,7 @@ import { type Alert, makeAlert } from '../toolkit/alerts.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { assemble, type ShiftResult } from './result.js';
 import { checkPlays, type Scenario } from './scenario.js';
-import { asEvalCase, ServiceUnderOperation, type SliName } from './service.js';
+import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
 import { generateStorm, stormArrivals } from './storm.js';
 
 export type { IncidentResult, ShiftResult, TicketResult } from './result.js';
@@ -32,6 +32,8 @@ export interface ShiftOptions {
   onTrace?: (entry: TraceEntry) => void;
   /** Journal the run here; a journal that has entries is a resumed run, replayed first. */
   journal?: RunJournal | null;
+  /** Sim minutes between checkpoints of a journaled run (default 240). */
+  checkpointMinutes?: number;
 }
 
 const SLIS: readonly SliName[] = ['quality', 'freshness'];
@@ -151,7 +153,7 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     onTrace: options.onTrace,
   });
   try {
-    const minutes = await shift(scenario, engine, service);
+    const minutes = await shift(scenario, engine, service, options.checkpointMinutes ?? CHECKPOINT_MINUTES);
     engine.flush();
     return assemble(scenario, engine, minutes);
   } finally {
@@ -159,19 +161,36 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   }
 }
 
+/** Sim minutes between checkpoints of a journaled drill: a resume replays at most this much. */
+export const CHECKPOINT_MINUTES = 240;
+
+/** The world as a checkpoint keeps it, beside the engine: where the shift is and what the service holds. */
+interface WorldState {
+  /** The last minute served. */
+  t: number;
+  served: Record<SliName, MinuteCounts> | null;
+  /** Alerts of the storm sent so far. */
+  arrived: number;
+  service: ServiceState;
+}
+
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
-async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOperation) {
+async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOperation, every: number) {
   const storm = arrivals(scenario);
+  const restored = engine.restoredWorld as WorldState | null;
+  let arrived = 0;
   let arriving = storm.alerts.next();
+  for (; restored && arrived < restored.arrived && !arriving.done; arrived++) arriving = storm.alerts.next();
+  if (restored) service.restoreState(restored.service);
   const lastEvent = Math.max(
     storm.lastEnd,
     ...scenario.timeline.map((e) => e.at),
     ...scenario.tickets.map((t) => t.at),
   );
   const end = scenario.until ?? lastEvent + 1440;
-  let served: Record<SliName, MinuteCounts> | null = null;
+  let served: Record<SliName, MinuteCounts> | null = restored?.served ?? null;
 
-  let t = 0;
+  let t = restored ? restored.t + 1 : 0;
   for (; t <= end; t++) {
     engine.submit({ kind: 'tick', t });
     // The minute that just ended, counted by the service: every incident on the SLI samples it.
@@ -186,6 +205,7 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
     }
     for (; !arriving.done && arriving.value.at === t; arriving = storm.alerts.next()) {
       engine.submit({ kind: 'alert', alert: arriving.value.alert });
+      arrived++;
     }
     for (const ticket of scenario.tickets) if (ticket.at === t) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
@@ -194,6 +214,9 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
     // left to its step's timeout on the sim clock.
     await engine.drain();
     served = service.serve(t);
+    if (t % every === 0) {
+      engine.checkpoint({ t, served, arrived, service: service.state() } satisfies WorldState);
+    }
 
     const typedOpen = engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
     if (t >= lastEvent && !typedOpen) break;

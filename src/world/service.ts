@@ -70,6 +70,12 @@ export interface ServiceOptions {
   live: () => string;
 }
 
+export interface ServiceState {
+  indexBuiltAt: number;
+  indexerRunning: boolean;
+  flagsOff: string[];
+}
+
 /** Holds what changes over a shift besides the live release: the index and the feature flags. */
 export class ServiceUnderOperation {
   readonly name: string;
@@ -123,6 +129,22 @@ export class ServiceUnderOperation {
       this.indexBuiltAt += Math.floor(sinceBuild / every) * every;
     }
     return minute - this.indexBuiltAt;
+  }
+
+  /** What changes over a shift besides the live release, as plain data: for a drill's checkpoint. */
+  state(): ServiceState {
+    return {
+      indexBuiltAt: this.indexBuiltAt,
+      indexerRunning: this.indexerRunning,
+      flagsOff: [...this.flagsOff],
+    };
+  }
+
+  restoreState(state: ServiceState): void {
+    this.indexBuiltAt = state.indexBuiltAt;
+    this.indexerRunning = state.indexerRunning;
+    this.flagsOff.clear();
+    for (const flag of state.flagsOff) this.flagsOff.add(flag);
   }
 
   /** The traffic of one minute, counted per SLI. */
