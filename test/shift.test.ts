@@ -164,6 +164,7 @@ describe('each mutation fails its own check and no other', () => {
     ['mitigate', 'scenarios/mutations/mitigate.yaml'],
     ['learn', 'scenarios/mutations/learn.yaml'],
     ['ship', 'scenarios/mutations/ship.yaml'],
+    ['ship', 'scenarios/mutations/ship-rolled-back.yaml'],
     ['verify', 'scenarios/mutations/verify.yaml'],
     ['stale-index', 'scenarios/mutations/stale-index.yaml'],
   ])('%s', async (check, file) => {
