@@ -17,15 +17,21 @@ function withPrimary(
   return copy;
 }
 
-describe('the page check', async () => {
+// Each test runs its own shift, inside the test: mutation testing (npm run test:mutation) can then
+// tell which tests exercise which line.
+const stock = async () => {
   const scenario = loadScenario('scenarios/stock-shift.yaml');
-  const result = await runShift(scenario, { file: 'scenarios/stock-shift.yaml' });
+  return { scenario, result: await runShift(scenario, { file: 'scenarios/stock-shift.yaml' }) };
+};
 
-  it('passes the stock shift: paged from detect on page:1h/5m at sev1', () => {
+describe('the page check', () => {
+  it('passes the stock shift: paged from detect on page:1h/5m at sev1', async () => {
+    const { scenario, result } = await stock();
     expect(check(gate(result, scenario), 'page')).toMatchObject({ ok: true });
   });
 
-  it('fails when the incident went to page but no page pair was firing at detection', () => {
+  it('fails when the incident went to page but no page pair was firing at detection', async () => {
+    const { scenario, result } = await stock();
     const ticketOnly = withPrimary(result, (i) => {
       if (i.detection) i.detection.firing = ['ticket:1d/2h'];
     });
@@ -35,7 +41,8 @@ describe('the page check', async () => {
     });
   });
 
-  it("fails when the incident's severity is not the scenario's page severity", () => {
+  it("fails when the incident's severity is not the scenario's page severity", async () => {
+    const { scenario, result } = await stock();
     const sev2 = withPrimary(result, (i) => {
       i.severity = 'sev2';
     });
@@ -55,7 +62,9 @@ describe('the page check', async () => {
     const primary = shift.incidents.find((i) => i.id === shift.primary);
     expect(primary?.severity).toBe('sev2');
     expect(check(gate(shift, pagesSev2), 'page')).toMatchObject({ ok: true });
-    expect(check(gate(shift, scenario), 'page')).toMatchObject({ ok: false });
+    expect(check(gate(shift, loadScenario('scenarios/stock-shift.yaml')), 'page')).toMatchObject({
+      ok: false,
+    });
   });
 });
 
@@ -73,5 +82,23 @@ describe('the ship check', () => {
       ok: false,
       detail: 'v3-fix was promoted, but live is v2 at the end of the shift',
     });
+  });
+});
+
+describe('each mutation fails its own check and no other', () => {
+  it.each([
+    ['intake', 'scenarios/mutations/intake.yaml'],
+    ['triage', 'scenarios/mutations/triage.yaml'],
+    ['page', 'scenarios/mutations/page.yaml'],
+    ['mitigate', 'scenarios/mutations/mitigate.yaml'],
+    ['learn', 'scenarios/mutations/learn.yaml'],
+    ['ship', 'scenarios/mutations/ship.yaml'],
+    ['ship', 'scenarios/mutations/ship-rolled-back.yaml'],
+    ['verify', 'scenarios/mutations/verify.yaml'],
+    ['stale-index', 'scenarios/mutations/stale-index.yaml'],
+  ])('%s', async (id, file) => {
+    const scenario = loadScenario(file);
+    const report = gate(await runShift(scenario, { file }), scenario);
+    expect(report.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual([id]);
   });
 });

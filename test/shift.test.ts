@@ -156,23 +156,6 @@ describe('the broken fix', async () => {
   });
 });
 
-describe('each mutation fails its own check and no other', () => {
-  it.each([
-    ['intake', 'scenarios/mutations/intake.yaml'],
-    ['triage', 'scenarios/mutations/triage.yaml'],
-    ['page', 'scenarios/mutations/page.yaml'],
-    ['mitigate', 'scenarios/mutations/mitigate.yaml'],
-    ['learn', 'scenarios/mutations/learn.yaml'],
-    ['ship', 'scenarios/mutations/ship.yaml'],
-    ['ship', 'scenarios/mutations/ship-rolled-back.yaml'],
-    ['verify', 'scenarios/mutations/verify.yaml'],
-    ['stale-index', 'scenarios/mutations/stale-index.yaml'],
-  ])('%s', async (check, file) => {
-    const { report } = await shift(file);
-    expect(failing(report)).toEqual([check]);
-  });
-});
-
 describe('the stale-index outage', async () => {
   const { result, report } = await shift('scenarios/stale-index.yaml');
   const stale = result.incidents.find((i) => i.type === 'stale-index');
