@@ -17,9 +17,22 @@ const incident = {
   ],
 };
 
+// Two healthy days, then a day at exactly 3x against a 90% objective (30% errors): at minute 4320 the
+// 1d and 2h windows burn exactly 3x and the 3d window exactly 1x.
+const exactlyThreeX = (errors: number) =>
+  JSON.stringify({
+    steps: [
+      { minute: 0, requests: 1000, errors: 0 },
+      { minute: 2880, requests: 1000, errors },
+    ],
+    until: 4320,
+  });
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'runbook-burn-'));
   const files: Record<string, string> = {
+    'three-x.json': exactlyThreeX(300),
+    'above-three-x.json': exactlyThreeX(301),
     'incident.json': JSON.stringify({ ...incident, until: 4700 }),
     'open-ended.json': JSON.stringify(incident),
     'broken.json': '{"steps": [',
@@ -113,6 +126,32 @@ describe('runbook burn --json', () => {
 });
 
 describe('runbook burn (summary)', () => {
+  it('does not ticket at exactly 3x on 1d/2h (the rule is strictly greater), and does one error a minute above', async () => {
+    const at = await run(
+      '--series',
+      fixture('three-x.json'),
+      '--objective',
+      '0.9',
+      '--from',
+      '4320',
+      '--json',
+    );
+    expect(jsonLines(at.stdout)).toEqual([
+      {
+        minute: 4320,
+        alert: 'none',
+        firing: [],
+        burn: { '5m': 3, '30m': 3, '1h': 3, '2h': 3, '6h': 3, '1d': 3, '3d': 1 },
+      },
+    ]);
+    const summary = await run('--series', fixture('three-x.json'), '--objective', '0.9');
+    expect(summary.stdout.trim()).toBe(
+      'minutes 0..4320 at objective 0.9: page 0 min, ticket 0 min, no alert 4321 min',
+    );
+    const above = await run('--series', fixture('above-three-x.json'), '--objective', '0.9');
+    expect(above.stdout).toMatch(/^minute \d+: ticket:1d\/2h starts firing/m);
+  });
+
   it('prints a line whenever a pair starts or stops firing, then the minutes spent at each alert level', async () => {
     const { code, stdout } = await run('--series', fixture('incident.json'));
     expect(code).toBe(0);

@@ -94,6 +94,20 @@ describe('the stock shift', async () => {
     expect(result.milestones.mttr).toBeGreaterThan(result.milestones.mttm ?? Infinity);
   });
 
+  it("reports the README's MTTD 44 / MTTM 47 / MTTR 57: acknowledged 2 min after the page, rolled back the next minute, resolved after the 10-min verify soak", () => {
+    expect(result.milestones).toEqual({
+      onset: 4320,
+      detected: 4364,
+      paged: 4364,
+      acknowledged: 4366,
+      mitigated: 4367,
+      resolved: 4377,
+      mttd: 44,
+      mttm: 47,
+      mttr: 57,
+    });
+  });
+
   it('scores 7/7', () => {
     expect(report).toMatchObject({ passed: 7, total: 7 });
   });
@@ -105,6 +119,24 @@ describe('the stock shift', async () => {
       last.set(entry.actor, entry.to);
     }
     expect(result.trace.map((e) => e.seq)).toEqual(result.trace.map((_, i) => i + 1));
+  });
+});
+
+describe('the stock shift at 3 requests a minute', async () => {
+  const { scenario, result, report } = await shift('scenarios/low-traffic.yaml');
+  const wentLive = scenario.timeline.find((e) => 'deploy' in e && e.deploy === 'v3')?.at;
+
+  it('has minutes after v3 went live that asked no refund question and served only good answers', () => {
+    // A point at t carries the SLI of minute t - 1.
+    const quiet = result.series.points.filter((p) => p.t > (wentLive ?? 0) && p.t <= 4362 && p.sli === 1);
+    expect(quiet.length).toBeGreaterThan(10);
+  });
+
+  it('starts impact at the minute v3 went live, so MTTD counts from there, and still scores 7/7', () => {
+    expect(wentLive).toBe(4320);
+    expect(result.milestones).toMatchObject({ onset: wentLive, detected: 4362, mttd: 42 });
+    expect(result.learn?.postmortem).toContain('42 minutes after onset');
+    expect(report).toMatchObject({ passed: 7, total: 7 });
   });
 });
 
@@ -121,22 +153,6 @@ describe('the broken fix', async () => {
   it('scores 6/7 and names the ship check', () => {
     expect(report).toMatchObject({ passed: 6, total: 7 });
     expect(failing(report)).toEqual(['ship']);
-  });
-});
-
-describe('each mutation fails its own check and no other', () => {
-  it.each([
-    ['intake', 'scenarios/mutations/intake.yaml'],
-    ['triage', 'scenarios/mutations/triage.yaml'],
-    ['page', 'scenarios/mutations/page.yaml'],
-    ['mitigate', 'scenarios/mutations/mitigate.yaml'],
-    ['learn', 'scenarios/mutations/learn.yaml'],
-    ['ship', 'scenarios/mutations/ship.yaml'],
-    ['verify', 'scenarios/mutations/verify.yaml'],
-    ['stale-index', 'scenarios/mutations/stale-index.yaml'],
-  ])('%s', async (check, file) => {
-    const { report } = await shift(file);
-    expect(failing(report)).toEqual([check]);
   });
 });
 

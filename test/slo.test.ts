@@ -6,7 +6,9 @@ import {
   backtest,
   burnRate,
   DEFAULT_POLICY,
+  errorBudget,
   evaluatePolicy,
+  pairName,
   type SeriesStep,
   SliLedger,
   WINDOWS,
@@ -30,8 +32,20 @@ describe('burnRate', () => {
   });
 
   it('is 1x when errors spend exactly the budget', () => {
-    expect(burnRate(0.001, 0.999)).toBeCloseTo(1, 10);
+    expect(burnRate(0.001, 0.999)).toBe(1);
     expect(burnRate(0, 0.99)).toBe(0);
+  });
+
+  it('is exactly 6x for 60% errors against 90%, though 1 - 0.9 is 0.09999999999999998 in floating point', () => {
+    expect(1 - 0.9).not.toBe(0.1);
+    expect(burnRate(0.6, 0.9)).toBe(6);
+  });
+
+  it('falls back to floating point for a ratio or objective with more digits than a double holds exactly', () => {
+    expect(burnRate(0.1 + 0.2, 0.99)).toBeCloseTo(30, 9);
+    expect(burnRate(0.2, 0.99 + 1e-17)).toBeCloseTo(20, 9);
+    expect(burnRate(0.5, 1 / 3)).toBeCloseTo(0.75, 12);
+    expect(burnRate(1e-20, 0.99)).toBeCloseTo(1e-18, 30);
   });
 
   it('rejects an objective outside (0, 1), where there is no budget to burn', () => {
@@ -102,6 +116,70 @@ describe('evaluatePolicy', () => {
       firing: ['page:30m/5m'],
     });
     expect(evaluatePolicy(burnOf({ '1h': 20, '5m': 20 }), policy).alert).toBe('none');
+  });
+});
+
+// The default thresholds and the objectives the Workbook and Sloth use, as exact fractions, so the
+// exact error counts at a threshold come from integer arithmetic here, not from the code under test.
+const OBJECTIVES: [objective: number, budget: [number, number]][] = [
+  [0.9, [1, 10]],
+  [0.99, [1, 100]],
+  [0.999, [1, 1000]],
+  [0.9995, [1, 2000]],
+];
+const THRESHOLDS: [threshold: number, exact: [number, number]][] = [
+  [14.4, [72, 5]],
+  [6, [6, 1]],
+  [3, [3, 1]],
+  [1, [1, 1]],
+];
+const REQUESTS = 1_000_000;
+const cases = OBJECTIVES.flatMap(([objective, [bTop, bBottom]]) =>
+  THRESHOLDS.map(([threshold, [kTop, kBottom]]) => {
+    const errors = (REQUESTS * kTop * bTop) / (kBottom * bBottom);
+    const pair = DEFAULT_POLICY.find((p) => p.threshold === threshold);
+    if (!pair || !Number.isInteger(errors)) throw new Error('the table above is wrong');
+    return { objective, threshold, errors, pair: pairName(pair) };
+  }),
+);
+/** The ledger's burn over every window when each window holds exactly these counts. */
+function burnFor(errors: number, objective: number): Burn {
+  const ledger = new SliLedger();
+  ledger.record({ requests: REQUESTS, errors });
+  return ledger.burnAt(1, objective);
+}
+/** What Prometheus decides on a Sloth-style rule, `error_ratio > threshold * budget`, with the budget
+ *  as Sloth computes it, `(100 - objective%) / 100`, printed without its floating-point noise. */
+const slothBudget = (objective: number) => Number(((100 - objective * 100) / 100).toFixed(10));
+const prometheusFires = (errors: number, objective: number, threshold: number) =>
+  errors / REQUESTS > threshold * slothBudget(objective);
+
+describe('a burn exactly at a threshold does not fire; one error more does', () => {
+  it.each(cases)('$pair ($threshold x) at objective $objective', ({ objective, threshold, errors, pair }) => {
+    expect(burnRate(errors / REQUESTS, objective)).toBe(threshold);
+    if (errors > REQUESTS) return; // 14.4x against 90% would take 144% errors: no ledger can hold it.
+    const at = burnFor(errors, objective);
+    expect(at['3d']).toBe(threshold);
+    expect(evaluatePolicy(at).firing).not.toContain(pair);
+    expect(prometheusFires(errors, objective, threshold)).toBe(false);
+
+    const above = burnFor(errors + 1, objective);
+    expect(above['5m']).toBeGreaterThan(threshold);
+    expect(evaluatePolicy(above).firing).toContain(pair);
+    expect(prometheusFires(errors + 1, objective, threshold)).toBe(true);
+  });
+
+  it.each(OBJECTIVES)(
+    'prices the budget of %s as Sloth does, without its floating-point noise',
+    (objective, [top, bottom]) => {
+      expect(errorBudget(objective)).toBe(top / bottom);
+      expect(errorBudget(objective)).toBe(slothBudget(objective));
+    },
+  );
+
+  it('prices an objective with more digits than a double holds exactly as 1 - objective', () => {
+    expect(errorBudget(1 / 3)).toBe(1 - 1 / 3);
+    expect(() => errorBudget(1)).toThrow(RangeError);
   });
 });
 

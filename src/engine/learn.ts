@@ -39,10 +39,25 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 /** The SLI of sim minute m (the ledger evaluates windows ending before a minute). */
 const minuteSli = (ledger: SliLedger, m: number) => ledger.sli(m + 1);
 
-/** The first minute of the bad stretch that led to detection: where MTTD, MTTM and MTTR count from. */
+/**
+ * Impact start: the first bad minute (SLI below objective) of the stretch that led to detection, where
+ * MTTD, MTTM and MTTR count from. Walking back from detection, good minutes end the stretch only once
+ * they served enough requests that, at the stretch's error ratio, at least one would have been a bad
+ * answer. At low traffic a minute may ask none of the affected questions, or carry no request at all:
+ * it says nothing about recovery, so it must not restart the stretch.
+ */
 export function onsetOf(ledger: SliLedger, objective: number, detected: number): number {
   let onset = detected;
-  while (onset - 1 >= 0 && minuteSli(ledger, onset - 1) < objective) onset--;
+  let quiet = 0; // requests served in the good minutes between `minute` and `onset`
+  for (let minute = detected - 1; minute >= 0; minute--) {
+    if (minuteSli(ledger, minute) >= objective) {
+      quiet += ledger.countsOver(1, minute + 1).requests;
+      continue;
+    }
+    if (quiet * ledger.errorRatio(detected - minute, detected) >= 1) break;
+    onset = minute;
+    quiet = 0;
+  }
   return onset;
 }
 

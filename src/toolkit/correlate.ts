@@ -115,7 +115,10 @@ function sortFingerprints(list: string[]): string[] {
     bucketOf[i] = bucket;
   }
   const bounds = new Uint32Array(65537);
-  for (let i = 0; i < n; i++) (bounds[(bucketOf[i] as number) + 1] as number)++;
+  for (let i = 0; i < n; i++) {
+    const slot = (bucketOf[i] as number) + 1;
+    bounds[slot] = (bounds[slot] as number) + 1;
+  }
   for (let b = 1; b <= 65536; b++) bounds[b] = (bounds[b] as number) + (bounds[b - 1] as number);
   const next = bounds.slice(0, 65536);
   const sorted = new Array<string>(n);

@@ -62,11 +62,74 @@ export function pairName(pair: BurnPair): string {
   return `${pair.severity}:${pair.long}/${pair.short}`;
 }
 
-/** How many times faster than sustainable the error budget is being spent: 1x lasts the whole SLO window. */
-export function burnRate(errorRatio: number, objective: number): number {
+/**
+ * A quantity as an exact fraction of two whole numbers: `[numerator, denominator]`.
+ *
+ * Why: thresholds and objectives are decimals that binary floating point cannot hold. `1 - 0.9` is
+ * 0.09999999999999998, so 60% errors against 90% computed as a 6.000000000000001x burn and fired the
+ * 6x pair although the Workbook's rule is strictly greater. Kept as fractions of whole numbers, the
+ * burn is one division of two exact integers, which IEEE 754 rounds correctly: a burn exactly at a
+ * threshold comes out as exactly the threshold's own number and does not fire, one a hair above does.
+ */
+type Fraction = readonly [numerator: number, denominator: number];
+
+/** Finite decimals the way JavaScript prints them: `0.9995`, `14.4`, `1e-7`, `1.5e-10`. */
+const DECIMAL = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
+
+/** The decimal a number is written as (its shortest round-trip form), as a fraction; null past 2^53. */
+function decimalFraction(x: number): Fraction | null {
+  const match = DECIMAL.exec(String(x));
+  if (!match) return null;
+  const [, whole = '', digits = '', exponent = '0'] = match;
+  const scale = Number(exponent) - digits.length;
+  const numerator = Number(whole + digits) * 10 ** Math.max(0, scale);
+  const denominator = 10 ** Math.max(0, -scale);
+  return Number.isSafeInteger(numerator) && Number.isSafeInteger(denominator)
+    ? [numerator, denominator]
+    : null;
+}
+
+/** The error budget, 1 - objective: exact when the objective is a decimal of up to 15 digits. */
+interface Budget {
+  exact: Fraction | null;
+  value: number;
+}
+
+function budgetOf(objective: number): Budget {
   if (!(objective > 0 && objective < 1))
     throw new RangeError(`objective must be in (0, 1), got ${objective}`);
-  return errorRatio / (1 - objective);
+  const share = decimalFraction(objective);
+  if (!share) return { exact: null, value: 1 - objective };
+  const exact: Fraction = [share[1] - share[0], share[1]];
+  return { exact, value: exact[0] / exact[1] };
+}
+
+/**
+ * The error budget, 1 - objective, as the float nearest its decimal value: 0.001 for 0.999.
+ * This is the number to write in a Prometheus rule, `error_ratio > threshold * budget`: Sloth's
+ * `(100 - 99.9) / 100` is 0.0009999999999999432, and with it Prometheus fires at exactly 14.4x.
+ */
+export function errorBudget(objective: number): number {
+  return budgetOf(objective).value;
+}
+
+/** (errors / requests) / budget as one division of exact integers when it can be; in floats otherwise. */
+function burnOver(errors: number, requests: number, budget: Budget): number {
+  if (budget.exact) {
+    const top = errors * budget.exact[1];
+    const bottom = requests * budget.exact[0];
+    if (Number.isSafeInteger(top) && Number.isSafeInteger(bottom)) return top / bottom;
+  }
+  return errors / requests / budget.value;
+}
+
+/**
+ * How many times faster than sustainable the error budget is being spent: 1x lasts the whole SLO window.
+ * The ratio is read as the decimal it prints as (0.6 is 3/5), so a burn at a threshold is exact.
+ */
+export function burnRate(errorRatio: number, objective: number): number {
+  const [errors, requests] = decimalFraction(errorRatio) ?? [errorRatio, 1];
+  return burnOver(errors, requests, budgetOf(objective));
 }
 
 /** Pairs are OR-ed; within a pair both windows must exceed the threshold, so neither alone can page. */
@@ -83,6 +146,7 @@ export function evaluatePolicy(burn: Burn, policy: readonly BurnPair[] = DEFAULT
 }
 
 const INITIAL_CAPACITY = 1024;
+const NO_TRAFFIC: MinuteCounts = Object.freeze({ requests: 0, errors: 0 });
 
 /**
  * Per-minute request and error counts, kept as running totals so that any window is two
@@ -119,9 +183,15 @@ export class SliLedger {
    * recorded so far: early in a history a long window sees only what exists, as Prometheus' rate() does.
    */
   errorRatio(windowMinutes: number, atMinute: number): number {
+    const { requests, errors } = this.countsOver(windowMinutes, atMinute);
+    return requests === 0 ? 0 : errors / requests;
+  }
+
+  /** The requests and errors over the `windowMinutes` whole minutes before `atMinute`, clipped likewise. */
+  countsOver(windowMinutes: number, atMinute: number): MinuteCounts {
     wholeMinutes(windowMinutes, 'window');
     wholeMinutes(atMinute, 'minute');
-    return this.#ratio(windowMinutes, atMinute);
+    return this.#counts(windowMinutes, atMinute);
   }
 
   /** The share of good requests; by default over the one minute before `atMinute`. */
@@ -129,10 +199,14 @@ export class SliLedger {
     return 1 - this.errorRatio(windowMinutes, atMinute);
   }
 
-  /** The burn rate over every alerting window at `atMinute`. */
+  /** The burn rate over every alerting window at `atMinute`, from the counts themselves (see Fraction). */
   burnAt(atMinute: number, objective: number): Burn {
     wholeMinutes(atMinute, 'minute');
-    const over = (minutes: number) => burnRate(this.#ratio(minutes, atMinute), objective);
+    const budget = budgetOf(objective);
+    const over = (minutes: number) => {
+      const { requests, errors } = this.#counts(minutes, atMinute);
+      return requests === 0 ? 0 : burnOver(errors, requests, budget);
+    };
     // One literal, so every Burn has the same shape; a month of rows stays on V8's fast path.
     return {
       '5m': over(WINDOWS['5m']),
@@ -154,7 +228,9 @@ export class SliLedger {
   budgetRemaining(atMinute: number, objective: number, periodMinutes = SLO_PERIOD_MINUTES): number {
     wholeMinutes(atMinute, 'minute');
     const elapsed = Math.max(0, Math.min(atMinute, this.#minutes) - Math.max(0, atMinute - periodMinutes));
-    return 1 - burnRate(this.#ratio(periodMinutes, atMinute), objective) * (elapsed / periodMinutes);
+    const { requests, errors } = this.#counts(periodMinutes, atMinute);
+    const ratio = requests === 0 ? 0 : errors / requests;
+    return 1 - burnRate(ratio, objective) * (elapsed / periodMinutes);
   }
 
   /**
@@ -181,13 +257,14 @@ export class SliLedger {
     return ledger;
   }
 
-  #ratio(windowMinutes: number, atMinute: number): number {
+  #counts(windowMinutes: number, atMinute: number): MinuteCounts {
     const start = Math.max(0, atMinute - windowMinutes);
     const end = Math.min(atMinute, this.#minutes);
-    if (end <= start) return 0;
-    const requests = total(this.#requests, end) - total(this.#requests, start);
-    if (requests === 0) return 0;
-    return (total(this.#errors, end) - total(this.#errors, start)) / requests;
+    if (end <= start) return NO_TRAFFIC;
+    return {
+      requests: total(this.#requests, end) - total(this.#requests, start),
+      errors: total(this.#errors, end) - total(this.#errors, start),
+    };
   }
 
   #grow(): void {
@@ -233,8 +310,6 @@ export interface BacktestOptions {
   to: number;
   policy?: readonly BurnPair[];
 }
-
-const NO_TRAFFIC: MinuteCounts = { requests: 0, errors: 0 };
 
 /**
  * Replays a stepped series minute by minute and evaluates the policy at every minute in [from, to].

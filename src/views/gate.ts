@@ -74,19 +74,20 @@ const triageCheck: Check = (result, scenario, primary) => {
   };
 };
 
-const page: Check = (result, _scenario, primary) => {
+const page: Check = (result, scenario, primary) => {
   if (!primary) return { ok: false, detail: 'no incident of a known type was opened' };
   // Paged straight from detect, or a ticket whose burn sped up into a page pair.
   const paged = transitionsOf(result.trace, primary.id).find(
     (e) => (e.from === 'detect' || e.from === 'ticket') && e.to === 'page',
   );
   const pagePairs = (primary.detection?.firing ?? []).filter((f) => f.startsWith('page:'));
-  const ok = paged !== undefined && pagePairs.length > 0 && primary.severity === 'sev1';
+  const want = scenario.alerting.severity.page;
+  const ok = paged !== undefined && pagePairs.length > 0 && primary.severity === want;
   const burn = result.detect?.burnRate;
   return {
     ok,
     detail: paged
-      ? `${primary.id} ${paged.from} -> page at minute ${paged.t}: ${pagePairs.join(', ') || 'no page pair'} at ${burn ?? '?'}x, ${primary.severity}`
+      ? `${primary.id} ${paged.from} -> page at minute ${paged.t}: ${pagePairs.join(', ') || 'no page pair'} at ${burn ?? '?'}x, ${primary.severity}${primary.severity === want ? '' : ` (a page is ${want})`}`
       : `${primary.id} never went detect -> page (${primary.detection?.firing.join(', ') || 'no pair fired'}; severity ${primary.severity ?? 'none'})`,
   };
 };

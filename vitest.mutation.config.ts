@@ -1,0 +1,39 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * The tests Stryker runs against each mutant (`npm run test:mutation`): the unit, model and property
+ * tests of the toolkit and the machines, plus the two CLI tests that drive the toolkit directly
+ * (burn, correlate). The tests that run whole shifts cover nearly every line, so each mutant would
+ * re-run dozens of shifts: that took hours, and it is the unit tests' strength being measured here.
+ * Property tests run 100 cases, not 1000.
+ */
+const UNIT_TESTS = [
+  'alerts',
+  'burn-cli',
+  'canary',
+  'correlate',
+  'correlate-cli',
+  'machines',
+  'model-incident',
+  'model-release',
+  'onset',
+  'postmortem',
+  'props-incident',
+  'props-release',
+  'props-trace',
+  'service',
+  'slo',
+  'storm',
+  'triage',
+];
+
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: {
+      include: UNIT_TESTS.map((name) => `test/${name}.test.ts`),
+      env: { PROPS_RUNS: '100' },
+    },
+  }),
+);
