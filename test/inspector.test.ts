@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { packageRoot, stockScenario } from '../src/cli/paths.js';
+import { definePlay } from '../src/engine/plays.js';
+import { ReplayJournal } from '../src/engine/replay-journal.js';
+import { SqliteStore } from '../src/engine/sqlite-store.js';
 import type { ServerMessage } from '../src/views/inspector/protocol.js';
 import { type Inspector, startInspector } from '../src/views/inspector/server.js';
 import { runShift, type ShiftResult } from '../src/world/drill.js';
@@ -95,6 +99,37 @@ describe('the inspector server', () => {
   it('refuses WebSocket connections from another origin', async () => {
     const { url } = await start();
     await expect(collect(url, { origin: 'http://attacker.example' })).rejects.toThrow(/401/);
+  });
+
+  it('replays a journaled run: the stored trace again, with payloads, and no play runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runbook-inspect-'));
+    try {
+      const store = new SqliteStore(join(dir, 'run.db'));
+      const journal = store.createRun({
+        scenario: 'stock',
+        scenarioText: JSON.stringify(scenario),
+        plays: null,
+      });
+      const ran: string[] = [];
+      const stored = await runShift(scenario, {
+        journal,
+        plays: { rollback: definePlay(() => ({ ok: true, detail: 'counted' })) },
+      });
+      const replay = new ReplayJournal(journal);
+      store.close();
+      const counting = definePlay(({ key }) => {
+        ran.push(key);
+        return { ok: true, detail: 'counted' };
+      });
+      const { url } = await start({ journal: replay, plays: { rollback: counting } });
+      const { messages } = await collect(url);
+      const trace = messages.flatMap((m) => (m.type === 'trace' ? [m] : []));
+      expect(trace.map((m) => m.entry)).toEqual(stored.trace);
+      expect(trace.some((m) => m.entry.event === 'SLI_SAMPLE' && m.payload !== null)).toBe(true);
+      expect(ran).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('streams the shift when a page connects: every transition of the trace, then done', async () => {

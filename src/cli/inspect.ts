@@ -2,10 +2,11 @@ import { loadPlays } from '../engine/load-plays.js';
 import { InputError } from '../toolkit/errors.js';
 import { startInspector } from '../views/inspector/server.js';
 import { STATELY_URL, startStatelyBridge } from '../views/inspector/stately.js';
-import { loadScenario } from '../world/scenario.js';
+import { loadScenario, type Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { numberFlag } from './options.js';
 import { stockScenario } from './paths.js';
+import { storedJournal } from './runs.js';
 
 interface InspectFlags {
   scenario?: string;
@@ -15,6 +16,8 @@ interface InspectFlags {
   autorun: boolean;
   stately?: boolean;
   statelyUrl: string;
+  run?: string;
+  db?: string;
 }
 
 /** Resolves on Ctrl-C (SIGINT) or SIGTERM: the servers then close and the command returns. */
@@ -52,6 +55,11 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
         numberFlag('--speed', { min: 0, max: 1000 }),
         2,
       )
+      .option(
+        '--run <id>',
+        'replay a run kept with drill --db (needs --db): its inputs, its recorded play outcomes',
+      )
+      .option('--db <file>', 'the SQLite journal the run is in')
       .option('--no-autorun', "wait for the page's Run button instead of starting when it connects")
       .option(
         '--stately',
@@ -68,12 +76,23 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
           '  runbook inspect                     # offline: open the printed URL',
           '  runbook inspect --speed 0 --port 8080',
           '  runbook inspect --stately           # online: actors in stately.ai/inspect',
+          '  runbook inspect --run run-1 --db shifts.db   # replay a journaled run',
         ].join('\n'),
       )
       .action(async (flags: InspectFlags) => {
-        const file = flags.scenario ?? stockScenario();
-        const scenario = loadScenario(file);
-        const plays = flags.plays ? await loadPlays(flags.plays) : {};
+        if ((flags.run === undefined) !== (flags.db === undefined)) {
+          throw new InputError(
+            '--run and --db go together: the run, and the journal it is in',
+            undefined,
+            '--run',
+          );
+        }
+        const stored =
+          flags.run !== undefined && flags.db !== undefined ? storedJournal(flags.db, flags.run) : null;
+        const file = stored?.meta.scenario ?? flags.scenario ?? stockScenario();
+        const scenario = stored ? (JSON.parse(stored.meta.scenarioText) as Scenario) : loadScenario(file);
+        const playsModule = stored ? stored.meta.plays : (flags.plays ?? null);
+        const plays = playsModule ? await loadPlays(playsModule) : {};
         if (flags.stately) {
           if (!URL.canParse(flags.statelyUrl)) {
             throw new InputError(
@@ -101,6 +120,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
             scenario,
             file,
             plays,
+            journal: stored ?? undefined,
             port: flags.port,
             speed: flags.speed,
             autorun: flags.autorun,

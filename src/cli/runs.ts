@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { PlayLogic } from '../../machines/incident.js';
 import type { RunJournal } from '../engine/journal.js';
 import { loadPlays } from '../engine/load-plays.js';
+import { ReplayJournal } from '../engine/replay-journal.js';
 import { SqliteStore } from '../engine/sqlite-store.js';
 import { InputError } from '../toolkit/errors.js';
 import { gate } from '../views/gate.js';
@@ -136,7 +137,17 @@ export const registerRuns: CommandModule = (program, ctx: CommandContext) => {
     });
 };
 
-/** The stored run a report or the inspector reads, scored as a fresh one would be. */
+/** A stored run's journal, read whole into memory for a replay (the database is closed again). */
+export function storedJournal(db: string, id: string): ReplayJournal {
+  const store = openStore(db);
+  try {
+    return new ReplayJournal(store.openRun(id));
+  } finally {
+    store.close();
+  }
+}
+
+/** The stored run a report reads, scored as a fresh one would be. */
 export async function storedRun(db: string, id: string) {
   const { scenario, result } = await resumeRun(db, id);
   return { scenario, result, report: gate(result, scenario) };

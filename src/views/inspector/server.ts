@@ -6,6 +6,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../../machines/incident.js';
 import { packageRoot } from '../../cli/paths.js';
+import type { RunJournal } from '../../engine/journal.js';
 import { runShift } from '../../world/drill.js';
 import type { Scenario } from '../../world/scenario.js';
 import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '../export.js';
@@ -35,6 +36,8 @@ export interface InspectorOptions {
   speed?: number;
   /** Start the shift as soon as a page connects (otherwise the page's Run button starts it). */
   autorun?: boolean;
+  /** A stored run to replay instead of running the shift afresh (see ReplayJournal). */
+  journal?: RunJournal;
 }
 
 export interface Inspector {
@@ -238,6 +241,7 @@ class Session {
       const result = await runShift(this.options.scenario, {
         plays: this.options.plays,
         file: this.options.file,
+        journal: this.options.journal,
         inspect,
         onTrace: (entry) => {
           flush();
