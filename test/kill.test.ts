@@ -141,7 +141,7 @@ const completions = (log: string) => {
 // shift checkpoints every 3 minutes, so it resumes from a checkpoint taken with plays running and timers
 // (play timeouts, settle windows, soaks) pending, which must be re-armed at their due minutes.
 describe.concurrent.each([
-  ['stock-shift', '240'],
+  ['stock-shift', '1440'],
   ['stale-index', '3'],
 ])('a %s run (checkpoint every %s min) killed with SIGKILL and resumed', (name, every) => {
   it('ends byte-identical to an uninterrupted run, every play completed once per key', async () => {

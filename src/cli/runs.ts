@@ -61,7 +61,7 @@ export async function journaledShift(db: string, run: NewRun, ctx?: CommandConte
   }
 }
 
-/** `RUNBOOK_CHECKPOINT_MINUTES`: sim minutes between checkpoints (default 240; 1 checkpoints every minute). */
+/** `RUNBOOK_CHECKPOINT_MINUTES`: sim minutes between checkpoints (default 1440, a sim day; 1 checkpoints every minute). */
 function checkpointMinutes(): number | undefined {
   const minutes = Number(process.env.RUNBOOK_CHECKPOINT_MINUTES);
   return Number.isInteger(minutes) && minutes >= 1 ? minutes : undefined;

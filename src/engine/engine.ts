@@ -326,6 +326,7 @@ export class Engine {
       return;
     }
     this.buffered.push({ seq: ++this.seq, input });
+    if (input.kind !== 'tick' && input.kind !== 'sli') this.loud = true;
     this.apply(input);
   }
 
@@ -343,6 +344,7 @@ export class Engine {
       this.journal.commit({ inputs: this.buffered, trace, ...batchOutputs(this, trace) });
     }
     this.buffered = [];
+    this.loud = false;
     this.traceMark = this.trace.entries.length;
     if (!this.replaying) this.startTasks();
   }
@@ -359,8 +361,11 @@ export class Engine {
   private mustCommit(): boolean {
     if (this.buffered.length >= this.quietCap || this.trace.entries.length > this.traceMark) return true;
     for (const task of this.tasks.values()) if (!task.started) return true;
-    return this.buffered.some(({ input }) => input.kind !== 'tick' && input.kind !== 'sli');
+    return this.loud;
   }
+
+  /** Whether the buffer holds an input other than a tick or SLI counts: one the world cannot send again. */
+  private loud = false;
 
   /** Lets running plays and tasks report (each report is its own input and commit) before the world moves on. */
   async drain(): Promise<void> {
@@ -410,6 +415,7 @@ export class Engine {
   /** A report of a play or task, or what it did while running: applied and committed at once. */
   private submitTask(input: TaskInput): void {
     this.buffered.push({ seq: ++this.seq, input });
+    this.loud = true;
     this.apply(input);
     this.commit();
   }

@@ -32,7 +32,7 @@ export interface ShiftOptions {
   onTrace?: (entry: TraceEntry) => void;
   /** Journal the run here; a journal that has entries is a resumed run, replayed first. */
   journal?: RunJournal | null;
-  /** Sim minutes between checkpoints of a journaled run (default 240). */
+  /** Sim minutes between checkpoints of a journaled run (default 1440, a sim day). */
   checkpointMinutes?: number;
 }
 
@@ -162,7 +162,7 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
 }
 
 /** Sim minutes between checkpoints of a journaled drill: a resume replays at most this much. */
-export const CHECKPOINT_MINUTES = 240;
+export const CHECKPOINT_MINUTES = 1440;
 
 /** The world as a checkpoint keeps it, beside the engine: where the shift is and what the service holds. */
 interface WorldState {
