@@ -6,9 +6,9 @@ import { type Correlation, Correlator } from '../toolkit/correlate.js';
 import { InputError } from '../toolkit/errors.js';
 import { generateStorm, type StormSpec, stockServices, stockStorm } from '../world/storm.js';
 import { readAlerts } from './alert-file.js';
-import { type Io, writeFileAtomic } from './io.js';
+import { type Io, streamOut, writeFileAtomic } from './io.js';
 import type { CommandModule } from './main.js';
-import { listFlag, numberFlag } from './options.js';
+import { labelsFlag, numberFlag, pathFlag } from './options.js';
 
 const DEFAULT_GROUP_BY = ['service', 'alertname'];
 interface CorrelateOptions {
@@ -36,10 +36,10 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
   program
     .command('correlate')
     .description("Group alerts into incidents with Alertmanager's group_by semantics; streams big files.")
-    .requiredOption('--alerts <file>', 'the alerts (JSON, see below)')
+    .requiredOption('--alerts <file>', 'the alerts (JSON, see below)', pathFlag('--alerts'))
     .addOption(
       new Option('--group-by <labels>', 'comma-separated label names')
-        .argParser(listFlag('--group-by'))
+        .argParser(labelsFlag('--group-by'))
         .default(DEFAULT_GROUP_BY, DEFAULT_GROUP_BY.join(',')),
     )
     .option(
@@ -179,7 +179,7 @@ export const registerStorm: CommandModule = (program, ctx) => {
       numberFlag('--instances', { integer: true, min: 1, max: 1_000_000 }),
       stockStorm.services[0]?.instances ?? 4,
     )
-    .option('--out <file>', 'write to this file (atomically) instead of stdout')
+    .option('--out <file>', 'write to this file (atomically) instead of stdout', pathFlag('--out'))
     .addHelpText('after', STORM_EXAMPLES)
     .action(async (options: StormOptions) => {
       const spec: StormSpec = {
@@ -189,7 +189,7 @@ export const registerStorm: CommandModule = (program, ctx) => {
         services: stockServices(options.services, options.instances),
       };
       if (options.out === undefined) {
-        for (const chunk of stormJson(spec)) ctx.io.out(chunk);
+        await streamOut(ctx.io, stormJson(spec));
         return;
       }
       checkWritable(options.out);

@@ -2,6 +2,7 @@ import { InputError } from '../toolkit/errors.js';
 import { exportMachine, FORMATS, type Format, MACHINE_NAMES, type MachineName } from '../views/export.js';
 import { writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
+import { pathFlag } from './options.js';
 
 interface ExportFlags {
   machine: string;
@@ -28,7 +29,7 @@ export const registerExport: CommandModule = (program, ctx: CommandContext) => {
     )
     .requiredOption('--machine <name>', `the machine: ${MACHINE_NAMES.join(' | ')}`)
     .option('--format <format>', `${FORMATS.join(' | ')}`, 'mermaid')
-    .option('--out <file>', 'write to this file (atomically) instead of stdout')
+    .option('--out <file>', 'write to this file (atomically) instead of stdout', pathFlag('--out'))
     .addHelpText(
       'after',
       '\nExamples:\n  runbook export --machine incident --format mermaid\n  runbook export --machine release --format svg --out release.svg',

@@ -4,7 +4,7 @@ import { startInspector } from '../views/inspector/server.js';
 import { STATELY_URL, startStatelyBridge } from '../views/inspector/stately.js';
 import { loadScenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
-import { numberFlag } from './options.js';
+import { numberFlag, pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
 
 interface InspectFlags {
@@ -38,8 +38,12 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
       .description(
         "Open the shift in an inspector: the offline one on 127.0.0.1 (statecharts, live highlighting, replay), or Stately's with --stately.",
       )
-      .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
-      .option('--plays <module>', 'an ES module exporting your own plays by name')
+      .option(
+        '--scenario <file>',
+        'the shift to run (YAML); default: the stock shift',
+        pathFlag('--scenario'),
+      )
+      .option('--plays <module>', 'an ES module exporting your own plays by name', pathFlag('--plays'))
       .option(
         '--port <n>',
         'port on 127.0.0.1; 0 picks a free one',

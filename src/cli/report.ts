@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { renderReport } from '../views/report.js';
 import { writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
+import { pathFlag } from './options.js';
 import { scoreShift } from './shift.js';
 
 interface ReportFlags {
@@ -16,9 +17,14 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
     .description(
       'Run a shift and write one self-contained HTML report: statecharts with the path taken, SLI and burn plot, incidents, postmortem, gate.',
     )
-    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
-    .option('--plays <module>', 'an ES module exporting your own plays by name')
-    .option('--out <file>', 'where to write the report (written atomically)', 'report.html')
+    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift', pathFlag('--scenario'))
+    .option('--plays <module>', 'an ES module exporting your own plays by name', pathFlag('--plays'))
+    .option(
+      '--out <file>',
+      'where to write the report (written atomically)',
+      pathFlag('--out'),
+      'report.html',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html',

@@ -5,6 +5,7 @@ import { gateTable, narrate } from '../views/narrate.js';
 import { runShift, type ShiftResult } from '../world/drill.js';
 import { loadScenario, type Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
+import { pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
 
 interface ShiftFlags {
@@ -30,8 +31,8 @@ function shiftCommand(program: Command, name: string, summary: string) {
   return program
     .command(name)
     .description(summary)
-    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
-    .option('--plays <module>', 'an ES module exporting your own plays by name')
+    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift', pathFlag('--scenario'))
+    .option('--plays <module>', 'an ES module exporting your own plays by name', pathFlag('--plays'))
     .option('--json', 'print JSON on stdout (and only JSON)');
 }
 

@@ -15,11 +15,6 @@ export function unreadable(file: string, code: string | undefined): InputError {
   return new InputError(why, file);
 }
 
-/** An empty path would be read as the current folder or nothing at all: name the flag instead. */
-export function checkPathGiven(path: string, flag: string): void {
-  if (path.trim() === '') throw new InputError('must be a file path (got an empty string)', undefined, flag);
-}
-
 /**
  * Reads a text file the user named, at most `limit` bytes: a device (`/dev/zero`), a pipe or a file
  * that is simply too big is refused once the limit is passed, not read whole into memory first.

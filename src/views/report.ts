@@ -305,11 +305,32 @@ const labelsOf = (labels: Record<string, string>) =>
     .map(([k, v]) => `<code>${escapeHtml(k)}=${escapeHtml(v)}</code>`)
     .join(' ');
 
-function pathOf(trace: readonly TraceEntry[], actor: string): string {
-  return trace
-    .filter((e) => e.actor === actor)
-    .map((e) => e.to)
-    .join(' → ');
+/** Each actor's trace entries, in order: looked up once per diagram instead of filtering the whole trace. */
+function traceByActor(trace: readonly TraceEntry[]): Map<string, TraceEntry[]> {
+  const byActor = new Map<string, TraceEntry[]>();
+  for (const entry of trace) {
+    const entries = byActor.get(entry.actor);
+    if (entries) entries.push(entry);
+    else byActor.set(entry.actor, [entry]);
+  }
+  return byActor;
+}
+
+const pathOf = (entries: readonly TraceEntry[] = []) => entries.map((e) => e.to).join(' → ');
+
+/**
+ * Incidents no type matched, by the path they took: a storm opens thousands of them and nearly all
+ * go watching -> detect -> watching, so each distinct path is drawn once, naming its incidents.
+ */
+function byPath(incidents: IncidentResult[], traces: Map<string, TraceEntry[]>) {
+  const groups = new Map<string, IncidentResult[]>();
+  for (const incident of incidents) {
+    const path = pathOf(traces.get(incident.id));
+    const group = groups.get(path);
+    if (group) group.push(incident);
+    else groups.set(path, [incident]);
+  }
+  return [...groups].map(([path, members]) => ({ path, members }));
 }
 
 function incidentRows(result: ShiftResult, minute: (t: number | undefined) => string) {
@@ -385,12 +406,15 @@ export async function renderReport({ scenario, result, gate }: ReportInput): Pro
     incident: await toSvg(chart('incident')),
     release: await toSvg(chart('release')),
   };
-  const diagram = (actor: string, machine: MachineName, note: string) => {
-    const entries = result.trace.filter((e) => e.actor === actor);
-    const marks = marksOf(chart(machine), entries);
+  const traces = traceByActor(result.trace);
+  /** `also`: more actors that took the same path, each given an anchor here. */
+  const diagram = (actor: string, machine: MachineName, note: string, also: string[] = []) => {
+    const marks = marksOf(chart(machine), traces.get(actor) ?? []);
+    const others = also.map((id) => `<span id="actor-${escapeHtml(id)}">${escapeHtml(id)}</span>`).join(', ');
+    const title = also.length > 0 ? `${escapeHtml(actor)} and ${also.length} more` : escapeHtml(actor);
     return `<figure class="diagram" id="actor-${escapeHtml(actor)}" data-actor="${escapeHtml(actor)}" data-machine="${machine}" data-current-state="${escapeHtml(marks.current ?? '')}">
-<h3>${escapeHtml(actor)} <small>(${machine})</small>: ${escapeHtml(marks.current ?? 'not started')}</h3>
-<p>${escapeHtml(note)}</p>
+<h3>${title} <small>(${machine})</small>: ${escapeHtml(marks.current ?? 'not started')}</h3>
+<p>${escapeHtml(note)}</p>${others ? `\n<p>Same path: ${others}</p>` : ''}
 ${markSvg(svgs[machine], marks)}
 </figure>`;
   };
@@ -416,12 +440,23 @@ ${markSvg(svgs[machine], marks)}
 <p class="legend"><span><i style="background:#fde68a;border-color:#b45309"></i>where it ended</span><span><i style="background:#e0ecff;border-color:#2563eb"></i>visited</span><span><i style="background:#fff;border-color:#2563eb"></i>transition taken (blue)</span></p>
 <div class="diagrams">
 ${diagram('release', 'release', result.releases.map((r) => `${r.release} (${r.via}, min ${r.at})`).join(' → '))}
-${typed.map((i) => diagram(i.id, 'incident', `${i.type} on ${i.service}: ${pathOf(result.trace, i.id)}`)).join('\n')}
+${typed.map((i) => diagram(i.id, 'incident', `${i.type} on ${i.service}: ${pathOf(traces.get(i.id))}`)).join('\n')}
 </div>
 ${
   untyped.length > 0
     ? `<details><summary>${untyped.length} incident(s) no type matched (looked at, no SLO burn): ${untyped.map((i) => escapeHtml(i.id)).join(', ')}</summary><div class="diagrams">
-${untyped.map((i) => diagram(i.id, 'incident', `${i.service}: ${pathOf(result.trace, i.id)}`)).join('\n')}
+${byPath(untyped, traces)
+  .map(({ path, members: [first, ...rest] }) =>
+    first
+      ? diagram(
+          first.id,
+          'incident',
+          `${first.service}: ${path}`,
+          rest.map((i) => i.id),
+        )
+      : '',
+  )
+  .join('\n')}
 </div></details>`
     : ''
 }

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
@@ -189,7 +190,15 @@ const storm = z.strictObject({
       Array.isArray(services) ? services : stockServices(services.count, services.instances),
     ),
   listed: list(listedAlert, LIMITS.listedAlerts).default([]),
-  groupBy: list(z.string().min(1), 20).min(1).default(['service']),
+  groupBy: list(
+    z
+      .string()
+      .min(1)
+      .refine((label) => label !== FORBIDDEN_NAME, `"${FORBIDDEN_NAME}" is not allowed as a label name`),
+    20,
+  )
+    .min(1)
+    .default(['service']),
   gapMinutes: minutes.optional(),
 });
 

@@ -116,6 +116,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     // Only the inspector's own page may connect (browsers always send Origin; tools may omit it).
     verifyClient: ({ origin }: { origin?: string }) => !origin || origin === 'null' || origins().has(origin),
   });
+  // ws re-emits the server's errors; listen() below reports them (a port in use) as bad input.
+  wss.on('error', () => undefined);
   const sessions = new Set<Session>();
 
   wss.on('connection', (socket: WebSocket) => {

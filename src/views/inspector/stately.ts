@@ -135,6 +135,8 @@ export async function startStatelyBridge(options: StatelyBridgeOptions): Promise
     verifyClient: ({ origin }: { origin?: string }) =>
       !origin || origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`,
   });
+  // ws re-emits the server's errors; listen() below reports them (a port in use) as bad input.
+  wss.on('error', () => undefined);
   wss.on('connection', (socket: WebSocket) => {
     clients.add(socket);
     for (const frame of frames) socket.send(frame);
