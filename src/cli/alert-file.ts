@@ -15,6 +15,9 @@ export const MAX_ALERT_FILE_BYTES = 1 << 30;
 /** One alert is a few hundred bytes; a megabyte of one is a runaway string or nesting, not an alert. */
 export const MAX_ALERT_BYTES = 1 << 20;
 
+/** Nesting allowed inside one alert: its labels and annotations sit two levels down. */
+const MAX_ALERT_DEPTH = 16;
+
 const SHAPE = 'must be a JSON list of alerts or {"alerts": [...]}';
 
 interface Token {
@@ -73,8 +76,11 @@ class AlertListReader {
           this.phase = this.inObject ? 'object' : 'done';
           return;
         }
-        this.assembler.consume(token);
         this.depth += opens ? 1 : closes ? -1 : 0;
+        // An alert is labels and annotations of strings: three levels; runaway nesting is refused early.
+        if (this.depth > MAX_ALERT_DEPTH)
+          throw new InputError(`nests deeper than ${MAX_ALERT_DEPTH} levels`, undefined, this.where());
+        this.assembler.consume(token);
         if (this.depth === 0) {
           this.onAlert(parseAlert(this.assembler.current, `alerts[${this.index++}]`));
           this.boundary = this.bytesRead();

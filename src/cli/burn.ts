@@ -1,5 +1,4 @@
 import { InputError } from '../toolkit/errors.js';
-import { loadSeries } from '../toolkit/series.js';
 import { type BacktestRow, type Burn, backtest, DEFAULT_POLICY, pairName, WINDOWS } from '../toolkit/slo.js';
 import type { CommandModule } from './main.js';
 import { numberFlag, pathFlag } from './options.js';
@@ -59,7 +58,8 @@ export const registerBurn: CommandModule = (program, ctx) => {
     )
     .option('--json', 'one JSON line per minute on stdout instead of the summary')
     .addHelpText('after', EXAMPLES)
-    .action((options: BurnOptions) => {
+    .action(async (options: BurnOptions) => {
+      const { loadSeries } = await import('../toolkit/series.js');
       const series = loadSeries(options.series);
       const lastStep = series.steps.at(-1)?.minute ?? 0;
       const to = options.to ?? series.until ?? lastStep + TAIL_MINUTES;

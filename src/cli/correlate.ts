@@ -1,12 +1,9 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Option } from 'commander';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type Correlation, Correlator } from '../toolkit/correlate.js';
 import { InputError } from '../toolkit/errors.js';
 import { generateStorm, type StormSpec, stockServices, stockStorm } from '../world/storm.js';
-import { readAlerts } from './alert-file.js';
-import { type Io, streamOut, writeFileAtomic } from './io.js';
+import { checkWritable, type Io, streamOut, writeFileAtomic } from './io.js';
 import type { CommandModule } from './main.js';
 import { labelsFlag, numberFlag, pathFlag } from './options.js';
 
@@ -51,6 +48,7 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
     .addHelpText('after', CORRELATE_EXAMPLES)
     .action(async (options: CorrelateOptions) => {
       const correlator = new Correlator({ groupBy: options.groupBy, gapMinutes: options.gap });
+      const { readAlerts } = await import('./alert-file.js');
       await readAlerts(options.alerts, (alert) => correlator.add(alert));
       const correlation = correlator.result();
       if (options.json) writeJson(ctx.io, correlation);
@@ -123,23 +121,6 @@ function* stormJson(spec: StormSpec): Generator<string> {
     }
   }
   yield `${chunk}\n]\n`;
-}
-
-/** Checked before writing: writeFileAtomic cannot report a directory that is missing or read-only. */
-function checkWritable(out: string): void {
-  const directory = dirname(out);
-  try {
-    if (!statSync(directory).isDirectory())
-      throw new InputError(`${directory} is not a directory`, out, '--out');
-    accessSync(directory, constants.W_OK);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such directory' : `cannot write (${code})`;
-    throw new InputError(`${why}: ${directory}`, out, '--out');
-  }
-  if (statSync(out, { throwIfNoEntry: false })?.isDirectory())
-    throw new InputError('is a directory', out, '--out');
 }
 
 const STORM_EXAMPLES = `

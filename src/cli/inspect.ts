@@ -1,8 +1,6 @@
 import { loadPlays } from '../engine/load-plays.js';
 import { InputError } from '../toolkit/errors.js';
-import { startInspector } from '../views/inspector/server.js';
-import { STATELY_URL, startStatelyBridge } from '../views/inspector/stately.js';
-import { loadScenario } from '../world/scenario.js';
+import { STATELY_URL } from '../views/inspector/listen.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { numberFlag, pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
@@ -76,6 +74,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
       )
       .action(async (flags: InspectFlags) => {
         const file = flags.scenario ?? stockScenario();
+        const { loadScenario } = await import('../world/scenario.js');
         const scenario = loadScenario(file);
         const plays = flags.plays ? await loadPlays(flags.plays) : {};
         if (flags.stately) {
@@ -86,6 +85,8 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
               '--stately-url',
             );
           }
+          // Loaded here: the servers and their dependencies would slow every other command's start.
+          const { startStatelyBridge } = await import('../views/inspector/stately.js');
           const bridge = await startStatelyBridge({
             scenario,
             file,
@@ -101,6 +102,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
           await until();
           await bridge.close();
         } else {
+          const { startInspector } = await import('../views/inspector/server.js');
           const inspector = await startInspector({
             scenario,
             file,

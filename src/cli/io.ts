@@ -1,4 +1,5 @@
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError } from '../toolkit/errors.js';
 
 /** Where a command writes: stdout for results (JSON with --json), stderr for narration and progress. */
@@ -71,6 +72,26 @@ export async function streamOut(io: Io, chunks: Iterable<string>): Promise<void>
   }
 }
 
+/**
+ * Checked before the work that produces the file, so a bad --out fails at once rather than after a
+ * long run, and in words writeFileAtomic's errno cannot give (which folder is missing).
+ */
+export function checkWritable(out: string, flag = '--out'): void {
+  const directory = dirname(out);
+  try {
+    if (!statSync(directory).isDirectory())
+      throw new InputError(`${directory} is not a directory`, out, flag);
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such directory' : `cannot write (${code})`;
+    throw new InputError(`${why}: ${directory}`, out, flag);
+  }
+  if (statSync(out, { throwIfNoEntry: false })?.isDirectory())
+    throw new InputError('is a directory', out, flag);
+}
+
 /** Why a file cannot be written, for the errors a user can fix. */
 const WRITE_ERRORS: Record<string, string> = {
   ENOENT: 'no such directory (ENOENT)',
@@ -82,6 +103,15 @@ const WRITE_ERRORS: Record<string, string> = {
   ENOSPC: 'no space left on the device (ENOSPC)',
   ENAMETOOLONG: 'the name is too long (ENAMETOOLONG)',
 };
+
+/** A folder is there: writing beside it would leave `DIR.tmp-PID` behind and then fail to rename. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** Removes a file, if it is there; a path that cannot even hold one (`/etc/passwd/x`) has nothing to remove. */
 function removeQuietly(path: string): void {
@@ -124,6 +154,7 @@ export async function writeFileAtomic(
   chunks: Iterable<string> | AsyncIterable<string>,
   flag = '--out',
 ) {
+  if (isDirectory(path)) throw new InputError('cannot write: is a directory (EISDIR)', path, flag);
   const tmp = `${path}.tmp-${process.pid}`;
   const stream = createWriteStream(tmp);
   const unwatch = removeOnSignal(tmp, stream);

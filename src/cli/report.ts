@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { renderReport } from '../views/report.js';
-import { writeFileAtomic } from './io.js';
+import { checkWritable, writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { pathFlag } from './options.js';
 import { scoreShift } from './shift.js';
@@ -30,7 +29,9 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
       '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html',
     )
     .action(async (flags: ReportFlags) => {
+      checkWritable(flags.out);
       const { scenario, result, report } = await scoreShift(flags);
+      const { renderReport } = await import('../views/report.js');
       const html = await renderReport({ scenario, result, gate: report });
       await writeFileAtomic(flags.out, [html]);
       ctx.io.out(`wrote ${resolve(flags.out)} (gate ${report.passed}/${report.total})\n`);

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { loadPlays } from '../engine/load-plays.js';
 import { type GateReport, gate } from '../views/gate.js';
 import { gateTable, narrate } from '../views/narrate.js';
-import { runShift, type ShiftResult } from '../world/drill.js';
-import { loadScenario, type Scenario } from '../world/scenario.js';
+import type { ShiftResult } from '../world/drill.js';
+import type { Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
@@ -19,8 +19,12 @@ export async function scoreShift(
   flags: ShiftFlags,
 ): Promise<{ scenario: Scenario; result: ShiftResult; report: GateReport }> {
   const file = flags.scenario ?? stockScenario();
+  // Loaded on use, as every command's implementation is: the CLI starts without the schema and
+  // the machines, so `--help`, a bad flag or a bad scenario answer at once.
+  const { loadScenario } = await import('../world/scenario.js');
   const scenario = loadScenario(file);
   const plays = flags.plays ? await loadPlays(flags.plays) : {};
+  const { runShift } = await import('../world/drill.js');
   const result = await runShift(scenario, { plays, file });
   return { scenario, result, report: gate(result, scenario) };
 }

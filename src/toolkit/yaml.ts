@@ -1,5 +1,16 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type YAMLError,
+} from 'yaml';
 import { InputError } from './errors.js';
+import { shortKey } from './schema-errors.js';
 
 /** Deeper than any scenario needs (the stock shift nests five levels), shallow enough for any stack. */
 export const MAX_YAML_DEPTH = 64;
@@ -22,7 +33,7 @@ function yamlError(error: YAMLError, file: string, lines: LineCounter): InputErr
 }
 
 const join = (path: string, key: string | number) =>
-  typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+  typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${shortKey(key)}` : shortKey(key);
 
 /**
  * Every mapping's keys, checked in one pass over the document: duplicates (YAML forbids them; the
@@ -34,8 +45,10 @@ function checkKeys(root: Node | null, file: string, lines: LineCounter): void {
   for (let top = stack.pop(); top; top = stack.pop()) {
     const { node, path, depth } = top;
     if (isAlias(node) || !(isMap(node) || isSeq(node))) continue;
-    if (depth >= MAX_YAML_DEPTH)
-      throw new InputError(`nests deeper than ${MAX_YAML_DEPTH} levels`, file, path || undefined);
+    if (depth >= MAX_YAML_DEPTH) {
+      const where = path.length > 60 ? `${path.slice(0, 60)}...` : path;
+      throw new InputError(`nests deeper than ${MAX_YAML_DEPTH} levels`, file, where || undefined);
+    }
     if (isSeq(node)) {
       node.items.forEach((item, i) => {
         stack.push({ node: item, path: join(path, i), depth: depth + 1 });
@@ -59,6 +72,27 @@ function checkKeys(root: Node | null, file: string, lines: LineCounter): void {
 }
 
 /**
+ * Flow collections (`[[[[...`) nested past MAX_YAML_DEPTH, found by the library's lexer before its
+ * parser builds them: a megabyte of `[` takes the parser a gigabyte and a quarter of a minute to
+ * fail on. Few documents have that many brackets at all, and those are lexed once, linearly.
+ */
+function checkFlowDepth(text: string, file: string): void {
+  let brackets = 0;
+  for (let i = text.indexOf('['); i >= 0 && brackets <= MAX_YAML_DEPTH; i = text.indexOf('[', i + 1))
+    brackets++;
+  for (let i = text.indexOf('{'); i >= 0 && brackets <= MAX_YAML_DEPTH; i = text.indexOf('{', i + 1))
+    brackets++;
+  if (brackets <= MAX_YAML_DEPTH) return;
+  let depth = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') depth++;
+    else if (token === ']' || token === '}') depth--;
+    if (depth > MAX_YAML_DEPTH)
+      throw new InputError(`invalid YAML: [ and { nest deeper than ${MAX_YAML_DEPTH} levels`, file);
+  }
+}
+
+/**
  * Parses YAML that must be one mapping, as bad input reads: one error naming the file (and the
  * line, or the field), never a warning on the side. Unknown tags are errors, not strings.
  */
@@ -71,6 +105,7 @@ export function parseYamlMapping(
   let raw: unknown;
   try {
     // stringKeys: a key is a string or an error; uniqueKeys is checked by checkKeys in linear time.
+    checkFlowDepth(text, file);
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, stringKeys: true });
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem) throw yamlError(problem, file, lines);

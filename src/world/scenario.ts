@@ -4,7 +4,7 @@ import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
-import { zodToInput } from '../toolkit/schema-errors.js';
+import { thousands, zodToInput } from '../toolkit/schema-errors.js';
 import { DEFAULT_POLICY, WINDOWS } from '../toolkit/slo.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
@@ -48,9 +48,8 @@ export const LIMITS = {
   seed: 2 ** 32 - 1,
 } as const;
 
-const count = (n: number) => n.toLocaleString('en-US');
-const atMost = (max: number, what = '') => `must be <= ${count(max)}${what}`;
-const upTo = (max: number) => `must list at most ${count(max)}`;
+const atMost = (max: number, what = '') => `must be <= ${thousands(max)}${what}`;
+const upTo = (max: number) => `must list at most ${thousands(max)}`;
 
 const name = z
   .string()
@@ -467,17 +466,17 @@ export function shiftEnd(s: Scenario): { minute: number; field: string } {
 function checkWork(s: Scenario, file: string): void {
   const end = shiftEnd(s);
   if (end.minute > LIMITS.shiftMinutes) {
-    const why = `runs the shift to minute ${count(end.minute)}, past the longest shift (${count(LIMITS.shiftMinutes)} minutes: 30 days and one to settle)`;
+    const why = `runs the shift to minute ${thousands(end.minute)}, past the longest shift (${thousands(LIMITS.shiftMinutes)} minutes: 30 days and one to settle)`;
     throw new InputError(why, file, end.field);
   }
   const incidents = incidentBound(s);
   if (incidents > LIMITS.incidents) {
-    const why = `can open up to ${count(incidents)} incidents (storm.groupBy [${s.storm.groupBy.join(', ')}] over ${count(s.storm.services.length)} services); a drill opens at most ${count(LIMITS.incidents)}: group by fewer labels or use fewer services`;
+    const why = `can open up to ${thousands(incidents)} incidents (storm.groupBy [${s.storm.groupBy.join(', ')}] over ${thousands(s.storm.services.length)} services); a drill opens at most ${thousands(LIMITS.incidents)}: group by fewer labels or use fewer services`;
     throw new InputError(why, file, 'storm');
   }
   const work = incidents * end.minute;
   if (work > LIMITS.incidentMinutes) {
-    const why = `${count(incidents)} incidents over ${count(end.minute)} minutes is ${count(work)} incident-minutes, more than a drill runs (${count(LIMITS.incidentMinutes)}): end the shift earlier or open fewer incidents`;
+    const why = `${thousands(incidents)} incidents over ${thousands(end.minute)} minutes is ${thousands(work)} incident-minutes, more than a drill runs (${thousands(LIMITS.incidentMinutes)}): end the shift earlier or open fewer incidents`;
     throw new InputError(why, file, 'storm');
   }
 }

@@ -5,6 +5,10 @@ import { InputError } from '../../toolkit/errors.js';
 /** Loopback only: the inspector serves this machine's browser, never the network. */
 export const HOST = '127.0.0.1';
 
+/** Stately's online inspector, which the --stately bridge page embeds. Kept here, with HOST, so the
+ *  CLI can name it in --help without loading the bridge. */
+export const STATELY_URL = 'https://stately.ai/inspect';
+
 /** Why a port cannot be listened on, for the errors a user can fix by choosing another. */
 const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: `is already in use on ${HOST} (pass --port 0 for a free one)`,

@@ -63,7 +63,7 @@ const machineOf = (actor: string, known: Map<string, MachineName>): MachineName 
   known.get(actor) ?? (actor === 'release' ? 'release' : 'incident');
 
 const isMachineName = (id: unknown): id is MachineName =>
-  typeof id === 'string' && (MACHINE_NAMES as string[]).includes(id);
+  typeof id === 'string' && (MACHINE_NAMES as readonly string[]).includes(id);
 
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const speed = options.speed ?? 2;
