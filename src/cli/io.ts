@@ -88,8 +88,7 @@ export function checkWritable(out: string, flag = '--out'): void {
     const why = code === 'ENOENT' ? 'no such directory' : `cannot write (${code})`;
     throw new InputError(`${why}: ${directory}`, out, flag);
   }
-  if (statSync(out, { throwIfNoEntry: false })?.isDirectory())
-    throw new InputError('is a directory', out, flag);
+  if (isDirectory(out)) throw new InputError('is a directory', out, flag);
 }
 
 /** Why a file cannot be written, for the errors a user can fix. */

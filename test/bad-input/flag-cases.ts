@@ -44,6 +44,12 @@ export const flagCases: BadInput[] = [
     '/etc/passwd/s.json',
   ),
   flags('storm --out a folder', () => ['storm', '--out', '.'], /--out: is a directory/),
+  flags(
+    'storm --out with a name too long for the file system',
+    () => ['storm', '--out', `${'a'.repeat(300)}.json`],
+    /--out: cannot write: the name is too long \(ENAMETOOLONG\)/,
+    'aaaa.json',
+  ),
   flags('an empty storm --out', () => ['storm', '--out', ''], /--out: must be a file path/),
   flags(
     'export --machine nope',
