@@ -1,7 +1,6 @@
 import { Option } from 'commander';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type Correlation, Correlator } from '../toolkit/correlate.js';
-import { InputError } from '../toolkit/errors.js';
 import { generateStorm, type StormSpec, stockServices, stockStorm } from '../world/storm.js';
 import { checkWritable, type Io, streamOut, writeFileAtomic } from './io.js';
 import type { CommandModule } from './main.js';
