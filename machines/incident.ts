@@ -149,6 +149,34 @@ const detectionOf = (context: IncidentContext): IncidentContext['detection'] => 
   firing: context.burn ? evaluatePolicy(context.burn, context.input.policy).firing : [],
 });
 
+/** A play's report as the contract has it: `{ ok: boolean, detail?: string }`. */
+const isPlayOutput = (output: unknown): output is PlayOutput =>
+  typeof output === 'object' &&
+  output !== null &&
+  typeof (output as PlayOutput).ok === 'boolean' &&
+  ['string', 'undefined'].includes(typeof (output as PlayOutput).detail);
+
+/** Why a report is not one, for the trace: what the play said and what it should have. */
+function misreport(output: unknown): string {
+  let said: string;
+  try {
+    said = output === undefined ? 'undefined' : (JSON.stringify(output)?.slice(0, 80) ?? String(output));
+  } catch {
+    said = typeof output;
+  }
+  return `the play reported ${said}; a play must return { ok, detail }`;
+}
+
+/** What a play threw, as text, whatever it threw (a string, null, an object that cannot be printed). */
+function thrown(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    return typeof error;
+  }
+}
+
 /** Replaces the record of the play now running with its outcome. */
 function settlePlay(
   context: IncidentContext,
@@ -185,7 +213,7 @@ export const incidentMachine = setup({
       context.burn !== null && evaluatePolicy(context.burn, context.input.policy).alert === 'page',
     ticketPairFiring: ({ context }) =>
       context.burn !== null && evaluatePolicy(context.burn, context.input.policy).alert === 'ticket',
-    playSucceeded: (_, params: { output: PlayOutput }) => params.output.ok === true,
+    playSucceeded: (_, params: { output: PlayOutput }) => isPlayOutput(params.output) && params.output.ok,
     sliAtObjective: (_, params: { sli: number; objective: number }) => params.sli >= params.objective,
     canRetry: ({ context }) => context.attempt <= (currentStep(context)?.retries ?? 0),
     escalatesOnFailure: ({ context }) => currentStep(context)?.onFailure === 'escalate',
@@ -247,15 +275,14 @@ export const incidentMachine = setup({
       enqueue.spawnChild(step.play as 'rollback', { id: 'play', input, syncSnapshot: false });
     }),
     stopPlay: stopChild('play'),
+    // A plugged-in play may report anything (undefined, a forgotten return): that is a failed step.
     recordPlayReport: assign(({ context }, params: { output: PlayOutput }) => ({
-      plays: settlePlay(context, params.output.ok ? 'success' : 'failure', params.output.detail),
+      plays: isPlayOutput(params.output)
+        ? settlePlay(context, params.output.ok ? 'success' : 'failure', params.output.detail ?? '')
+        : settlePlay(context, 'failure', misreport(params.output)),
     })),
     recordPlayError: assign(({ context }, params: { error: unknown }) => ({
-      plays: settlePlay(
-        context,
-        'failure',
-        `the play threw: ${params.error instanceof Error ? params.error.message : String(params.error)}`,
-      ),
+      plays: settlePlay(context, 'failure', `the play threw: ${thrown(params.error)}`),
     })),
     recordPlayTimeout: assign(({ context }) => ({
       plays: settlePlay(context, 'timeout', `no report within ${currentStep(context)?.timeout} min`),

@@ -45,6 +45,13 @@ describe('fingerprint', () => {
     expect(fingerprint(shuffled)).toBe(fingerprint(sorted));
   });
 
+  it('gives 200,000 labels in reverse order the fingerprint of the same labels sorted', () => {
+    const names = Array.from({ length: 200_000 }, (_, i) => `l${String(i).padStart(6, '0')}`);
+    const reversed = Object.fromEntries([...names].reverse().map((name) => [name, 'v']));
+    const sorted = Object.fromEntries(names.map((name) => [name, 'v']));
+    expect(fingerprint(reversed)).toBe(fingerprint(sorted));
+  });
+
   it('separates names from values, so shifting the boundary changes the fingerprint', () => {
     expect(fingerprint({ a: 'bc' })).not.toBe(fingerprint({ ab: 'c' }));
   });

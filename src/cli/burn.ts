@@ -1,8 +1,7 @@
 import { InputError } from '../toolkit/errors.js';
-import { loadSeries } from '../toolkit/series.js';
 import { type BacktestRow, type Burn, backtest, DEFAULT_POLICY, pairName, WINDOWS } from '../toolkit/slo.js';
 import type { CommandModule } from './main.js';
-import { numberFlag } from './options.js';
+import { numberFlag, pathFlag } from './options.js';
 
 /** Without `until`, a series is replayed for a day past its last step: long enough to see alerts clear. */
 const TAIL_MINUTES = WINDOWS['1d'];
@@ -39,7 +38,7 @@ export const registerBurn: CommandModule = (program, ctx) => {
     .description(
       'Backtest the multi-window multi-burn-rate alert policy on a per-minute series: when it pages, when it clears.',
     )
-    .requiredOption('--series <file>', 'the traffic series (JSON, see below)')
+    .requiredOption('--series <file>', 'the traffic series (JSON, see below)', pathFlag('--series'))
     .option(
       '--objective <ratio>',
       'the SLO objective, in (0, 1)',
@@ -59,7 +58,8 @@ export const registerBurn: CommandModule = (program, ctx) => {
     )
     .option('--json', 'one JSON line per minute on stdout instead of the summary')
     .addHelpText('after', EXAMPLES)
-    .action((options: BurnOptions) => {
+    .action(async (options: BurnOptions) => {
+      const { loadSeries } = await import('../toolkit/series.js');
       const series = loadSeries(options.series);
       const lastStep = series.steps.at(-1)?.minute ?? 0;
       const to = options.to ?? series.until ?? lastStep + TAIL_MINUTES;

@@ -1,133 +1,12 @@
-import { accessSync, constants, createReadStream, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Option } from 'commander';
-import Assembler from 'stream-json/Assembler.js';
-import Parser from 'stream-json/Parser.js';
-import { type Alert, minuteToTimestamp, parseAlert } from '../toolkit/alerts.js';
+import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type Correlation, Correlator } from '../toolkit/correlate.js';
-import { InputError, inFile } from '../toolkit/errors.js';
 import { generateStorm, type StormSpec, stockServices, stockStorm } from '../world/storm.js';
-import { type Io, writeFileAtomic } from './io.js';
+import { checkWritable, type Io, streamOut, writeFileAtomic } from './io.js';
 import type { CommandModule } from './main.js';
-import { listFlag, numberFlag } from './options.js';
+import { labelsFlag, numberFlag, pathFlag } from './options.js';
 
 const DEFAULT_GROUP_BY = ['service', 'alertname'];
-const SHAPE = 'must be a JSON list of alerts or {"alerts": [...]}';
-
-interface Token {
-  name: string;
-  value?: string;
-}
-
-/**
- * Follows the parser's tokens through `[alert, ...]` or `{"alerts": [alert, ...], ...}` and hands
- * over each alert as soon as its last token arrives, so only one alert is ever assembled at a time.
- */
-class AlertListReader {
-  private phase: 'start' | 'object' | 'alertsValue' | 'skipValue' | 'list' | 'done' = 'start';
-  private inObject = false;
-  private sawList = false;
-  /** Nesting inside the alert being assembled, or inside the value being skipped. */
-  private depth = 0;
-  private index = 0;
-  private readonly assembler = new Assembler();
-
-  constructor(private readonly onAlert: (alert: Alert) => void) {}
-
-  push(token: Token): void {
-    const opens = token.name === 'startObject' || token.name === 'startArray';
-    const closes = token.name === 'endObject' || token.name === 'endArray';
-    switch (this.phase) {
-      case 'start':
-        if (token.name === 'startArray') this.startList();
-        else if (token.name === 'startObject') [this.phase, this.inObject] = ['object', true];
-        else throw new InputError(SHAPE);
-        return;
-      case 'object':
-        if (token.name === 'endObject') this.phase = 'done';
-        else if (token.value === 'alerts' && !this.sawList) this.phase = 'alertsValue';
-        else [this.phase, this.depth] = ['skipValue', 0];
-        return;
-      case 'alertsValue':
-        if (token.name !== 'startArray')
-          throw new InputError('must be a list of alerts', undefined, 'alerts');
-        this.startList();
-        return;
-      case 'skipValue':
-        this.depth += opens ? 1 : closes ? -1 : 0;
-        if (this.depth === 0) this.phase = 'object';
-        return;
-      case 'list':
-        if (this.depth === 0 && token.name === 'endArray') {
-          this.phase = this.inObject ? 'object' : 'done';
-          return;
-        }
-        this.assembler.consume(token);
-        this.depth += opens ? 1 : closes ? -1 : 0;
-        if (this.depth === 0) this.onAlert(parseAlert(this.assembler.current, `alerts[${this.index++}]`));
-        return;
-      case 'done':
-        return;
-    }
-  }
-
-  end(): void {
-    if (this.sawList) return;
-    if (this.inObject) throw new InputError('is required (a list of alerts)', undefined, 'alerts');
-    throw new InputError(SHAPE);
-  }
-
-  private startList(): void {
-    [this.phase, this.sawList, this.depth] = ['list', true, 0];
-  }
-}
-
-/** Why a file the user named cannot be read, in the words readUserFile uses. */
-function unreadable(file: string, code: string | undefined): InputError {
-  const why =
-    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`;
-  return new InputError(why, file);
-}
-
-/**
- * Streams the alerts of a file into `onAlert`: the JSON text is read in chunks and each alert is
- * dropped once handed over, so a million-alert file never sits in memory as text or as objects.
- */
-export async function readAlerts(file: string, onAlert: (alert: Alert) => void): Promise<void> {
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(file).isDirectory();
-  } catch (error) {
-    throw unreadable(file, (error as NodeJS.ErrnoException).code);
-  }
-  if (isDirectory) throw unreadable(file, 'EISDIR');
-  const reader = new AlertListReader(onAlert);
-  const sink = new Writable({
-    objectMode: true,
-    write(token: Token, _encoding, done) {
-      try {
-        reader.push(token);
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
-    },
-  });
-  // Only whole values are needed; streamed chunks of strings and numbers would triple the tokens.
-  const parser = new Parser({ streamValues: false });
-  try {
-    await pipeline(createReadStream(file), parser, sink);
-    reader.end();
-  } catch (error) {
-    if (error instanceof InputError) throw inFile(file, error);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined) throw unreadable(file, code);
-    throw new InputError(`invalid JSON: ${(error as Error).message}`, file);
-  }
-}
-
 interface CorrelateOptions {
   alerts: string;
   groupBy: string[];
@@ -153,10 +32,10 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
   program
     .command('correlate')
     .description("Group alerts into incidents with Alertmanager's group_by semantics; streams big files.")
-    .requiredOption('--alerts <file>', 'the alerts (JSON, see below)')
+    .requiredOption('--alerts <file>', 'the alerts (JSON, see below)', pathFlag('--alerts'))
     .addOption(
       new Option('--group-by <labels>', 'comma-separated label names')
-        .argParser(listFlag('--group-by'))
+        .argParser(labelsFlag('--group-by'))
         .default(DEFAULT_GROUP_BY, DEFAULT_GROUP_BY.join(',')),
     )
     .option(
@@ -168,6 +47,7 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
     .addHelpText('after', CORRELATE_EXAMPLES)
     .action(async (options: CorrelateOptions) => {
       const correlator = new Correlator({ groupBy: options.groupBy, gapMinutes: options.gap });
+      const { readAlerts } = await import('./alert-file.js');
       await readAlerts(options.alerts, (alert) => correlator.add(alert));
       const correlation = correlator.result();
       if (options.json) writeJson(ctx.io, correlation);
@@ -242,23 +122,6 @@ function* stormJson(spec: StormSpec): Generator<string> {
   yield `${chunk}\n]\n`;
 }
 
-/** Checked before writing: writeFileAtomic cannot report a directory that is missing or read-only. */
-function checkWritable(out: string): void {
-  const directory = dirname(out);
-  try {
-    if (!statSync(directory).isDirectory())
-      throw new InputError(`${directory} is not a directory`, out, '--out');
-    accessSync(directory, constants.W_OK);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such directory' : `cannot write (${code})`;
-    throw new InputError(`${why}: ${directory}`, out, '--out');
-  }
-  if (statSync(out, { throwIfNoEntry: false })?.isDirectory())
-    throw new InputError('is a directory', out, '--out');
-}
-
 const STORM_EXAMPLES = `
 Services take turns, so every service alerts once there are at least as many alerts as services;
 alertnames, pods and start minutes come from the seed. The same flags always write the same file.
@@ -296,7 +159,7 @@ export const registerStorm: CommandModule = (program, ctx) => {
       numberFlag('--instances', { integer: true, min: 1, max: 1_000_000 }),
       stockStorm.services[0]?.instances ?? 4,
     )
-    .option('--out <file>', 'write to this file (atomically) instead of stdout')
+    .option('--out <file>', 'write to this file (atomically) instead of stdout', pathFlag('--out'))
     .addHelpText('after', STORM_EXAMPLES)
     .action(async (options: StormOptions) => {
       const spec: StormSpec = {
@@ -306,7 +169,7 @@ export const registerStorm: CommandModule = (program, ctx) => {
         services: stockServices(options.services, options.instances),
       };
       if (options.out === undefined) {
-        for (const chunk of stormJson(spec)) ctx.io.out(chunk);
+        await streamOut(ctx.io, stormJson(spec));
         return;
       }
       checkWritable(options.out);

@@ -1,7 +1,8 @@
 import { InputError } from '../toolkit/errors.js';
-import { exportMachine, FORMATS, type Format, MACHINE_NAMES, type MachineName } from '../views/export.js';
-import { writeFileAtomic } from './io.js';
+import { FORMATS, type Format, MACHINE_NAMES, type MachineName } from '../views/catalog.js';
+import { checkWritable, writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
+import { pathFlag } from './options.js';
 
 interface ExportFlags {
   machine: string;
@@ -28,7 +29,7 @@ export const registerExport: CommandModule = (program, ctx: CommandContext) => {
     )
     .requiredOption('--machine <name>', `the machine: ${MACHINE_NAMES.join(' | ')}`)
     .option('--format <format>', `${FORMATS.join(' | ')}`, 'mermaid')
-    .option('--out <file>', 'write to this file (atomically) instead of stdout')
+    .option('--out <file>', 'write to this file (atomically) instead of stdout', pathFlag('--out'))
     .addHelpText(
       'after',
       '\nExamples:\n  runbook export --machine incident --format mermaid\n  runbook export --machine release --format svg --out release.svg',
@@ -36,8 +37,10 @@ export const registerExport: CommandModule = (program, ctx: CommandContext) => {
     .action(async (flags: ExportFlags) => {
       const machine = oneOf<MachineName>(flags.machine, MACHINE_NAMES, '--machine');
       const format = oneOf<Format>(flags.format, FORMATS, '--format');
+      const { exportMachine } = await import('../views/export.js');
       const text = await exportMachine(machine, format);
       if (flags.out) {
+        checkWritable(flags.out);
         await writeFileAtomic(flags.out, [text]);
         ctx.io.err(`wrote ${flags.out}\n`);
       } else {

@@ -1,12 +1,10 @@
 import { loadPlays } from '../engine/load-plays.js';
 import { InputError } from '../toolkit/errors.js';
-import { startInspector } from '../views/inspector/server.js';
-import { STATELY_URL, startStatelyBridge } from '../views/inspector/stately.js';
-import { loadScenario, type Scenario } from '../world/scenario.js';
+import { STATELY_URL } from '../views/inspector/listen.js';
+import type { Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
-import { numberFlag } from './options.js';
+import { numberFlag, pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
-import { storedJournal } from './runs.js';
 
 interface InspectFlags {
   scenario?: string;
@@ -41,8 +39,12 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
       .description(
         "Open the shift in an inspector: the offline one on 127.0.0.1 (statecharts, live highlighting, replay), or Stately's with --stately.",
       )
-      .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
-      .option('--plays <module>', 'an ES module exporting your own plays by name')
+      .option(
+        '--scenario <file>',
+        'the shift to run (YAML); default: the stock shift',
+        pathFlag('--scenario'),
+      )
+      .option('--plays <module>', 'an ES module exporting your own plays by name', pathFlag('--plays'))
       .option(
         '--port <n>',
         'port on 127.0.0.1; 0 picks a free one',
@@ -88,8 +90,11 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
           );
         }
         const stored =
-          flags.run !== undefined && flags.db !== undefined ? storedJournal(flags.db, flags.run) : null;
+          flags.run !== undefined && flags.db !== undefined
+            ? (await import('./run-store.js')).storedJournal(flags.db, flags.run)
+            : null;
         const file = stored?.meta.scenario ?? flags.scenario ?? stockScenario();
+        const { loadScenario } = await import('../world/scenario.js');
         const scenario = stored ? (JSON.parse(stored.meta.scenarioText) as Scenario) : loadScenario(file);
         const playsModule = stored ? stored.meta.plays : (flags.plays ?? null);
         const plays = playsModule ? await loadPlays(playsModule) : {};
@@ -101,6 +106,8 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
               '--stately-url',
             );
           }
+          // Loaded here: the servers and their dependencies would slow every other command's start.
+          const { startStatelyBridge } = await import('../views/inspector/stately.js');
           const bridge = await startStatelyBridge({
             scenario,
             file,
@@ -116,6 +123,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
           await until();
           await bridge.close();
         } else {
+          const { startInspector } = await import('../views/inspector/server.js');
           const inspector = await startInspector({
             scenario,
             file,

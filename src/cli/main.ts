@@ -63,7 +63,17 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride()
     .configureOutput(output);
   for (const register of commands) register(program, ctx);
-  for (const command of program.commands) command.exitOverride().configureOutput(output);
+  // Commands take options only; a stray word is named below rather than counted by commander.
+  for (const command of program.commands)
+    command.exitOverride().configureOutput(output).allowExcessArguments(true);
+  program.hook('preAction', (_program, command) => {
+    const [extra] = command.args;
+    if (extra !== undefined) {
+      throw new InputError(
+        `unexpected argument ${JSON.stringify(extra)} (${command.name()} takes options only; see --help)`,
+      );
+    }
+  });
   return program;
 }
 
@@ -78,7 +88,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   };
   const program = buildProgram(ctx);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // Bare `runbook` asks what there is: help, on stdout, and no error.
+    await program.parseAsync(argv.length === 0 ? ['--help'] : argv, { from: 'user' });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -1,3 +1,4 @@
+import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
 import { InputError } from '../toolkit/errors.js';
 
 interface NumberRule {
@@ -27,14 +28,24 @@ export function numberFlag(flag: string, rule: NumberRule = {}) {
   };
 }
 
-/** A comma-separated list flag (`--group-by service,alertname`). */
-export function listFlag(flag: string) {
+/** A comma-separated list of label names (`--group-by service,alertname`). */
+export function labelsFlag(flag: string) {
   return (raw: string): string[] => {
     const items = raw
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    if (items.length === 0) throw new InputError('must name at least one item', undefined, flag);
+    if (items.length === 0) throw new InputError('must name at least one label', undefined, flag);
+    if (items.includes(FORBIDDEN_NAME))
+      throw new InputError(`"${FORBIDDEN_NAME}" is not allowed as a label name`, undefined, flag);
     return items;
+  };
+}
+
+/** A file path flag: an empty one (`--scenario ""`, an unset shell variable) names the flag, not a file. */
+export function pathFlag(flag: string) {
+  return (raw: string): string => {
+    if (raw.trim() === '') throw new InputError('must be a file path (got an empty string)', undefined, flag);
+    return raw;
   };
 }

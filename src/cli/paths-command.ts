@@ -1,14 +1,6 @@
 import { InputError } from '../toolkit/errors.js';
-import {
-  type Coverage,
-  executePaths,
-  firstMismatch,
-  formatRun,
-  generatePaths,
-  isMachineName,
-  MACHINE_NAMES,
-  type PathRun,
-} from '../views/model.js';
+import { MACHINE_NAMES } from '../views/catalog.js';
+import type { Coverage, PathRun } from '../views/model.js';
 import type { CommandModule } from './main.js';
 
 interface PathsFlags {
@@ -43,7 +35,12 @@ function summary(coverage: Coverage): string {
   return `${lines.join('\n')}\n`;
 }
 
-function asJson(machine: string, runs: PathRun[], coverage: Coverage) {
+function asJson(
+  machine: string,
+  runs: PathRun[],
+  coverage: Coverage,
+  firstMismatch: (run: PathRun) => string | null,
+) {
   return {
     machine,
     paths: runs.map((run) => ({
@@ -73,6 +70,10 @@ export const registerPaths: CommandModule = (program, ctx) => {
     .addHelpText('after', EXAMPLES)
     .action(async (flags: PathsFlags) => {
       const { machine } = flags;
+      // Loaded here: @xstate/graph would slow every other command's start.
+      const { executePaths, firstMismatch, formatRun, generatePaths, isMachineName } = await import(
+        '../views/model.js'
+      );
       if (!isMachineName(machine)) {
         throw new InputError(
           `must be one of ${MACHINE_NAMES.join(', ')} (got ${JSON.stringify(machine)})`,
@@ -86,7 +87,7 @@ export const registerPaths: CommandModule = (program, ctx) => {
         coverage.states.covered === coverage.states.total &&
         coverage.transitions.covered === coverage.transitions.total;
       if (flags.json) {
-        ctx.io.out(`${JSON.stringify(asJson(machine, runs, coverage), null, 2)}\n`);
+        ctx.io.out(`${JSON.stringify(asJson(machine, runs, coverage, firstMismatch), null, 2)}\n`);
         ctx.io.err(summary(coverage));
       } else {
         const lines = runs.map((run) => {

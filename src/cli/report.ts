@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import { InputError } from '../toolkit/errors.js';
-import { renderReport } from '../views/report.js';
-import { writeFileAtomic } from './io.js';
+import { checkWritable, writeFileAtomic } from './io.js';
 import type { CommandContext, CommandModule } from './main.js';
-import { storedRun } from './runs.js';
+import { pathFlag } from './options.js';
 import { scoreShift } from './shift.js';
 
 interface ReportFlags {
@@ -20,11 +19,16 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
     .description(
       'Run a shift and write one self-contained HTML report: the gate, the error budget, every canary verdict, and per incident its SLI and burn plots, plays, statechart and postmortem.',
     )
-    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
-    .option('--plays <module>', 'an ES module exporting your own plays by name')
-    .option('--out <file>', 'where to write the report (written atomically)', 'report.html')
+    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift', pathFlag('--scenario'))
+    .option('--plays <module>', 'an ES module exporting your own plays by name', pathFlag('--plays'))
+    .option(
+      '--out <file>',
+      'where to write the report (written atomically)',
+      pathFlag('--out'),
+      'report.html',
+    )
     .option('--run <id>', 'report a run kept with drill --db instead of running a shift (needs --db)')
-    .option('--db <file>', 'the SQLite journal the run is in')
+    .option('--db <file>', 'the SQLite journal the run is in', pathFlag('--db'))
     .addHelpText(
       'after',
       '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html\n  runbook report --run run-1 --db shifts.db --out run-1.html',
@@ -37,10 +41,12 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
           '--run',
         );
       }
+      checkWritable(flags.out);
       const { scenario, result, report } =
         flags.run !== undefined && flags.db !== undefined
-          ? await storedRun(flags.db, flags.run)
+          ? await (await import('./run-store.js')).storedRun(flags.db, flags.run)
           : await scoreShift(flags);
+      const { renderReport } = await import('../views/report.js');
       const html = await renderReport({ scenario, result, gate: report });
       await writeFileAtomic(flags.out, [html]);
       ctx.io.out(`wrote ${resolve(flags.out)} (gate ${report.passed}/${report.total})\n`);

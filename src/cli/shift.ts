@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { loadPlays } from '../engine/load-plays.js';
 import { type GateReport, gate } from '../views/gate.js';
 import { gateTable, narrate } from '../views/narrate.js';
-import { runShift, type ShiftResult } from '../world/drill.js';
-import { loadScenario, type Scenario } from '../world/scenario.js';
+import type { ShiftResult } from '../world/drill.js';
+import type { Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
+import { pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
-import { journaledShift } from './runs.js';
 
 interface ShiftFlags {
   scenario?: string;
@@ -21,11 +21,18 @@ export async function scoreShift(
   ctx?: CommandContext,
 ): Promise<{ scenario: Scenario; result: ShiftResult; report: GateReport }> {
   const file = flags.scenario ?? stockScenario();
+  // Loaded on use, as every command's implementation is: the CLI starts without the schema and
+  // the machines, so `--help`, a bad flag or a bad scenario answer at once.
+  const { loadScenario } = await import('../world/scenario.js');
   const scenario = loadScenario(file);
   const plays = flags.plays ? await loadPlays(flags.plays) : {};
   const result = flags.db
-    ? await journaledShift(flags.db, { scenario, file, plays, playsModule: flags.plays ?? null }, ctx)
-    : await runShift(scenario, { plays, file });
+    ? await (await import('./run-store.js')).journaledShift(
+        flags.db,
+        { scenario, file, plays, playsModule: flags.plays ?? null },
+        ctx,
+      )
+    : await (await import('../world/drill.js')).runShift(scenario, { plays, file });
   return { scenario, result, report: gate(result, scenario) };
 }
 
@@ -53,8 +60,8 @@ function shiftCommand(program: Command, name: string, summary: string) {
   return program
     .command(name)
     .description(summary)
-    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift')
-    .option('--plays <module>', 'an ES module exporting your own plays by name')
+    .option('--scenario <file>', 'the shift to run (YAML); default: the stock shift', pathFlag('--scenario'))
+    .option('--plays <module>', 'an ES module exporting your own plays by name', pathFlag('--plays'))
     .option('--json', 'print JSON on stdout (and only JSON)');
 }
 

@@ -4,11 +4,41 @@ import { pathToFileURL } from 'node:url';
 import type { PlayLogic } from '../../machines/incident.js';
 import { InputError } from '../toolkit/errors.js';
 
-/** Actor logic is an object with a transition function (fromPromise, fromCallback, a machine ...). */
+/** Actor logic is an object with the functions an actor calls (fromPromise, fromCallback, a machine ...). */
 const isActorLogic = (value: unknown): value is PlayLogic =>
   typeof value === 'object' &&
   value !== null &&
-  typeof (value as { transition?: unknown }).transition === 'function';
+  typeof (value as { transition?: unknown }).transition === 'function' &&
+  typeof (value as { getInitialSnapshot?: unknown }).getInitialSnapshot === 'function';
+
+/** Seconds a plays module may take to load: its top level should define plays, not do work. */
+export const PLAYS_LOAD_SECONDS = 10;
+
+/**
+ * Imports the module, or fails with a reason: a top-level await that never settles would otherwise
+ * end the process with exit code 13 and nothing said (once nothing else is left to run), or hang
+ * (while a timer or socket keeps it waiting).
+ */
+async function importWithin(url: string): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  let onIdle: (() => void) | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    const fail = (why: string) => reject(new Error(`its top-level await ${why}`));
+    onIdle = () => fail('never settles');
+    process.once('beforeExit', onIdle);
+    // Unref'd, so that with nothing else pending the loop goes idle and beforeExit says so at once.
+    timer = setTimeout(
+      () => fail(`did not settle within ${PLAYS_LOAD_SECONDS} s`),
+      PLAYS_LOAD_SECONDS * 1000,
+    ).unref();
+  });
+  try {
+    return await Promise.race([import(url) as Promise<Record<string, unknown>>, stuck]);
+  } finally {
+    clearTimeout(timer);
+    if (onIdle) process.off('beforeExit', onIdle);
+  }
+}
 
 /**
  * Loads the plays a user plugs in: an ES module exporting plays by name (named exports, or a
@@ -19,7 +49,7 @@ export async function loadPlays(file: string): Promise<Record<string, PlayLogic>
   if (!existsSync(path)) throw new InputError('no such file', file);
   let module: Record<string, unknown>;
   try {
-    module = await import(pathToFileURL(path).href);
+    module = await importWithin(pathToFileURL(path).href);
   } catch (error) {
     throw new InputError(`cannot load the plays module: ${(error as Error).message.split('\n')[0]}`, file);
   }

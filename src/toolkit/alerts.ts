@@ -1,4 +1,5 @@
 import { InputError } from './errors.js';
+import { describeValue } from './schema-errors.js';
 
 /** A label set, as Prometheus and Alertmanager keep it: names to string values. */
 export type Labels = Record<string, string>;
@@ -119,16 +120,13 @@ function hex64(hi: number, lo: number): string {
 
 /** Go sorts names bytewise; UTF-16 order only differs from it above U+FFFF, which label names never reach. */
 function sortNames(names: string[]): void {
-  // Label sets are small and usually arrive sorted (Go marshals maps in key order): insertion sort
-  // is linear then, and cheaper than Array.prototype.sort on a handful of strings.
+  // Label sets usually arrive sorted (Go marshals maps in key order): one linear pass sees that and
+  // skips the sort; anything else is sorted in O(n log n), however many labels it has.
   for (let i = 1; i < names.length; i++) {
-    const name = names[i] as string;
-    let j = i - 1;
-    while (j >= 0 && (names[j] as string) > name) {
-      names[j + 1] = names[j] as string;
-      j--;
+    if ((names[i - 1] as string) > (names[i] as string)) {
+      names.sort();
+      return;
     }
-    names[j + 1] = name;
   }
 }
 
@@ -291,11 +289,25 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A name that would set an object's prototype instead of adding an entry: a label set holding it
+ * would read labels it does not have (an alert without `service` grouping as whatever it says).
+ */
+export const FORBIDDEN_NAME = '__proto__';
+
 function stringMap(value: unknown, field: string): Record<string, string> {
-  if (!isPlainObject(value)) throw new InputError('must be an object of strings', undefined, field);
-  for (const name in value) {
+  if (!isPlainObject(value) || Object.getPrototypeOf(value) !== Object.prototype)
+    throw new InputError('must be an object of strings', undefined, field);
+  // Own names only: anything inherited is not part of the label set.
+  for (const name of Object.keys(value)) {
+    if (name === FORBIDDEN_NAME)
+      throw new InputError('is not allowed as a name', undefined, `${field}.${name}`);
     if (typeof value[name] !== 'string')
-      throw new InputError('must be a string', undefined, `${field}.${name}`);
+      throw new InputError(
+        `must be a string (got ${describeValue(value[name])})`,
+        undefined,
+        `${field}.${name}`,
+      );
   }
   return value as Record<string, string>;
 }

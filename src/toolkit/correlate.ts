@@ -71,6 +71,13 @@ const MINUTE_CACHE_SIZE = 65536;
 /** One map per group-by label; the last one holds the states. */
 type Level = Map<string, Level | KeyState>;
 
+/**
+ * A label's value, or "" when the alert lacks it: only the alert's own labels count, so grouping by
+ * `constructor` or `toString` finds "" rather than what every object inherits.
+ */
+const labelValue = (labels: Labels, name: string): string =>
+  Object.hasOwn(labels, name) ? (labels[name] as string) : '';
+
 function compareValues(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < a.length; i++) {
     const x = a[i] ?? '';
@@ -310,7 +317,7 @@ export class Correlator {
     const { groupBy } = this;
     let level = this.root;
     for (let i = 0; i < groupBy.length - 1; i++) {
-      const value = labels[groupBy[i] as string] ?? '';
+      const value = labelValue(labels, groupBy[i] as string);
       let next = level.get(value) as Level | undefined;
       if (!next) {
         next = new Map();
@@ -318,10 +325,10 @@ export class Correlator {
       }
       level = next;
     }
-    const value = groupBy.length === 0 ? '' : (labels[groupBy[groupBy.length - 1] as string] ?? '');
+    const value = groupBy.length === 0 ? '' : labelValue(labels, groupBy[groupBy.length - 1] as string);
     let state = level.get(value) as KeyState | undefined;
     if (!state) {
-      state = { values: groupBy.map((name) => labels[name] ?? ''), incidents: [] };
+      state = { values: groupBy.map((name) => labelValue(labels, name)), incidents: [] };
       level.set(value, state);
       this.states.push(state);
     }

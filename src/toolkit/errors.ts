@@ -16,7 +16,9 @@ export class InputError extends Error {
 
   /** `runbook: scenarios/x.yaml: slo.objective: must be between 0 and 1` */
   format(): string {
-    return ['runbook', this.file, this.field, this.message].filter(Boolean).join(': ');
+    // One line whatever the message quotes (a parser's excerpt of the file can hold newlines).
+    const line = ['runbook', this.file, this.field, this.message].filter(Boolean).join(': ');
+    return line.replace(/\s*[\r\n]+\s*/g, ' ');
   }
 }
 

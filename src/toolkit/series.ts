@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InputError } from './errors.js';
 import { readJsonFile } from './files.js';
+import { explainIssue, fieldPath } from './schema-errors.js';
 import type { SeriesStep } from './slo.js';
 
 /** A stepped traffic series: each step sets the per-minute counts from its minute on. */
@@ -11,7 +12,8 @@ export interface Series {
 }
 
 const wholeMinute = z.number().int().min(0);
-const count = z.number().int().min(0);
+/** A billion requests a minute: far past any service, and sums over a year stay exact in a double. */
+const count = z.number().int().min(0).max(1_000_000_000, 'must be <= 1,000,000,000 a minute');
 
 // Strict objects, so a misspelt field (`untill`) is reported instead of silently ignored.
 const stepSchema = z
@@ -56,8 +58,8 @@ export function parseSeries(data: unknown, file: string): Series {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new InputError('is not a valid series', file);
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-  throw new InputError(explain(issue), file, fieldPath(path) || undefined);
+  const { path, message } = explainIssue(issue);
+  throw new InputError(seriesWords(issue) ?? message, file, fieldPath(path) || undefined);
 }
 
 /** Reads and validates a series file: `{"steps": [{"minute": 0, "requests": 1000, "errors": 0}], "until"?: M}`. */
@@ -65,36 +67,11 @@ export function loadSeries(file: string): Series {
   return parseSeries(readJsonFile(file), file);
 }
 
-/** `['steps', 3, 'errors']` -> `steps[3].errors` */
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
-    .join('');
-}
-
-// Zod's default messages name its own types ("expected int"); these speak the file's language.
-function explain(issue: z.core.$ZodIssue): string {
-  const got = 'input' in issue && issue.input !== undefined ? ` (got ${show(issue.input)})` : '';
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.input === undefined) return 'is required';
-      if (issue.expected === 'int') return `must be a whole number${got}`;
-      if (issue.expected === 'object') return `must be an object${got}`;
-      if (issue.expected === 'array') return `must be a list${got}`;
-      return `must be a ${issue.expected}${got}`;
-    case 'too_small':
-      if (issue.origin === 'array') return `must have at least ${issue.minimum} step`;
-      return `must be >= ${issue.minimum}${got}`;
-    case 'unrecognized_keys':
-      return 'is not a series field (expected steps, until; a step has minute, requests, errors)';
-    default:
-      return issue.message;
-  }
-}
-
-function show(value: unknown): string {
-  // String() keeps Infinity (a JSON 1e400) readable; long values are named by kind, not dumped.
-  const text = typeof value === 'number' ? String(value) : JSON.stringify(value);
-  if (text.length <= 40) return text;
-  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+/** Where a series says it better than the general wording: its fields, its steps. */
+function seriesWords(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code === 'unrecognized_keys')
+    return 'is not a series field (expected steps, until; a step has minute, requests, errors)';
+  if (issue.code === 'too_small' && issue.origin === 'array')
+    return `must have at least ${issue.minimum} step`;
+  return undefined;
 }

@@ -2,6 +2,7 @@ import type { Viz } from '@viz-js/viz';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { incidentMachine } from '../../machines/incident.js';
 import { releaseMachine } from '../../machines/release.js';
+import { FORMATS, type Format, MACHINE_NAMES, type MachineName } from './catalog.js';
 
 /**
  * The statecharts as data, read from the machine definitions themselves (never redrawn by hand):
@@ -10,12 +11,12 @@ import { releaseMachine } from '../../machines/release.js';
  * so a trace entry finds its state and its transition in the drawing.
  */
 
-export const MACHINES = { incident: incidentMachine, release: releaseMachine } as const;
-export type MachineName = keyof typeof MACHINES;
-export const MACHINE_NAMES = Object.keys(MACHINES) as MachineName[];
+export { FORMATS, type Format, MACHINE_NAMES, type MachineName };
 
-export const FORMATS = ['mermaid', 'dot', 'svg', 'json'] as const;
-export type Format = (typeof FORMATS)[number];
+export const MACHINES = {
+  incident: incidentMachine,
+  release: releaseMachine,
+} as const satisfies Record<MachineName, AnyStateMachine>;
 
 export interface ChartState {
   /** The dotted path from the root, as in the trace: `mitigate.running`. */

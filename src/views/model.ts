@@ -27,6 +27,7 @@ import { type ReleaseContext, type ReleaseInput, releaseMachine } from '../../ma
 import { stateName } from '../engine/trace.js';
 import { type CanaryReport, DEFAULT_CANARY, judge, scoreOf } from '../toolkit/canary.js';
 import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from '../toolkit/slo.js';
+import { isMachineName, MACHINE_NAMES, type MachineName } from './catalog.js';
 
 /**
  * Model-based tests, generated from the machines themselves. For each machine a model lists the
@@ -37,11 +38,7 @@ import { type Burn, DEFAULT_POLICY, evaluatePolicy, WINDOWS } from '../toolkit/s
  * entered and the transitions it took, against every state node and transition in the definition.
  */
 
-export const MACHINE_NAMES = ['incident', 'release'] as const;
-export type MachineName = (typeof MACHINE_NAMES)[number];
-
-export const isMachineName = (name: string): name is MachineName =>
-  (MACHINE_NAMES as readonly string[]).includes(name);
+export { isMachineName, MACHINE_NAMES, type MachineName };
 
 /** What a path and the real actor must agree on after each step. */
 export type Observation = Record<string, unknown>;

@@ -1,11 +1,13 @@
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
+import { thousands, zodToInput } from '../toolkit/schema-errors.js';
 import { DEFAULT_POLICY, WINDOWS } from '../toolkit/slo.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
+import { parseYamlMapping } from '../toolkit/yaml.js';
 import { stockServices } from './storm.js';
 
 /**
@@ -15,30 +17,87 @@ import { stockServices } from './storm.js';
  * can trust it; every failure names the file and the field.
  */
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name (letters, digits, . _ : -)');
-const minute = z.number().int('must be a whole number of minutes').min(0, 'must be >= 0');
-const positive = z.number().int('must be a whole number').min(1, 'must be >= 1');
+/**
+ * The limits of a scenario. A drill runs minute by minute and keeps what each minute produced, so
+ * every field that sets how long it runs or how much it holds has a bound, stated in its message.
+ */
+export const LIMITS = {
+  /** 30 days, the SLO window: the latest minute any event may happen at, and the longest span. */
+  minute: 43_200,
+  /** A 30-day window plus the day the drill runs past its last event to see alerts clear. */
+  shiftMinutes: 44_640,
+  requestsPerMinute: 1_000_000_000,
+  questions: 1_000,
+  releases: 1_000,
+  /** Checked once per sim minute each, so their count multiplies the length of the shift. */
+  timelineEvents: 1_000,
+  tickets: 1_000,
+  listedAlerts: 10_000,
+  stormAlerts: 2_000_000,
+  stormServices: 10_000,
+  instances: 1_000,
+  alertnames: 100,
+  incidentTypes: 100,
+  runbookSteps: 20,
+  retries: 10,
+  /** Incidents are actors looked at every sim minute: their number times the minutes is the drill's work. */
+  incidents: 50_000,
+  incidentMinutes: 300_000_000,
+  /** Lists of names, words and rules. */
+  list: 1_000,
+  seed: 2 ** 32 - 1,
+} as const;
+
+const atMost = (max: number, what = '') => `must be <= ${thousands(max)}${what}`;
+const upTo = (max: number) => `must list at most ${thousands(max)}`;
+
+const name = z
+  .string()
+  .max(200, 'must be at most 200 characters long')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name (letters, digits, . _ : -)');
+const minute = z
+  .number()
+  .int('must be a whole number of minutes')
+  .min(0, 'must be >= 0')
+  .max(LIMITS.minute, atMost(LIMITS.minute, ' (30 days of sim minutes)'));
+const minutes = z
+  .number()
+  .int('must be a whole number of minutes')
+  .min(1, 'must be >= 1')
+  .max(LIMITS.minute, atMost(LIMITS.minute, ' (30 days of sim minutes)'));
+const list = <T extends z.ZodType>(item: T, max: number = LIMITS.list) => z.array(item).max(max, upTo(max));
+const seed = z
+  .number()
+  .int('must be a whole number')
+  .min(0, 'must be >= 0')
+  .max(LIMITS.seed, atMost(LIMITS.seed));
 const objective = z
   .number()
   .gt(0, 'must be between 0 and 1 (exclusive)')
   .lt(1, 'must be between 0 and 1 (exclusive)');
 const severity = z.enum(['sev1', 'sev2', 'sev3', 'sev4']);
 const windowName = z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS, ...(keyof typeof WINDOWS)[]]);
-const words = z.array(z.string().min(1)).min(1);
+const words = list(z.string().min(1)).min(1);
+const labels = z.record(z.string(), z.string());
 
 const question = z.strictObject({ id: name, topic: name, ask: z.string().min(1), answer: z.string().min(1) });
 
 const release = z.strictObject({
   name,
-  wrongTopics: z.array(name).default([]),
-  wrongQuestions: z.array(name).default([]),
+  wrongTopics: list(name).default([]),
+  wrongQuestions: list(name).default([]),
   description: z.string().optional(),
 });
 
 const step = z.strictObject({
   play: name,
-  timeout: positive.default(10),
-  retries: z.number().int('must be a whole number').min(0, 'must be >= 0').default(0),
+  timeout: minutes.default(10),
+  retries: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be >= 0')
+    .max(LIMITS.retries, atMost(LIMITS.retries))
+    .default(0),
   onFailure: z.enum(['next', 'escalate']).default('next'),
   with: z.record(z.string(), z.unknown()).default({}),
 });
@@ -49,16 +108,18 @@ const actionItem = z.strictObject({
   owner: z.string(),
 });
 
+const lines = list(z.string());
+
 const postmortem = z.strictObject({
   title: z.string().optional(),
-  rootCauses: z.array(z.string().min(1)).min(1),
+  rootCauses: list(z.string().min(1)).min(1),
   trigger: z.string().min(1),
-  actionItems: z.array(actionItem).default([]),
+  actionItems: list(actionItem).default([]),
   lessons: z
     .strictObject({
-      wentWell: z.array(z.string()).default([]),
-      wentWrong: z.array(z.string()).default([]),
-      gotLucky: z.array(z.string()).default([]),
+      wentWell: lines.default([]),
+      wentWrong: lines.default([]),
+      gotLucky: lines.default([]),
     })
     .default({ wentWell: [], wentWrong: [], gotLucky: [] }),
 });
@@ -66,44 +127,78 @@ const postmortem = z.strictObject({
 const incidentType = z.strictObject({
   name,
   /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
-  match: z
-    .record(z.string(), z.string())
-    .refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
+  match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
   sli: z.enum(['quality', 'freshness']),
-  runbook: z.array(step).min(1, 'must list at least one play'),
-  settleMinutes: positive.default(5),
-  verifyMinutes: positive.default(10),
+  runbook: z
+    .array(step)
+    .min(1, 'must list at least one play')
+    .max(LIMITS.runbookSteps, upTo(LIMITS.runbookSteps)),
+  settleMinutes: minutes.default(5),
+  verifyMinutes: minutes.default(10),
   fix: z.strictObject({ candidate: name }).optional(),
   /** This type's postmortem narrative; the scenario's top-level `postmortem` when left out. */
   postmortem: postmortem.optional(),
 });
 
 const listedAlert = z.strictObject({
-  labels: z.record(z.string(), z.string()),
-  annotations: z.record(z.string(), z.string()).default({}),
+  labels,
+  annotations: labels.default({}),
   at: minute,
-  durationMinutes: positive.default(60),
+  durationMinutes: minutes.default(60),
 });
 
+const instances = z
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be >= 1')
+  .max(LIMITS.instances, atMost(LIMITS.instances));
+
 const storm = z.strictObject({
-  seed: z.number().int().optional(),
-  alerts: z.number().int().min(0, 'must be >= 0').default(0),
+  seed: seed.optional(),
+  alerts: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be >= 0')
+    .max(LIMITS.stormAlerts, atMost(LIMITS.stormAlerts))
+    .default(0),
   startMinute: minute,
-  spreadMinutes: positive.default(15),
-  durationMinutes: positive.default(60),
+  spreadMinutes: minutes.default(15),
+  durationMinutes: minutes.default(60),
   /** The services that alert: listed, or `{ count: N }` for N stock-named services (big storms). */
   services: z
     .union([
-      z.array(z.strictObject({ name, alertnames: z.array(name).min(1), instances: positive.optional() })),
-      z.strictObject({ count: positive, instances: positive.optional() }),
+      list(
+        z.strictObject({
+          name,
+          alertnames: list(name, LIMITS.alertnames).min(1),
+          instances: instances.optional(),
+        }),
+        LIMITS.stormServices,
+      ),
+      z.strictObject({
+        count: z
+          .number()
+          .int('must be a whole number')
+          .min(1, 'must be >= 1')
+          .max(LIMITS.stormServices, atMost(LIMITS.stormServices)),
+        instances: instances.optional(),
+      }),
     ])
     .default([])
     .transform((services) =>
       Array.isArray(services) ? services : stockServices(services.count, services.instances),
     ),
-  listed: z.array(listedAlert).default([]),
-  groupBy: z.array(z.string().min(1)).min(1).default(['service']),
-  gapMinutes: positive.optional(),
+  listed: list(listedAlert, LIMITS.listedAlerts).default([]),
+  groupBy: list(
+    z
+      .string()
+      .min(1)
+      .refine((label) => label !== FORBIDDEN_NAME, `"${FORBIDDEN_NAME}" is not allowed as a label name`),
+    20,
+  )
+    .min(1)
+    .default(['service']),
+  gapMinutes: minutes.optional(),
 });
 
 const ticket = z.strictObject({
@@ -112,29 +207,48 @@ const ticket = z.strictObject({
   service: name,
   title: z.string().min(1),
   body: z.string().optional(),
-  customers: z.number().int().min(0).optional(),
+  customers: z.number().int('must be a whole number').min(0, 'must be >= 0').optional(),
 });
 
-const timelineEvent = z.union([
-  z.strictObject({ at: minute, deploy: name }),
-  z.strictObject({ at: minute, stallIndexer: z.literal(true) }),
-]);
+const timelineEvent = z.union(
+  [
+    z.strictObject({ at: minute, deploy: name }),
+    z.strictObject({ at: minute, stallIndexer: z.literal(true) }),
+  ],
+  { error: 'must be { at, deploy: RELEASE } or { at, stallIndexer: true }' },
+);
+
+/** Timestamps stay four-digit years however far into the shift a minute falls. */
+const EPOCH_RANGE = { from: '1970-01-01T00:00:00Z', to: '9000-01-01T00:00:00Z' };
 
 const schema = z.strictObject({
   name,
   description: z.string().optional(),
-  seed: z.number().int('must be a whole number'),
-  epoch: z.iso.datetime({ message: 'must be an RFC 3339 UTC timestamp' }).default('2026-11-28T00:00:00Z'),
+  seed,
+  epoch: z.iso
+    .datetime({ message: 'must be an RFC 3339 UTC timestamp' })
+    .refine(
+      (epoch) => epoch >= EPOCH_RANGE.from && epoch < EPOCH_RANGE.to,
+      `must be between ${EPOCH_RANGE.from} and ${EPOCH_RANGE.to}`,
+    )
+    .default('2026-11-28T00:00:00Z'),
   service: z.strictObject({
     name,
-    requestsPerMinute: positive,
-    questions: z.array(question).min(1, 'must list at least one question'),
+    requestsPerMinute: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be >= 1')
+      .max(LIMITS.requestsPerMinute, atMost(LIMITS.requestsPerMinute)),
+    questions: z
+      .array(question)
+      .min(1, 'must list at least one question')
+      .max(LIMITS.questions, upTo(LIMITS.questions)),
     /** The canary's offline eval set, as question ids; every question when left out. */
-    evalSet: z.array(name).optional(),
+    evalSet: list(name).optional(),
     index: z
       .strictObject({
-        maxAgeMinutes: positive.default(60),
-        refreshEveryMinutes: positive.default(15),
+        maxAgeMinutes: minutes.default(60),
+        refreshEveryMinutes: minutes.default(15),
         /** False when the index source is unreachable: a reindex cannot even start. */
         rebuildable: z.boolean().default(true),
       })
@@ -146,15 +260,15 @@ const schema = z.strictObject({
   }),
   alerting: z
     .strictObject({
-      policy: z
-        .array(
-          z.strictObject({
-            severity: z.enum(['page', 'ticket']),
-            long: windowName,
-            short: windowName,
-            threshold: z.number().positive(),
-          }),
-        )
+      policy: list(
+        z.strictObject({
+          severity: z.enum(['page', 'ticket']),
+          long: windowName,
+          short: windowName,
+          threshold: z.number().positive('must be > 0').max(1_000_000, atMost(1_000_000)),
+        }),
+        16,
+      )
         .min(1)
         .default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
       severity: z
@@ -165,31 +279,34 @@ const schema = z.strictObject({
       policy: DEFAULT_POLICY.map((p) => ({ ...p })),
       severity: { page: 'sev1' as const, ticket: 'sev3' as const },
     })),
-  releases: z.array(release).min(1, 'must list at least one release'),
+  releases: z
+    .array(release)
+    .min(1, 'must list at least one release')
+    .max(LIMITS.releases, upTo(LIMITS.releases)),
   initialRelease: name,
   canary: z
     .strictObject({
       minQuality: objective.optional(),
-      tolerance: z.number().min(0).max(1).default(DEFAULT_CANARY.tolerance),
+      tolerance: z.number().min(0, 'must be >= 0').max(1, 'must be <= 1').default(DEFAULT_CANARY.tolerance),
       regressionsMustPass: z.boolean().default(DEFAULT_CANARY.regressionsMustPass),
     })
     .default({
       tolerance: DEFAULT_CANARY.tolerance,
       regressionsMustPass: DEFAULT_CANARY.regressionsMustPass,
     }),
-  timeline: z.array(timelineEvent).default([]),
+  timeline: list(timelineEvent, LIMITS.timelineEvents).default([]),
   storm,
-  tickets: z.array(ticket).default([]),
+  tickets: list(ticket, LIMITS.tickets).default([]),
   triage: z
     .strictObject({
-      rules: z.array(
+      rules: list(
         z.strictObject({
           severity,
           because: z.string(),
           anyWords: words.optional(),
           allWords: words.optional(),
-          minCustomers: z.number().int().min(0).optional(),
-          services: z.array(name).optional(),
+          minCustomers: z.number().int('must be a whole number').min(0, 'must be >= 0').optional(),
+          services: list(name).optional(),
         }),
       ),
       fallback: severity,
@@ -200,47 +317,29 @@ const schema = z.strictObject({
     .default(DEFAULT_ROUTING),
   oncall: z
     .strictObject({
-      roster: z.array(z.string().min(1)).default([]),
+      roster: list(z.string().min(1)).default([]),
       ackMinutes: minute.default(2),
       ticketAckMinutes: minute.default(30),
     })
     .default({ roster: [], ackMinutes: 2, ticketAckMinutes: 30 }),
-  incidentTypes: z.array(incidentType).min(1, 'must define at least one incident type'),
+  incidentTypes: z
+    .array(incidentType)
+    .min(1, 'must define at least one incident type')
+    .max(LIMITS.incidentTypes, upTo(LIMITS.incidentTypes)),
   postmortem,
   /** The last sim minute the shift may run to; it stops earlier once every typed incident is closed. */
   until: minute.optional(),
   expect: z.strictObject({
-    incidents: z.number().int().min(0),
+    incidents: z.number().int('must be a whole number').min(0, 'must be >= 0'),
     ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
     mitigation: z.strictObject({ play: name }),
     /** Extra gate checks: an incident type that must be resolved through a given play. */
-    recoveries: z.array(z.strictObject({ type: name, play: name })).default([]),
+    recoveries: list(z.strictObject({ type: name, play: name })).default([]),
   }),
 });
 
 export type Scenario = z.infer<typeof schema>;
 export type IncidentTypeSpec = Scenario['incidentTypes'][number];
-
-/** `releases[2].name` from a zod path. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    '',
-  );
-}
-
-function zodToInput(error: z.ZodError, file: string): InputError {
-  const issue = error.issues[0];
-  if (!issue) return new InputError('invalid scenario', file);
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => fieldPath([...issue.path, k]));
-    const more = keys.length > 1 ? ` (also ${keys.slice(1).join(', ')})` : '';
-    return new InputError(`unknown field${more}`, file, keys[0]);
-  }
-  const field = fieldPath(issue.path) || '(top level)';
-  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-  return new InputError(message, file, field);
-}
 
 /** Cross-references the schema alone cannot check. */
 function checkReferences(s: Scenario, file: string): void {
@@ -315,6 +414,73 @@ function checkReferences(s: Scenario, file: string): void {
   }
 }
 
+/**
+ * The most incidents the storm can open: one per distinct tuple of group-by values the generated
+ * alerts can take (never more than there are alerts), a piece per quiet gap the spread leaves room
+ * for, and one per listed alert.
+ */
+export function incidentBound(s: Scenario): number {
+  const { storm } = s;
+  const tuples = storm.services.reduce((sum, service) => {
+    const values: Record<string, number> = {
+      alertname: service.alertnames.length,
+      instance: service.instances ?? 4,
+      severity: 2,
+      service: 1,
+    };
+    return sum + storm.groupBy.reduce((product, label) => product * (values[label] ?? 1), 1);
+  }, 0);
+  const gap = storm.gapMinutes;
+  const pieces = gap === undefined ? 1 : 1 + Math.floor(storm.spreadMinutes / (storm.durationMinutes + gap));
+  return Math.min(storm.alerts, tuples * pieces) + storm.listed.length;
+}
+
+/** The last minute a drill may run to, and the field that sets it. */
+export function shiftEnd(s: Scenario): { minute: number; field: string } {
+  if (s.until !== undefined) return { minute: s.until, field: 'until' };
+  const { storm } = s;
+  const events: [number, string][] = [
+    [0, 'until'],
+    ...s.timeline.map((e, i): [number, string] => [e.at, `timeline[${i}].at`]),
+    ...s.tickets.map((t, i): [number, string] => [t.at, `tickets[${i}].at`]),
+    ...storm.listed.map((a, i): [number, string] => [a.at + a.durationMinutes, `storm.listed[${i}]`]),
+  ];
+  if (storm.alerts > 0) {
+    const spans: [number, string][] = [
+      [storm.startMinute, 'storm.startMinute'],
+      [storm.spreadMinutes, 'storm.spreadMinutes'],
+      [storm.durationMinutes, 'storm.durationMinutes'],
+    ];
+    const longest = spans.reduce((a, b) => (b[0] > a[0] ? b : a));
+    events.push([storm.startMinute + storm.spreadMinutes + storm.durationMinutes, longest[1]]);
+  }
+  const [minute, field] = events.reduce((latest, event) => (event[0] > latest[0] ? event : latest));
+  // Without `until` the drill runs a day past its last event, to see alerts clear.
+  return { minute: minute + 1440, field };
+}
+
+/**
+ * Refuses, before any work, a scenario whose drill would run past its limits: too long a shift,
+ * too many incidents, or both at once (each incident is looked at every minute).
+ */
+function checkWork(s: Scenario, file: string): void {
+  const end = shiftEnd(s);
+  if (end.minute > LIMITS.shiftMinutes) {
+    const why = `runs the shift to minute ${thousands(end.minute)}, past the longest shift (${thousands(LIMITS.shiftMinutes)} minutes: 30 days and one to settle)`;
+    throw new InputError(why, file, end.field);
+  }
+  const incidents = incidentBound(s);
+  if (incidents > LIMITS.incidents) {
+    const why = `can open up to ${thousands(incidents)} incidents (storm.groupBy [${s.storm.groupBy.join(', ')}] over ${thousands(s.storm.services.length)} services); a drill opens at most ${thousands(LIMITS.incidents)}: group by fewer labels or use fewer services`;
+    throw new InputError(why, file, 'storm');
+  }
+  const work = incidents * end.minute;
+  if (work > LIMITS.incidentMinutes) {
+    const why = `${thousands(incidents)} incidents over ${thousands(end.minute)} minutes is ${thousands(work)} incident-minutes, more than a drill runs (${thousands(LIMITS.incidentMinutes)}): end the shift earlier or open fewer incidents`;
+    throw new InputError(why, file, 'storm');
+  }
+}
+
 /** Every play a scenario's runbooks name must be one the engine knows (stock or plugged in). */
 export function checkPlays(s: Scenario, known: readonly string[], file: string): void {
   s.incidentTypes.forEach((type, i) => {
@@ -330,25 +496,6 @@ export function checkPlays(s: Scenario, known: readonly string[], file: string):
   });
 }
 
-function parseYamlMapping(text: string, file: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const where = error.linePos?.[0];
-      const at = where ? ` at line ${where.line}, column ${where.col}` : '';
-      const why = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
-      throw new InputError(`invalid YAML${at}: ${why}`, file);
-    }
-    throw new InputError(`invalid YAML: ${(error as Error).message}`, file);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputError('must be a YAML mapping (name:, service:, releases: ...)', file);
-  }
-  return raw as Record<string, unknown>;
-}
-
 const isMapping = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -362,32 +509,39 @@ function overlay(base: Record<string, unknown>, over: Record<string, unknown>): 
   return out;
 }
 
+/** A mutation extends a base that may extend another; more than this is a loop or a mistake. */
+const MAX_EXTENDS_DEPTH = 8;
+
 /**
  * Reads a scenario mapping, following `extends: OTHER.yaml` (relative to the file): a mutation
  * scenario states only what it changes. Errors in a base name the base file.
  */
 function readMapping(text: string, file: string, seen: readonly string[]): Record<string, unknown> {
-  const raw = parseYamlMapping(text, file);
+  const raw = parseYamlMapping(text, file, 'a YAML mapping (name:, service:, releases: ...)');
   const { extends: parent, ...own } = raw;
   if (parent === undefined) return own;
-  if (typeof parent !== 'string' || parent === '') {
+  if (typeof parent !== 'string' || parent.trim() === '') {
     throw new InputError('must be the path of another scenario file', file, 'extends');
   }
   const baseFile = resolve(dirname(file), parent);
-  if (seen.includes(baseFile)) throw new InputError(`extends itself through ${baseFile}`, file, 'extends');
+  if (seen.includes(baseFile) || baseFile === resolve(file))
+    throw new InputError(`extends itself through ${baseFile}`, file, 'extends');
+  if (seen.length >= MAX_EXTENDS_DEPTH)
+    throw new InputError(`extends more than ${MAX_EXTENDS_DEPTH} files deep`, file, 'extends');
   let baseText: string;
   try {
     baseText = readUserFile(baseFile);
   } catch (error) {
     throw new InputError(`cannot read ${baseFile}: ${(error as InputError).message}`, file, 'extends');
   }
-  return overlay(readMapping(baseText, baseFile, [...seen, file]), own);
+  return overlay(readMapping(baseText, baseFile, [...seen, resolve(file)]), own);
 }
 
 export function parseScenario(text: string, file: string): Scenario {
-  const parsed = schema.safeParse(readMapping(text, file, []));
-  if (!parsed.success) throw zodToInput(parsed.error, file);
+  const parsed = schema.safeParse(readMapping(text, file, []), { reportInput: true });
+  if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
   checkReferences(parsed.data, file);
+  checkWork(parsed.data, file);
   return parsed.data;
 }
 

@@ -74,7 +74,7 @@ const machineOf = (actor: string, known: Map<string, MachineName>): MachineName 
   known.get(actor) ?? (actor === 'release' ? 'release' : 'incident');
 
 const isMachineName = (id: unknown): id is MachineName =>
-  typeof id === 'string' && (MACHINE_NAMES as string[]).includes(id);
+  typeof id === 'string' && (MACHINE_NAMES as readonly string[]).includes(id);
 
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const speed = options.speed ?? 2;
@@ -129,6 +129,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     // Only the inspector's own page may connect (browsers always send Origin; tools may omit it).
     verifyClient: ({ origin }: { origin?: string }) => !origin || origin === 'null' || origins().has(origin),
   });
+  // ws re-emits the server's errors; listen() below reports them (a port in use) as bad input.
+  wss.on('error', () => undefined);
   const sessions = new Set<Session>();
 
   wss.on('connection', (socket: WebSocket) => {

@@ -5,7 +5,7 @@ import type { PlayLogic } from '../../../machines/incident.js';
 import { runShift, type ShiftResult } from '../../world/drill.js';
 import type { Scenario } from '../../world/scenario.js';
 import { escapeHtml } from '../report.js';
-import { HOST, listen } from './listen.js';
+import { HOST, listen, STATELY_URL } from './listen.js';
 
 /**
  * The shift in Stately's inspector (stately.ai/inspect), through @statelyai/inspect: its
@@ -14,7 +14,7 @@ import { HOST, listen } from './listen.js';
  * bridge page on 127.0.0.1 hands them to the inspector's iframe. Only that page goes online.
  */
 
-export const STATELY_URL = 'https://stately.ai/inspect';
+export { STATELY_URL };
 
 export interface StatelyRunOptions {
   plays?: Record<string, PlayLogic>;
@@ -142,6 +142,8 @@ export async function startStatelyBridge(options: StatelyBridgeOptions): Promise
     verifyClient: ({ origin }: { origin?: string }) =>
       !origin || origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`,
   });
+  // ws re-emits the server's errors; listen() below reports them (a port in use) as bad input.
+  wss.on('error', () => undefined);
   wss.on('connection', (socket: WebSocket) => {
     clients.add(socket);
     for (const frame of frames) socket.send(frame);
