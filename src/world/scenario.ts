@@ -15,10 +15,12 @@ import { stockServices } from './storm.js';
  * can trust it; every failure names the file and the field.
  */
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name (letters, digits, . _ : -)');
+export const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name (letters, digits, . _ : -)');
 const minute = z.number().int('must be a whole number of minutes').min(0, 'must be >= 0');
 const positive = z.number().int('must be a whole number').min(1, 'must be >= 1');
-const objective = z
+export const objective = z
   .number()
   .gt(0, 'must be between 0 and 1 (exclusive)')
   .lt(1, 'must be between 0 and 1 (exclusive)');
@@ -49,7 +51,7 @@ const actionItem = z.strictObject({
   owner: z.string(),
 });
 
-const postmortem = z.strictObject({
+export const postmortem = z.strictObject({
   title: z.string().optional(),
   rootCauses: z.array(z.string().min(1)).min(1),
   trigger: z.string().min(1),
@@ -63,7 +65,7 @@ const postmortem = z.strictObject({
     .default({ wentWell: [], wentWrong: [], gotLucky: [] }),
 });
 
-const incidentType = z.strictObject({
+export const incidentType = z.strictObject({
   name,
   /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
   match: z
@@ -120,6 +122,27 @@ const timelineEvent = z.union([
   z.strictObject({ at: minute, stallIndexer: z.literal(true) }),
 ]);
 
+/** The burn-rate alert policy and the severities it pages and tickets at (the SRE Workbook's by default). */
+export const alerting = z
+  .strictObject({
+    policy: z
+      .array(
+        z.strictObject({
+          severity: z.enum(['page', 'ticket']),
+          long: windowName,
+          short: windowName,
+          threshold: z.number().positive(),
+        }),
+      )
+      .min(1)
+      .default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
+    severity: z.strictObject({ page: severity, ticket: severity }).default({ page: 'sev1', ticket: 'sev3' }),
+  })
+  .default(() => ({
+    policy: DEFAULT_POLICY.map((p) => ({ ...p })),
+    severity: { page: 'sev1' as const, ticket: 'sev3' as const },
+  }));
+
 const schema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -144,27 +167,7 @@ const schema = z.strictObject({
     quality: z.strictObject({ objective }),
     freshness: z.strictObject({ objective }).default({ objective: 0.99 }),
   }),
-  alerting: z
-    .strictObject({
-      policy: z
-        .array(
-          z.strictObject({
-            severity: z.enum(['page', 'ticket']),
-            long: windowName,
-            short: windowName,
-            threshold: z.number().positive(),
-          }),
-        )
-        .min(1)
-        .default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
-      severity: z
-        .strictObject({ page: severity, ticket: severity })
-        .default({ page: 'sev1', ticket: 'sev3' }),
-    })
-    .default(() => ({
-      policy: DEFAULT_POLICY.map((p) => ({ ...p })),
-      severity: { page: 'sev1' as const, ticket: 'sev3' as const },
-    })),
+  alerting,
   releases: z.array(release).min(1, 'must list at least one release'),
   initialRelease: name,
   canary: z
@@ -229,7 +232,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   );
 }
 
-function zodToInput(error: z.ZodError, file: string): InputError {
+export function zodToInput(error: z.ZodError, file: string): InputError {
   const issue = error.issues[0];
   if (!issue) return new InputError('invalid scenario', file);
   if (issue.code === 'unrecognized_keys') {
@@ -316,7 +319,7 @@ function checkReferences(s: Scenario, file: string): void {
 }
 
 /** Every play a scenario's runbooks name must be one the engine knows (stock or plugged in). */
-export function checkPlays(s: Scenario, known: readonly string[], file: string): void {
+export function checkPlays(s: Pick<Scenario, 'incidentTypes'>, known: readonly string[], file: string): void {
   s.incidentTypes.forEach((type, i) => {
     type.runbook.forEach((step, j) => {
       if (!known.includes(step.play)) {
@@ -330,7 +333,7 @@ export function checkPlays(s: Scenario, known: readonly string[], file: string):
   });
 }
 
-function parseYamlMapping(text: string, file: string): Record<string, unknown> {
+export function parseYamlMapping(text: string, file: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = parseYaml(text);
