@@ -54,7 +54,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const error = zodToInput(parsed.error, '');
-  throw new PayloadError(error.message, error.field ?? '(body)');
+  const field = error.field === undefined || error.field === '(top level)' ? '(body)' : error.field;
+  throw new PayloadError(error.message, field);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
