@@ -111,6 +111,34 @@ describe('runbook serve', () => {
     expect((await call(base, 'POST', '/api/incidents/INC-1/ack', { by: 'Bob Okafor' })).status).toBe(409);
   });
 
+  it('rebuilds a paged, acknowledged incident from its journal alone, plays and trace included', async () => {
+    const running = await start();
+    const { base, advance } = running;
+    await call(base, 'POST', '/api/v2/alerts', [alert({ alertname: 'AnswerQualityLow', service: 'agent' })]);
+    advance(1);
+    await call(base, 'POST', '/api/sli', { sli: 'quality', requests: 1000, errors: 400 });
+    await call(base, 'POST', '/api/incidents/INC-1/ack', { by: 'Carmen Diaz' });
+    await new Promise((done) => setTimeout(done, 50)); // the rollback play reports
+    const before = (await call(base, 'GET', '/api/incidents/INC-1')).json;
+    expect(before.plays).toMatchObject([{ play: 'rollback' }]);
+    // A second engine on the same file, as after a crash: nobody sends the alerts or the ack again.
+    const store = new SqliteStore(running.store.location);
+    const config = loadLiveConfig(CONFIG, Object.keys(stockPlays));
+    const again = new LiveEngine({
+      config,
+      configFile: CONFIG,
+      store,
+      clock: () => Date.UTC(2026, 11, 1, 9, 2),
+    });
+    try {
+      expect(again.run?.id).toBe(running.live.run?.id);
+      expect(again.incident('INC-1')).toEqual(before);
+    } finally {
+      again.close();
+      store.close();
+    }
+  });
+
   it('answers 400 naming the field for bad payloads and journals nothing of them', async () => {
     const { base, live } = await start();
     await call(base, 'POST', '/api/v2/alerts', [alert({ service: 'agent' })]);
