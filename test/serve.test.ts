@@ -181,9 +181,17 @@ describe('runbook serve', () => {
         status,
         field,
       });
-      expect(typeof res.json.error).toBe('string');
+      expect(res.json.error).toMatch(/\w/);
     }
     expect((live.run?.entries() ?? []).length).toBe(before);
+    const poisoned = await call(
+      base,
+      'POST',
+      '/api/v2/alerts',
+      undefined,
+      '[{"labels": {"a": "b"}, "__proto__": {}}]',
+    );
+    expect(poisoned.json.error).toBe('a key named __proto__ is refused');
     expect((await call(base, 'GET', '/healthz')).status).toBe(200);
   });
 

@@ -35,12 +35,35 @@ function check<T>(schema: z.ZodType<T>, body: unknown): T {
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
+/** A `__proto__` key could poison an object merged from the payload: refused before anything reads it. */
+function refuseProto(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new PayloadError('a key named __proto__ is refused', '(body)');
+  return value;
+}
+
+/** JSON bodies, with errors that say what is wrong with them rather than a generic parse failure. */
+function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new PayloadError('is empty (a JSON payload is required)', '(body)');
+  try {
+    return JSON.parse(text, refuseProto);
+  } catch (error) {
+    if (error instanceof PayloadError) throw error;
+    throw new PayloadError(`is not valid JSON (${(error as Error).message})`, '(body)');
+  }
+}
+
 export function buildServer(live: LiveEngine, options: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
+  });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
   let ready = true;
   app.addHook('onClose', async () => {
