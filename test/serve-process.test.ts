@@ -85,6 +85,9 @@ describe('runbook serve, the process', () => {
     });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    const resume = await cli(['resume', 'run-1', '--db', db]);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toMatch(/^runbook: .*live\.db: RUN: run-1 is a run of runbook serve, not a drill/);
   });
 
   it('refuses a bad config, naming the file and field, and an off-loopback address without a token', async () => {
