@@ -11,6 +11,7 @@ import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
 import { registerReport } from './report.js';
 import { registerRuns } from './runs.js';
+import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
@@ -26,6 +27,7 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 const commands: CommandModule[] = [
   registerShift,
   registerRuns,
+  registerServe,
   registerBurn,
   registerCorrelate,
   registerStorm,

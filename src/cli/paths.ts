@@ -15,3 +15,6 @@ export function packageRoot(): string {
 
 /** The stock shift, shipped with the package: the default scenario of every shift command. */
 export const stockScenario = () => join(packageRoot(), 'scenarios', 'stock-shift.yaml');
+
+/** The configuration `runbook serve` runs when given none: the stock shift's service, live. */
+export const exampleServeConfig = () => join(packageRoot(), 'examples', 'serve.yaml');

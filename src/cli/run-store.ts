@@ -85,7 +85,15 @@ export async function resumeRun(
   const store = openStore(db);
   try {
     const journal = store.openRun(id);
-    const scenario = JSON.parse(journal.meta.scenarioText) as Scenario;
+    // A live run keeps its configuration there, marked `live`, instead of a scenario.
+    const scenario = JSON.parse(journal.meta.scenarioText) as Scenario & { live?: true };
+    if (scenario.live) {
+      throw new InputError(
+        `${id} is a run of runbook serve, not a drill: start \`runbook serve --db ${db}\` to resume it`,
+        db,
+        'RUN',
+      );
+    }
     const stored = journal.result();
     if (stored !== null) return { scenario, result: JSON.parse(stored) as ShiftResult };
     const plays = journal.meta.plays ? await loadPlays(journal.meta.plays) : {};

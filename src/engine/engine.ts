@@ -331,6 +331,21 @@ export class Engine {
   }
 
   /**
+   * Replays the whole journal without a world: live, nobody can send yesterday's alerts again, so the
+   * journal's own world inputs stand in for them. Plays that had started without a recorded outcome
+   * run again afterwards under their keys, as after a drill's replay.
+   */
+  replayJournal(): JournalEntry[] {
+    const entries = this.replay.slice(this.cursor);
+    while (this.replaying) {
+      const entry = this.replay[this.cursor++] as JournalEntry;
+      this.apply(entry.input);
+    }
+    if (entries.length > 0) this.endReplay();
+    return entries;
+  }
+
+  /**
    * The world is about to move on: make what it submitted durable, then start the plays it asked for.
    * Group commit: a stretch of quiet minutes (ticks and SLI counts that moved no machine, which the
    * world sends again after a crash) rides along with the next batch that matters, up to

@@ -29,6 +29,8 @@ export interface SliInput {
 export interface AlertInput {
   kind: 'alert';
   alert: Alert;
+  /** Live: the alert as its sender stated it; a redelivery with a key already journaled is dropped. */
+  key?: string;
 }
 
 export interface TicketInput {

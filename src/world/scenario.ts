@@ -51,7 +51,7 @@ export const LIMITS = {
 const atMost = (max: number, what = '') => `must be <= ${thousands(max)}${what}`;
 const upTo = (max: number) => `must list at most ${thousands(max)}`;
 
-const name = z
+export const name = z
   .string()
   .max(200, 'must be at most 200 characters long')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name (letters, digits, . _ : -)');
@@ -71,7 +71,7 @@ const seed = z
   .int('must be a whole number')
   .min(0, 'must be >= 0')
   .max(LIMITS.seed, atMost(LIMITS.seed));
-const objective = z
+export const objective = z
   .number()
   .gt(0, 'must be between 0 and 1 (exclusive)')
   .lt(1, 'must be between 0 and 1 (exclusive)');
@@ -110,7 +110,7 @@ const actionItem = z.strictObject({
 
 const lines = list(z.string());
 
-const postmortem = z.strictObject({
+export const postmortem = z.strictObject({
   title: z.string().optional(),
   rootCauses: list(z.string().min(1)).min(1),
   trigger: z.string().min(1),
@@ -124,7 +124,7 @@ const postmortem = z.strictObject({
     .default({ wentWell: [], wentWrong: [], gotLucky: [] }),
 });
 
-const incidentType = z.strictObject({
+export const incidentType = z.strictObject({
   name,
   /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
   match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
@@ -221,6 +221,27 @@ const timelineEvent = z.union(
 /** Timestamps stay four-digit years however far into the shift a minute falls. */
 const EPOCH_RANGE = { from: '1970-01-01T00:00:00Z', to: '9000-01-01T00:00:00Z' };
 
+/** The burn-rate alert policy and the severities it pages and tickets at (the SRE Workbook's by default). */
+export const alerting = z
+  .strictObject({
+    policy: list(
+      z.strictObject({
+        severity: z.enum(['page', 'ticket']),
+        long: windowName,
+        short: windowName,
+        threshold: z.number().positive('must be > 0').max(1_000_000, atMost(1_000_000)),
+      }),
+      16,
+    )
+      .min(1)
+      .default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
+    severity: z.strictObject({ page: severity, ticket: severity }).default({ page: 'sev1', ticket: 'sev3' }),
+  })
+  .default(() => ({
+    policy: DEFAULT_POLICY.map((p) => ({ ...p })),
+    severity: { page: 'sev1' as const, ticket: 'sev3' as const },
+  }));
+
 const schema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -258,27 +279,7 @@ const schema = z.strictObject({
     quality: z.strictObject({ objective }),
     freshness: z.strictObject({ objective }).default({ objective: 0.99 }),
   }),
-  alerting: z
-    .strictObject({
-      policy: list(
-        z.strictObject({
-          severity: z.enum(['page', 'ticket']),
-          long: windowName,
-          short: windowName,
-          threshold: z.number().positive('must be > 0').max(1_000_000, atMost(1_000_000)),
-        }),
-        16,
-      )
-        .min(1)
-        .default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
-      severity: z
-        .strictObject({ page: severity, ticket: severity })
-        .default({ page: 'sev1', ticket: 'sev3' }),
-    })
-    .default(() => ({
-      policy: DEFAULT_POLICY.map((p) => ({ ...p })),
-      severity: { page: 'sev1' as const, ticket: 'sev3' as const },
-    })),
+  alerting,
   releases: z
     .array(release)
     .min(1, 'must list at least one release')
@@ -482,7 +483,7 @@ function checkWork(s: Scenario, file: string): void {
 }
 
 /** Every play a scenario's runbooks name must be one the engine knows (stock or plugged in). */
-export function checkPlays(s: Scenario, known: readonly string[], file: string): void {
+export function checkPlays(s: Pick<Scenario, 'incidentTypes'>, known: readonly string[], file: string): void {
   s.incidentTypes.forEach((type, i) => {
     type.runbook.forEach((step, j) => {
       if (!known.includes(step.play)) {

@@ -1,0 +1,22 @@
+import { DEFAULT_LISTEN } from '../live/access.js';
+import type { CommandModule } from './main.js';
+import type { ServeFlags } from './serve-run.js';
+
+export const registerServe: CommandModule = (program, ctx) => {
+  program
+    .command('serve')
+    .description('Run the engine live: Alertmanager alerts in over HTTP, incidents out, on the real clock.')
+    .option('--config <file>', 'the live configuration (YAML); the shipped example when left out')
+    .option(
+      '--db <file>',
+      'the SQLite journal; a restart resumes its last running run (in memory without it)',
+    )
+    .option('--listen <host:port>', 'where to listen', DEFAULT_LISTEN)
+    .option('--token-file <file>', 'a bearer token every API request must carry (or RUNBOOK_TOKEN)')
+    .option('--check', 'validate the configuration and exit (0 ok, 2 naming the file and field)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  runbook serve\n  runbook serve --config live.yaml --db live.db --listen 127.0.0.1:9095\n  runbook serve --check --config live.yaml',
+    )
+    .action(async (flags: ServeFlags) => (await import('./serve-run.js')).serve(flags, ctx));
+};

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { type Alert, fingerprint, parseTimestamp } from '../toolkit/alerts.js';
+import { zodToInput } from '../toolkit/schema-errors.js';
+
+/**
+ * Alerts as Alertmanager's API takes them (`POST /api/v2/alerts`, what Prometheus and amtool post) and
+ * as its webhook delivers them (payload version 4), turned into the engine's alerts with
+ * Alertmanager's defaults: no startsAt is now, no endsAt is now plus the resolve timeout, and Go's
+ * zero time (`0001-01-01T00:00:00Z`) is no endsAt (still firing). The fingerprint is always computed
+ * from the labels: a sender's own must not split or merge alerts.
+ */
+
+/** Go's zero time.Time, as Alertmanager sends the endsAt of an alert still firing. */
+const ZERO_TIME = parseTimestamp('0001-01-01T00:00:00Z');
+
+const timestamp = z
+  .string()
+  .refine((ts) => !Number.isNaN(parseTimestamp(ts)), 'must be an RFC 3339 timestamp');
+const labelSet = z
+  .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names are [a-zA-Z_][a-zA-Z0-9_]*'), z.string())
+  .refine((labels) => Object.keys(labels).length > 0, 'must have at least one label');
+
+const postable = z.object({
+  labels: labelSet,
+  annotations: z.record(z.string(), z.string()).optional(),
+  startsAt: timestamp.optional(),
+  endsAt: timestamp.optional(),
+  generatorURL: z.string().optional(),
+});
+
+const postableAlerts = z.array(postable);
+
+const webhook = z.object({
+  version: z.literal('4', 'must be "4" (Alertmanager webhook payload version)'),
+  groupKey: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string(),
+  alerts: z.array(postable.extend({ status: z.enum(['firing', 'resolved']) })),
+});
+
+type Postable = z.infer<typeof postable>;
+
+/** A bad payload: what is wrong and where, as a 400 answers it. */
+export class PayloadError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const error = zodToInput(parsed.error, '');
+  const field = error.field === undefined || error.field === '(top level)' ? '(body)' : error.field;
+  throw new PayloadError(error.message, field);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function toAlert(alert: Postable, nowMs: number, resolveTimeoutMinutes: number): Alert {
+  const starts = alert.startsAt === undefined ? ZERO_TIME : parseTimestamp(alert.startsAt);
+  const ends = alert.endsAt === undefined ? ZERO_TIME : parseTimestamp(alert.endsAt);
+  return {
+    labels: alert.labels,
+    annotations: alert.annotations ?? {},
+    startsAt: starts === ZERO_TIME ? iso(nowMs) : (alert.startsAt as string),
+    endsAt: ends === ZERO_TIME ? iso(nowMs + resolveTimeoutMinutes * 60000) : (alert.endsAt as string),
+    fingerprint: fingerprint(alert.labels),
+  };
+}
+
+/**
+ * An alert and its key: the alert as its sender stated it (its times before defaults are filled in),
+ * so a redelivery of the same notification, minutes later, has the same key and changes nothing.
+ */
+export interface Received {
+  alert: Alert;
+  key: string;
+}
+
+function received(alerts: Postable[], nowMs: number, resolveTimeoutMinutes: number): Received[] {
+  return alerts.map((a) => {
+    const alert = toAlert(a, nowMs, resolveTimeoutMinutes);
+    return { alert, key: `${alert.fingerprint}|${a.startsAt ?? ''}|${a.endsAt ?? ''}` };
+  });
+}
+
+export function postedAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
+  return received(parse(postableAlerts, body), nowMs, resolveTimeoutMinutes);
+}
+
+export function webhookAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
+  return received(parse(webhook, body).alerts, nowMs, resolveTimeoutMinutes);
+}

@@ -1,0 +1,46 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Engine } from '../engine/engine.js';
+import { stateName } from '../engine/trace.js';
+
+/**
+ * What `GET /metrics` shows, in Prometheus' text format: alerts received (new, or redelivered and
+ * dropped), incidents by state and plays by outcome. The last two are read off the machines at each
+ * scrape, so they cannot drift from what the API answers.
+ */
+export class LiveMetrics {
+  readonly registry = new Registry();
+  readonly alerts = new Counter({
+    name: 'runbook_alerts_received_total',
+    help: 'Alerts received, by outcome: accepted (journaled) or duplicate (a redelivery, dropped).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(engine: () => Engine) {
+    new Gauge({
+      name: 'runbook_incidents',
+      help: 'Incidents by the state of their machine.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const incident of engine().incidents) {
+          const state = stateName(incident.actor.getSnapshot().value).split('.')[0] as string;
+          this.inc({ state });
+        }
+      },
+    });
+    new Gauge({
+      name: 'runbook_plays',
+      help: 'Plays run by incidents, by outcome.',
+      labelNames: ['outcome'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const incident of engine().incidents) {
+          for (const play of incident.actor.getSnapshot().context.plays) this.inc({ outcome: play.outcome });
+        }
+      },
+    });
+  }
+}

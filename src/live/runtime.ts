@@ -1,0 +1,205 @@
+import type { PlayLogic } from '../../machines/incident.js';
+import type { WorldPort } from '../engine/config.js';
+import { Engine, type EngineIncident } from '../engine/engine.js';
+import type { RunJournal, Store } from '../engine/journal.js';
+import { stockPlays } from '../engine/plays.js';
+import { incidentRecord } from '../engine/records.js';
+import { stateName } from '../engine/trace.js';
+import { parseTimestamp } from '../toolkit/alerts.js';
+import { EngineMinutes, minuteStart, type WallClock } from './clock.js';
+import { engineConfigOf, type LiveConfig } from './config.js';
+import { PayloadError, type Received } from './intake.js';
+import { LiveMetrics } from './metrics.js';
+
+/**
+ * The engine live: the world is whoever calls the API, on the wall clock. Each call first moves the
+ * engine's clock to the current minute (a tick input), then submits what it brings, then flushes:
+ * the answer goes out only once its inputs are in the journal. A restart with the same journal
+ * resumes its last running run by replaying the journal's own inputs.
+ */
+
+/** A request the engine refuses: 404 unknown, 409 not now. */
+export class Refused extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Live there is no simulated service: no eval endpoint yet, and no world effects but the release. */
+const liveWorld: WorldPort = {
+  evaluate: () => [],
+  wrongAnswers: () => [],
+  effect: (effect) => {
+    throw new Error(`no ${effect.type} hook is configured for live plays`);
+  },
+};
+
+/** What a live run keeps in the journal's run row: a restart runs on the same configuration and epoch. */
+interface StoredRun {
+  live: true;
+  config: LiveConfig;
+  epoch: string;
+}
+
+/** The last run of `runbook serve` still running in the store (not a drill's). */
+function lastLiveRun(store: Store): RunJournal | null {
+  for (const info of store.runs().reverse()) {
+    if (info.state !== 'running') continue;
+    const run = store.openRun(info.id);
+    if ((JSON.parse(run.meta.scenarioText) as Partial<StoredRun>).live === true) return run;
+  }
+  return null;
+}
+
+export interface LiveOptions {
+  config: LiveConfig;
+  /** The configuration's file, for listings (`runbook runs`). */
+  configFile: string;
+  store: Store | null;
+  clock: WallClock;
+  plays?: Record<string, PlayLogic>;
+}
+
+export class LiveEngine {
+  readonly engine: Engine;
+  readonly config: LiveConfig;
+  readonly run: RunJournal | null;
+  readonly metrics: LiveMetrics;
+  /** Whether this start resumed a run (and how many inputs its journal replayed). */
+  readonly resumed: number;
+  readonly clock: WallClock;
+  private readonly minutes: EngineMinutes;
+  private readonly seen = new Set<string>();
+
+  constructor(options: LiveOptions) {
+    const { store, clock } = options;
+    this.clock = clock;
+    this.run = store ? lastLiveRun(store) : null;
+    const stored: StoredRun = this.run
+      ? (JSON.parse(this.run.meta.scenarioText) as StoredRun)
+      : { live: true, config: options.config, epoch: options.config.epoch ?? minuteStart(clock) };
+    if (store && !this.run) {
+      this.run = store.createRun({
+        scenario: options.configFile,
+        scenarioText: JSON.stringify(stored),
+        plays: null,
+      });
+    }
+    this.config = stored.config;
+    this.engine = new Engine({
+      config: engineConfigOf(stored.config, stored.epoch),
+      world: liveWorld,
+      plays: { ...stockPlays, ...options.plays },
+      journal: this.run,
+    });
+    this.metrics = new LiveMetrics(() => this.engine);
+    const replayed = this.engine.replayJournal();
+    for (const { input } of replayed) if (input.kind === 'alert' && input.key) this.seen.add(input.key);
+    this.resumed = replayed.length;
+    this.minutes = new EngineMinutes(clock, parseTimestamp(stored.epoch));
+    this.minutes.resumeAt(this.engine.now());
+  }
+
+  /** Moves the engine to the current minute: timers due by then fire (settle windows, play timeouts). */
+  private tick(): void {
+    const t = this.minutes.now();
+    if (t > this.engine.now()) this.engine.submit({ kind: 'tick', t });
+  }
+
+  /** The timer's beat: the clock moves even when nobody calls; quiet minutes ride with the next commit. */
+  heartbeat(): void {
+    this.tick();
+    this.engine.commit();
+  }
+
+  /** Alerts in; a redelivered one (same key) is dropped. Answers how many were new. */
+  receive(alerts: readonly Received[]): { accepted: number; duplicates: number } {
+    this.tick();
+    let accepted = 0;
+    for (const { alert, key } of alerts) {
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.engine.submit({ kind: 'alert', alert, key });
+      accepted++;
+    }
+    this.engine.flush();
+    const duplicates = alerts.length - accepted;
+    this.metrics.alerts.inc({ outcome: 'accepted' }, accepted);
+    this.metrics.alerts.inc({ outcome: 'duplicate' }, duplicates);
+    return { accepted, duplicates };
+  }
+
+  /**
+   * One minute of an SLI's counts: the minute that just ended. Minutes nobody reported are recorded
+   * as no traffic first, so the ledger's minutes stay the clock's; a second report for the same
+   * minute is refused rather than shifting every later minute.
+   */
+  recordSli(sli: string, requests: number, errors: number): { minute: number } {
+    if (!(sli in this.engine.config.objectives)) {
+      const known = Object.keys(this.engine.config.objectives).join(', ');
+      throw new PayloadError(`unknown SLI ${JSON.stringify(sli)} (known: ${known})`, 'sli');
+    }
+    if (errors > requests) throw new PayloadError('must be <= requests', 'errors');
+    this.tick();
+    const t = this.engine.now();
+    const ledger = this.engine.ledger(sli);
+    if (ledger.minutes >= t) {
+      throw new Refused(409, `minute ${t - 1} of ${sli} is counted already; post once a minute`);
+    }
+    while (ledger.minutes < t - 1) {
+      this.engine.submit({ kind: 'sli', sli, counts: { requests: 0, errors: 0 } });
+    }
+    this.engine.submit({ kind: 'sli', sli, counts: { requests, errors } });
+    this.engine.flush();
+    return { minute: t - 1 };
+  }
+
+  ack(id: string, by: string): ReturnType<typeof incidentRecord> {
+    const incident = this.find(id);
+    this.tick();
+    if (!this.engine.awaitingAck().includes(incident)) {
+      this.engine.commit();
+      const state = stateName(incident.actor.getSnapshot().value);
+      throw new Refused(409, `${id} is ${state}: only a paged or ticketed incident can be acknowledged`);
+    }
+    this.engine.submit({ kind: 'ack', incident: id, by });
+    this.engine.flush();
+    return incidentRecord(this.engine, incident);
+  }
+
+  incidents(filter: { state?: string; service?: string }) {
+    return this.engine.incidents
+      .map((incident) => incidentRecord(this.engine, incident))
+      .filter((r) => !filter.state || r.state === filter.state || r.state.startsWith(`${filter.state}.`))
+      .filter((r) => !filter.service || r.labels.service === filter.service)
+      .map(({ id, state, severity, labels, alerts, openedAt }) => ({
+        id,
+        state,
+        severity,
+        labels,
+        alerts,
+        openedAt,
+      }));
+  }
+
+  incident(id: string) {
+    const incident = this.find(id);
+    const trace = this.engine.trace.entries.filter((e) => e.actor === id);
+    return { ...incidentRecord(this.engine, incident), trace };
+  }
+
+  /** Everything submitted is committed: before exiting. */
+  close(): void {
+    this.engine.flush();
+    this.engine.stop();
+  }
+
+  private find(id: string): EngineIncident {
+    const incident = this.engine.incidents.find((i) => i.id === id);
+    if (!incident) throw new Refused(404, `no incident ${id}`);
+    return incident;
+  }
+}
