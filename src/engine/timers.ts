@@ -2,7 +2,7 @@ import type { AnyActorRef, EventObject } from 'xstate';
 
 /**
  * The engine's own timer table. XState 5 does not persist pending `after` timers (statelyai/xstate#5331:
- * its scheduler stamps `Date.now()` and a restored actor never re-arms them), so the engine watches
+ * its scheduler stamps the wall clock and a restored actor never re-arms them), so the engine watches
  * each actor's scheduler, keeps every delayed event with its due minute on the engine's clock, and
  * after a restore from a checkpoint schedules them again for the time that is left, under their own
  * ids, so that XState's own cancel (a state left before its timeout) still finds them.
