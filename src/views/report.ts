@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../cli/paths.js';
+import type { TraceEntry } from '../engine/trace.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import type { ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
@@ -117,17 +118,40 @@ button { font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid #6
 }
 `;
 
+/** Each actor's trace entries, in order: indexed once, so a storm's thousands of actors cost one pass. */
+function traceByActor(trace: readonly TraceEntry[]): Map<string, TraceEntry[]> {
+  const byActor = new Map<string, TraceEntry[]>();
+  for (const entry of trace) {
+    const entries = byActor.get(entry.actor);
+    if (entries) entries.push(entry);
+    else byActor.set(entry.actor, [entry]);
+  }
+  return byActor;
+}
+
+/**
+ * Incidents no type matched, grouped by the path they took: a storm opens thousands of them and
+ * nearly all go watching -> detect -> watching, so each distinct path is drawn once, naming its incidents.
+ */
+function byPath(incidents: readonly ShiftResult['incidents'][number][], traces: Map<string, TraceEntry[]>) {
+  const groups = new Map<string, ShiftResult['incidents'][number][]>();
+  for (const incident of incidents) {
+    const path = (traces.get(incident.id) ?? []).map((e) => e.to).join(' → ');
+    const group = groups.get(path);
+    if (group) group.push(incident);
+    else groups.set(path, [incident]);
+  }
+  return [...groups].map(([path, members]) => ({ path, members }));
+}
+
 function renderDiagram(
-  result: ShiftResult,
+  traces: Map<string, TraceEntry[]>,
   svgs: Record<MachineName, string>,
   actor: string,
   machine: MachineName,
   note: string,
 ): string {
-  const marks = marksOf(
-    chart(machine),
-    result.trace.filter((e) => e.actor === actor),
-  );
+  const marks = marksOf(chart(machine), traces.get(actor) ?? []);
   return `<figure class="diagram" id="actor-${escapeHtml(actor)}" data-actor="${escapeHtml(actor)}" data-machine="${machine}" data-current-state="${escapeHtml(marks.current ?? '')}">
 <h3>${escapeHtml(actor)} <small>(${machine})</small>: ${escapeHtml(marks.current ?? 'not started')}</h3>
 <p>${escapeHtml(note)}</p>
@@ -148,6 +172,8 @@ export async function renderReport({ scenario, result, gate }: ReportInput): Pro
   const timeline = releaseTimeline(result, scenario);
   const typed = result.incidents.filter((i) => i.type !== '');
   const untyped = result.incidents.filter((i) => i.type === '');
+  const traces = traceByActor(result.trace);
+  const paths = byPath(untyped, traces);
   const specs: PlotSpec[] = [budgetPlot(result, result.budget, timeline)];
   const sections = typed.map((incident) => {
     const series = result.incidentSeries.find((s) => s.incident === incident.id);
@@ -155,7 +181,7 @@ export async function renderReport({ scenario, result, gate }: ReportInput): Pro
     if (spec) specs.push(spec);
     return incidentSection(incident, minute, {
       plot: spec ? `<h3>SLI, burn rates and budget</h3>${plotHtml(spec)}` : '',
-      diagram: renderDiagram(result, svgs, incident.id, 'incident', pathOf(result.trace, incident.id)),
+      diagram: renderDiagram(traces, svgs, incident.id, 'incident', pathOf(result.trace, incident.id)),
     });
   });
   const passedAll = gate.passed === gate.total;
@@ -180,12 +206,25 @@ ${timesTable(typed)}</section>`,
     `<section id="diagrams"><h2>Statecharts: what each actor did</h2>
 <p class="legend"><span><i style="background:#fde68a;border-color:#b45309"></i>where it ended</span><span><i style="background:#e0ecff;border-color:#2563eb"></i>visited</span><span><i style="background:#fff;border-color:#2563eb"></i>transition taken (blue)</span></p>
 <div class="diagrams">
-${renderDiagram(result, svgs, 'release', 'release', timeline.map((s) => `${s.release} (${s.kind}, min ${s.at})`).join(' → '))}
+${renderDiagram(traces, svgs, 'release', 'release', timeline.map((s) => `${s.release} (${s.kind}, min ${s.at})`).join(' → '))}
 </div>
 ${
   untyped.length > 0
-    ? `<details><summary>${untyped.length} incident(s) no type matched (looked at, no SLO burn): ${untyped.map((i) => escapeHtml(i.id)).join(', ')}</summary><div class="diagrams">
-${untyped.map((i) => renderDiagram(result, svgs, i.id, 'incident', `${i.service}: ${pathOf(result.trace, i.id)}`)).join('\n')}
+    ? `<details><summary>${untyped.length} incident(s) no type matched (looked at, no SLO burn), drawn once per path they took</summary><div class="diagrams">
+${paths
+  .map(({ path, members }) =>
+    renderDiagram(
+      traces,
+      svgs,
+      (members[0] as (typeof members)[number]).id,
+      'incident',
+      `${members.length} incident(s): ${members
+        .slice(0, 20)
+        .map((i) => `${i.id} (${i.service})`)
+        .join(', ')}${members.length > 20 ? ', …' : ''}: ${path}`,
+    ),
+  )
+  .join('\n')}
 </div></details>`
     : ''
 }
