@@ -41,6 +41,16 @@ describe('burnRate', () => {
     expect(burnRate(0.6, 0.9)).toBe(6);
   });
 
+  it('reads a ratio written with an exponent exactly: 1.5e-7 against 99% is 1.5e-5x', () => {
+    expect(burnRate(1.5e-7, 0.99)).toBe(1.5e-5);
+    expect(burnRate(1.44e-5, 0.999999)).toBe(14.4);
+  });
+
+  it('passes a ratio that is not a number through as floating point', () => {
+    expect(burnRate(Number.NaN, 0.99)).toBeNaN();
+    expect(burnRate(Number.POSITIVE_INFINITY, 0.99)).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('falls back to floating point for a ratio or objective with more digits than a double holds exactly', () => {
     expect(burnRate(0.1 + 0.2, 0.99)).toBeCloseTo(30, 9);
     expect(burnRate(0.2, 0.99 + 1e-17)).toBeCloseTo(20, 9);
@@ -279,6 +289,23 @@ describe('SliLedger', () => {
     expect(ledger.budgetRemaining(1060, 0.99)).toBeCloseTo(1 - 1200 / 43_200, 10);
     expect(ledger.budgetRemaining(1060, 0.99, 2 * 60)).toBeLessThan(0);
     expect(ledger.budgetRemaining(1030, 0.99)).toBeGreaterThan(ledger.budgetRemaining(1060, 0.99));
+  });
+
+  it('computes the burn of fractional counts in floating point', () => {
+    const ledger = ledgerOf([{ requests: 1000, errors: 14.4 }]);
+    expect(ledger.burnAt(1, 0.999)['5m']).toBeCloseTo(14.4, 9);
+  });
+
+  it('reports the counts over a window, clipped like the error ratio, and rejects a fractional window', () => {
+    const ledger = ledgerOf([
+      { requests: 10, errors: 1 },
+      { requests: 20, errors: 3 },
+    ]);
+    expect(ledger.countsOver(5, 2)).toEqual({ requests: 30, errors: 4 });
+    expect(ledger.countsOver(1, 2)).toEqual({ requests: 20, errors: 3 });
+    expect(ledger.countsOver(3, 0)).toEqual({ requests: 0, errors: 0 });
+    expect(() => ledger.countsOver(1.5, 2)).toThrow(RangeError);
+    expect(() => ledger.countsOver(1, -1)).toThrow(RangeError);
   });
 
   it('rejects a minute with more errors than requests', () => {
