@@ -451,7 +451,7 @@ ${byPath(untyped, traces)
       ? diagram(
           first.id,
           'incident',
-          `${first.service}: ${path}`,
+          rest.length > 0 ? path : `${first.service}: ${path}`,
           rest.map((i) => i.id),
         )
       : '',
