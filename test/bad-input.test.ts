@@ -59,6 +59,8 @@ for (const [area, cases] of corpus) {
   describe.concurrent(`bad input (${area}): exit 2, one line naming the file and the field, no stack, nothing left behind`, () => {
     it.for(cases.map((c, i) => ({ ...c, folder: `${area.replace(/\W+/g, '-')}-${i}` })))(
       '$what',
+      // The watchdog inside bounds each run; this only has to outlast the longest watchdog.
+      { timeout: 100_000 },
       async (c, { expect }) => {
         const ctx = prepare(c, c.folder);
         const before = listing(ctx.dir);

@@ -8,6 +8,7 @@ import { thousands, zodToInput } from '../toolkit/schema-errors.js';
 import { DEFAULT_POLICY, WINDOWS } from '../toolkit/slo.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
+import { checkWork, LIMITS } from './limits.js';
 import { stockServices } from './storm.js';
 
 /**
@@ -17,38 +18,12 @@ import { stockServices } from './storm.js';
  * can trust it; every failure names the file and the field.
  */
 
-/**
- * The limits of a scenario. A drill runs minute by minute and keeps what each minute produced, so
- * every field that sets how long it runs or how much it holds has a bound, stated in its message.
- */
-export const LIMITS = {
-  /** 30 days, the SLO window: the latest minute any event may happen at, and the longest span. */
-  minute: 43_200,
-  /** A 30-day window plus the day the drill runs past its last event to see alerts clear. */
-  shiftMinutes: 44_640,
-  requestsPerMinute: 1_000_000_000,
-  questions: 1_000,
-  releases: 1_000,
-  /** Checked once per sim minute each, so their count multiplies the length of the shift. */
-  timelineEvents: 1_000,
-  tickets: 1_000,
-  listedAlerts: 10_000,
-  stormAlerts: 2_000_000,
-  stormServices: 10_000,
-  instances: 1_000,
-  alertnames: 100,
-  incidentTypes: 100,
-  runbookSteps: 20,
-  retries: 10,
-  /** Incidents are actors looked at every sim minute: their number times the minutes is the drill's work. */
-  incidents: 50_000,
-  incidentMinutes: 300_000_000,
-  /** Lists of names, words and rules. */
-  list: 1_000,
-  seed: 2 ** 32 - 1,
-} as const;
-
 const atMost = (max: number, what = '') => `must be <= ${thousands(max)}${what}`;
+/** A whole number from `min` (to `max`, when it has a bound). */
+const whole = (min: number, max?: number) => {
+  const number = z.number().int('must be a whole number').min(min, `must be >= ${min}`);
+  return max === undefined ? number : number.max(max, atMost(max));
+};
 const upTo = (max: number) => `must list at most ${thousands(max)}`;
 
 export const name = z
@@ -66,11 +41,7 @@ const minutes = z
   .min(1, 'must be >= 1')
   .max(LIMITS.minute, atMost(LIMITS.minute, ' (30 days of sim minutes)'));
 const list = <T extends z.ZodType>(item: T, max: number = LIMITS.list) => z.array(item).max(max, upTo(max));
-const seed = z
-  .number()
-  .int('must be a whole number')
-  .min(0, 'must be >= 0')
-  .max(LIMITS.seed, atMost(LIMITS.seed));
+const seed = whole(0, LIMITS.seed);
 export const objective = z
   .number()
   .gt(0, 'must be between 0 and 1 (exclusive)')
@@ -92,12 +63,7 @@ const release = z.strictObject({
 const step = z.strictObject({
   play: name,
   timeout: minutes.default(10),
-  retries: z
-    .number()
-    .int('must be a whole number')
-    .min(0, 'must be >= 0')
-    .max(LIMITS.retries, atMost(LIMITS.retries))
-    .default(0),
+  retries: whole(0, LIMITS.retries).default(0),
   onFailure: z.enum(['next', 'escalate']).default('next'),
   with: z.record(z.string(), z.unknown()).default({}),
 });
@@ -147,20 +113,11 @@ const listedAlert = z.strictObject({
   durationMinutes: minutes.default(60),
 });
 
-const instances = z
-  .number()
-  .int('must be a whole number')
-  .min(1, 'must be >= 1')
-  .max(LIMITS.instances, atMost(LIMITS.instances));
+const instances = whole(1, LIMITS.instances);
 
 const storm = z.strictObject({
   seed: seed.optional(),
-  alerts: z
-    .number()
-    .int('must be a whole number')
-    .min(0, 'must be >= 0')
-    .max(LIMITS.stormAlerts, atMost(LIMITS.stormAlerts))
-    .default(0),
+  alerts: whole(0, LIMITS.stormAlerts).default(0),
   startMinute: minute,
   spreadMinutes: minutes.default(15),
   durationMinutes: minutes.default(60),
@@ -176,11 +133,7 @@ const storm = z.strictObject({
         LIMITS.stormServices,
       ),
       z.strictObject({
-        count: z
-          .number()
-          .int('must be a whole number')
-          .min(1, 'must be >= 1')
-          .max(LIMITS.stormServices, atMost(LIMITS.stormServices)),
+        count: whole(1, LIMITS.stormServices),
         instances: instances.optional(),
       }),
     ])
@@ -207,7 +160,7 @@ const ticket = z.strictObject({
   service: name,
   title: z.string().min(1),
   body: z.string().optional(),
-  customers: z.number().int('must be a whole number').min(0, 'must be >= 0').optional(),
+  customers: whole(0).optional(),
 });
 
 const timelineEvent = z.union(
@@ -255,11 +208,7 @@ const schema = z.strictObject({
     .default('2026-11-28T00:00:00Z'),
   service: z.strictObject({
     name,
-    requestsPerMinute: z
-      .number()
-      .int('must be a whole number')
-      .min(1, 'must be >= 1')
-      .max(LIMITS.requestsPerMinute, atMost(LIMITS.requestsPerMinute)),
+    requestsPerMinute: whole(1, LIMITS.requestsPerMinute),
     questions: z
       .array(question)
       .min(1, 'must list at least one question')
@@ -306,7 +255,7 @@ const schema = z.strictObject({
           because: z.string(),
           anyWords: words.optional(),
           allWords: words.optional(),
-          minCustomers: z.number().int('must be a whole number').min(0, 'must be >= 0').optional(),
+          minCustomers: whole(0).optional(),
           services: list(name).optional(),
         }),
       ),
@@ -331,7 +280,7 @@ const schema = z.strictObject({
   /** The last sim minute the shift may run to; it stops earlier once every typed incident is closed. */
   until: minute.optional(),
   expect: z.strictObject({
-    incidents: z.number().int('must be a whole number').min(0, 'must be >= 0'),
+    incidents: whole(0),
     ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
     mitigation: z.strictObject({ play: name }),
     /** Extra gate checks: an incident type that must be resolved through a given play. */
@@ -412,73 +361,6 @@ function checkReferences(s: Scenario, file: string): void {
     const last = Math.max(0, ...s.timeline.map((e) => e.at), s.storm.startMinute);
     if (s.until <= last)
       throw fail('until', `must be after the last timeline event and the storm (minute ${last})`);
-  }
-}
-
-/**
- * The most incidents the storm can open: one per distinct tuple of group-by values the generated
- * alerts can take (never more than there are alerts), a piece per quiet gap the spread leaves room
- * for, and one per listed alert.
- */
-export function incidentBound(s: Scenario): number {
-  const { storm } = s;
-  const tuples = storm.services.reduce((sum, service) => {
-    const values: Record<string, number> = {
-      alertname: service.alertnames.length,
-      instance: service.instances ?? 4,
-      severity: 2,
-      service: 1,
-    };
-    return sum + storm.groupBy.reduce((product, label) => product * (values[label] ?? 1), 1);
-  }, 0);
-  const gap = storm.gapMinutes;
-  const pieces = gap === undefined ? 1 : 1 + Math.floor(storm.spreadMinutes / (storm.durationMinutes + gap));
-  return Math.min(storm.alerts, tuples * pieces) + storm.listed.length;
-}
-
-/** The last minute a drill may run to, and the field that sets it. */
-export function shiftEnd(s: Scenario): { minute: number; field: string } {
-  if (s.until !== undefined) return { minute: s.until, field: 'until' };
-  const { storm } = s;
-  const events: [number, string][] = [
-    [0, 'until'],
-    ...s.timeline.map((e, i): [number, string] => [e.at, `timeline[${i}].at`]),
-    ...s.tickets.map((t, i): [number, string] => [t.at, `tickets[${i}].at`]),
-    ...storm.listed.map((a, i): [number, string] => [a.at + a.durationMinutes, `storm.listed[${i}]`]),
-  ];
-  if (storm.alerts > 0) {
-    const spans: [number, string][] = [
-      [storm.startMinute, 'storm.startMinute'],
-      [storm.spreadMinutes, 'storm.spreadMinutes'],
-      [storm.durationMinutes, 'storm.durationMinutes'],
-    ];
-    const longest = spans.reduce((a, b) => (b[0] > a[0] ? b : a));
-    events.push([storm.startMinute + storm.spreadMinutes + storm.durationMinutes, longest[1]]);
-  }
-  const [minute, field] = events.reduce((latest, event) => (event[0] > latest[0] ? event : latest));
-  // Without `until` the drill runs a day past its last event, to see alerts clear.
-  return { minute: minute + 1440, field };
-}
-
-/**
- * Refuses, before any work, a scenario whose drill would run past its limits: too long a shift,
- * too many incidents, or both at once (each incident is looked at every minute).
- */
-function checkWork(s: Scenario, file: string): void {
-  const end = shiftEnd(s);
-  if (end.minute > LIMITS.shiftMinutes) {
-    const why = `runs the shift to minute ${thousands(end.minute)}, past the longest shift (${thousands(LIMITS.shiftMinutes)} minutes: 30 days and one to settle)`;
-    throw new InputError(why, file, end.field);
-  }
-  const incidents = incidentBound(s);
-  if (incidents > LIMITS.incidents) {
-    const why = `can open up to ${thousands(incidents)} incidents (storm.groupBy [${s.storm.groupBy.join(', ')}] over ${thousands(s.storm.services.length)} services); a drill opens at most ${thousands(LIMITS.incidents)}: group by fewer labels or use fewer services`;
-    throw new InputError(why, file, 'storm');
-  }
-  const work = incidents * end.minute;
-  if (work > LIMITS.incidentMinutes) {
-    const why = `${thousands(incidents)} incidents over ${thousands(end.minute)} minutes is ${thousands(work)} incident-minutes, more than a drill runs (${thousands(LIMITS.incidentMinutes)}): end the shift earlier or open fewer incidents`;
-    throw new InputError(why, file, 'storm');
   }
 }
 

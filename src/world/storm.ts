@@ -20,7 +20,8 @@ export interface StormSpec {
   epoch?: string;
 }
 
-const DEFAULT_INSTANCES = 4;
+/** Pods a service's alerts spread over when it does not say. */
+export const DEFAULT_INSTANCES = 4;
 
 const STOCK_SERVICE_NAMES = ['agent', 'retrieval', 'index', 'gateway', 'billing'];
 const STOCK_ALERTNAMES = [

@@ -110,6 +110,12 @@ export function alert(patch: Record<string, unknown> = {}): Record<string, unkno
   };
 }
 
+/**
+ * A case that parses a lot before it can refuse (a list one past its bound, a mapping of 80,000
+ * keys): a second of work on an idle machine, so its watchdog allows for a loaded one.
+ */
+export const heavy = (c: BadInput): BadInput => ({ ...c, limits: { ...c.limits, seconds: 60 } });
+
 /** `count` copies of a flow-mapping line, for list fields past their bound. */
 export const many = (count: number, line: (i: number) => string) =>
   Array.from({ length: count }, (_, i) => line(i)).join('\n');

@@ -1,4 +1,4 @@
-import { alert, alerts, type BadInput, plays, STOCK, scenario, series, wholeFile } from './case.js';
+import { alert, alerts, type BadInput, heavy, plays, STOCK, scenario, series, wholeFile } from './case.js';
 
 /**
  * Files as they come: missing, endless, huge, binary, malformed, pathological (a quadratic parse,
@@ -60,20 +60,10 @@ const yamlFiles: BadInput[] = [
     () => 'name: a\n---\nname: b\n',
     /invalid YAML at line \d+, column \d+: .*document/i,
   ),
-  wholeFile(
-    'a mapping as a key',
-    () => '? [a, b]\n: 1\n',
-    /invalid YAML at line 1, column \d+: .*keys must be strings/,
-  ),
   scenario(
     'an unknown tag (!include)',
     'name: !include other.yaml\n',
     /invalid YAML at line 2, column 7: Unresolved tag: !include \(scenarios are plain YAML/,
-  ),
-  scenario(
-    'a language tag (!!js/function)',
-    'seed: !!js/function "() => 1"\n',
-    /invalid YAML at line 2, column 7: Unresolved tag/,
   ),
   scenario(
     'a duplicate top-level key',
@@ -85,10 +75,12 @@ const yamlFiles: BadInput[] = [
     'service:\n  name: agent\n  name: other\n',
     /service\.name: duplicate key at line 4/,
   ),
-  wholeFile(
-    '80,000 keys with a duplicate at the end (linear check)',
-    () => manyKeys(80_000, 'meta: again\n'),
-    /meta: duplicate key at line 80002/,
+  heavy(
+    wholeFile(
+      '80,000 keys with a duplicate at the end (linear check)',
+      () => manyKeys(80_000, 'meta: again\n'),
+      /meta: duplicate key at line 80002/,
+    ),
   ),
   scenario(
     'a __proto__ key',
@@ -99,11 +91,6 @@ const yamlFiles: BadInput[] = [
     'a __proto__ label in a listed alert',
     'storm:\n  listed:\n    - { labels: { __proto__: { service: agent } }, at: 10 }\n',
     /storm\.listed\[0\]\.labels\.__proto__: is not allowed as a key/,
-  ),
-  scenario(
-    'a __proto__ matcher',
-    'incidentTypes:\n  - { name: x, match: { __proto__: agent }, sli: quality, runbook: [{ play: rollback }] }\n',
-    /incidentTypes\[0\]\.match\.__proto__: is not allowed as a key/,
   ),
   wholeFile('nesting 100 levels deep', () => nested(100), /deep\.k0\.k1.*: nests deeper than 64 levels/),
   wholeFile('a megabyte of [', () => `x: ${'['.repeat(1_000_000)}\n`, /invalid YAML/),
@@ -138,7 +125,6 @@ const extendsFiles: BadInput[] = [
     () => 'extends: /dev/zero\n',
     /extends: cannot read \/dev\/zero: is larger than 1 MiB/,
   ),
-  wholeFile('extends a directory', () => 'extends: /tmp\n', /extends: cannot read \/tmp: is a directory/),
   wholeFile(
     'extends an empty path',
     () => 'extends: ""\n',
@@ -195,7 +181,6 @@ const alertFiles: BadInput[] = [
   alerts('not JSON', () => 'alerts: yes\n', /invalid JSON/),
   alerts('truncated JSON', () => `[${JSON.stringify(alert())},\n{"labels": {"a"`, /invalid JSON/),
   alerts('an object without alerts', json({ status: 'firing' }), /alerts: is required \(a list of alerts\)/),
-  alerts('alerts that is not a list', json({ alerts: 5 }), /alerts: must be a list of alerts/),
   alerts(
     'an alert without labels',
     json([alert(), { ...alert(), labels: undefined }]),
@@ -238,7 +223,6 @@ const alertFiles: BadInput[] = [
     () => JSON.stringify({ note: 'x'.repeat(2 * 2 ** 20), alerts: [] }),
     /has more than 1 MiB of JSON outside any alert/,
   ),
-  alerts('garbage after the list', () => `[${JSON.stringify(alert())}] trailing`, /invalid JSON/),
 ];
 
 const seriesFiles: BadInput[] = [
@@ -322,12 +306,6 @@ const playModules: BadInput[] = [
     files: () => ({ 'dir.mjs/x': '' }),
     file: 'dir.mjs',
     args: () => ['gate', '--plays', 'dir.mjs'],
-  },
-  {
-    ...plays('a plays module that is YAML', '', /cannot load the plays module/),
-    files: () => ({ 'p.yaml': 'a: 1\n' }),
-    file: 'p.yaml',
-    args: () => ['gate', '--plays', 'p.yaml'],
   },
 ];
 

@@ -1,4 +1,4 @@
-import { type BadInput, many, STOCK, scenario, wholeFile } from './case.js';
+import { type BadInput, heavy, many, STOCK, scenario, wholeFile } from './case.js';
 
 /**
  * Scenario fields: wrong types say what was found and what was needed; unbounded fields are
@@ -40,11 +40,6 @@ const types: BadInput[] = [
     /slos\.quality\.objective: expected a number, got the string "0\.99"/,
   ),
   scenario(
-    'an objective of .nan',
-    'slos:\n  quality: { objective: .nan }\n',
-    /slos\.quality\.objective: expected a number, got NaN/,
-  ),
-  scenario(
     'an objective above 1',
     'slos:\n  quality: { objective: 1.5 }\n',
     /slos\.quality\.objective: must be between 0 and 1/,
@@ -68,21 +63,6 @@ const types: BadInput[] = [
     'an epoch in year 9999',
     'epoch: "9999-12-31T23:00:00Z"\n',
     /epoch: must be between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z/,
-  ),
-  scenario(
-    'an epoch with an offset',
-    'epoch: "2026-11-25T00:00:00+02:00"\n',
-    /epoch: must be an RFC 3339 UTC timestamp/,
-  ),
-  scenario(
-    'a verify soak given as a string',
-    withRunbook('      - { play: rollback }', '    verifyMinutes: "10"\n'),
-    /incidentTypes\[0\]\.verifyMinutes: expected a number, got the string "10"/,
-  ),
-  scenario(
-    'an expected incident count given as words',
-    'expect:\n  incidents: five\n  mitigation: { play: rollback }\n',
-    /expect\.incidents: expected a number, got the string "five"/,
   ),
   scenario(
     'an index rebuildable flag given as a string',
@@ -121,11 +101,6 @@ const shapes: BadInput[] = [
     /timeline\[0\]: must be \{ at, deploy: RELEASE \} or \{ at, stallIndexer: true \} \(got "deploy v3 at 4320"\)/,
   ),
   scenario(
-    'a fractional timeline minute',
-    'timeline:\n  - { at: 4320.5, deploy: v3 }\n',
-    /timeline\[0\]\.at: must be a whole number of minutes \(got 4320\.5\)/,
-  ),
-  scenario(
     'a negative timeline minute',
     'timeline:\n  - { at: -1, deploy: v3 }\n',
     /timeline\[0\]\.at: must be >= 0 \(got -1\)/,
@@ -146,7 +121,6 @@ const shapes: BadInput[] = [
     'storm:\n  listed:\n    - { labels: { service: 5 }, at: 10 }\n',
     /storm\.listed\[0\]\.labels\.service: expected a string, got the number 5/,
   ),
-  scenario('a negative alert count', 'storm:\n  alerts: -1\n', /storm\.alerts: must be >= 0 \(got -1\)/),
   scenario(
     'no incident types',
     'incidentTypes: []\n',
@@ -168,29 +142,9 @@ const shapes: BadInput[] = [
     /incidentTypes\[0\]\.runbook\[0\]\.onFailure: must be one of "next", "escalate" \(got "panic"\)/,
   ),
   scenario(
-    'an alert policy threshold of 0',
-    'alerting:\n  policy:\n    - { severity: page, long: 1h, short: 5m, threshold: 0 }\n',
-    /alerting\.policy\[0\]\.threshold: must be > 0 \(got 0\)/,
-  ),
-  scenario(
     'an alert policy window that does not exist',
     'alerting:\n  policy:\n    - { severity: page, long: 4h, short: 5m, threshold: 14.4 }\n',
     /alerting\.policy\[0\]\.long: must be one of .*\(got "4h"\)/,
-  ),
-  scenario(
-    'a canary tolerance above 1',
-    'canary:\n  tolerance: 2\n',
-    /canary\.tolerance: must be <= 1 \(got 2\)/,
-  ),
-  scenario(
-    'triage rules given as a mapping',
-    'triage:\n  rules: { severity: sev1 }\n  fallback: sev3\n',
-    /triage\.rules: expected a list, got a mapping/,
-  ),
-  scenario(
-    'a routing table without sev4',
-    'routing: { sev1: L3, sev2: L2, sev3: L1 }\n',
-    /routing\.sev4: is required \(a string\)/,
   ),
   scenario(
     'an expected severity that does not exist',
@@ -221,7 +175,6 @@ const bounds: BadInput[] = [
     'storm:\n  durationMinutes: 1e9\n',
     /storm\.durationMinutes: must be <= 43,200/,
   ),
-  scenario('a gap of 0', 'storm:\n  gapMinutes: 0\n', /storm\.gapMinutes: must be >= 1/),
   scenario(
     'a listed alert at 1e9',
     'storm:\n  listed:\n    - { labels: { service: x }, at: 1e9 }\n',
@@ -244,11 +197,6 @@ const bounds: BadInput[] = [
     /incidentTypes\[0\]\.runbook\[0\]\.timeout: must be <= 43,200/,
   ),
   scenario(
-    'a settle window of 1e9 minutes',
-    withRunbook('      - { play: rollback }', '    settleMinutes: 1000000000\n'),
-    /incidentTypes\[0\]\.settleMinutes: must be <= 43,200/,
-  ),
-  scenario(
     'a storm of a billion alerts',
     'storm:\n  alerts: 1000000000\n',
     /storm\.alerts: must be <= 2,000,000/,
@@ -268,41 +216,38 @@ const bounds: BadInput[] = [
     'storm:\n  services: { count: 10, instances: 1000000 }\n',
     /storm\.services\.instances: must be <= 1,000/,
   ),
-  scenario(
-    'an alert threshold of 1e300',
-    'alerting:\n  policy:\n    - { severity: page, long: 1h, short: 5m, threshold: 1e300 }\n',
-    /alerting\.policy\[0\]\.threshold: must be <= 1,000,000 \(got 1e\+300\)/,
+  heavy(
+    scenario(
+      '1,001 questions',
+      () => `service:\n  questions:\n${many(1001, question)}\n  evalSet: [q1]\n`,
+      /service\.questions: must list at most 1,000/,
+    ),
   ),
-  scenario(
-    '1,001 questions',
-    () => `service:\n  questions:\n${many(1001, question)}\n  evalSet: [q1]\n`,
-    /service\.questions: must list at most 1,000/,
+  heavy(
+    scenario(
+      '1,001 timeline events',
+      () => `timeline:\n${many(1001, (i) => `  - { at: ${i}, deploy: v3 }`)}\n`,
+      /timeline: must list at most 1,000/,
+    ),
   ),
-  scenario(
-    '1,001 timeline events',
-    () => `timeline:\n${many(1001, (i) => `  - { at: ${i}, deploy: v3 }`)}\n`,
-    /timeline: must list at most 1,000/,
+  heavy(
+    scenario(
+      '1,001 tickets',
+      () => `tickets:\n${many(1001, (i) => `  - { id: T-${i}, at: 1, service: agent, title: t }`)}\n`,
+      /tickets: must list at most 1,000/,
+    ),
   ),
-  scenario(
-    '1,001 tickets',
-    () => `tickets:\n${many(1001, (i) => `  - { id: T-${i}, at: 1, service: agent, title: t }`)}\n`,
-    /tickets: must list at most 1,000/,
-  ),
-  scenario(
-    '10,001 listed alerts',
-    () => `storm:\n  listed:\n${many(10001, (i) => `    - { labels: { n: "${i}" }, at: 1 }`)}\n`,
-    /storm\.listed: must list at most 10,000/,
+  heavy(
+    scenario(
+      '10,001 listed alerts',
+      () => `storm:\n  listed:\n${many(10001, (i) => `    - { labels: {}, at: ${i} }`)}\n`,
+      /storm\.listed: must list at most 10,000/,
+    ),
   ),
   scenario(
     '21 runbook steps',
     withRunbook(many(21, () => '      - { play: rollback }')),
     /incidentTypes\[0\]\.runbook: must list at most 20/,
-  ),
-  scenario(
-    '101 incident types',
-    () =>
-      `incidentTypes:\n${many(101, (i) => `  - { name: t${i}, match: { service: s${i} }, sli: quality, runbook: [{ play: rollback }] }`)}\n`,
-    /incidentTypes: must list at most 100/,
   ),
   scenario(
     'a storm that would open more incidents than a drill holds',
@@ -352,11 +297,6 @@ const references: BadInput[] = [
     'an unknown fix candidate',
     `${withRunbook('      - { play: rollback }')}    fix: { candidate: v9 }\n`,
     /incidentTypes\[0\]\.fix\.candidate: unknown release "v9"/,
-  ),
-  scenario(
-    'a recovery of an unknown incident type',
-    'expect:\n  incidents: 5\n  mitigation: { play: rollback }\n  recoveries: [{ type: nope, play: rollback }]\n',
-    /expect\.recoveries\[0\]\.type: unknown incident type "nope"/,
   ),
   scenario('a bad scenario for drill', 'seed: x\n', /seed: expected a number/, 'drill'),
   scenario(
