@@ -65,14 +65,15 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride()
     .configureOutput(output);
   for (const register of commands) register(program, ctx);
-  // Commands take options only; a stray word is named below rather than counted by commander.
+  // A stray word is named below rather than counted by commander.
   for (const command of program.commands)
     command.exitOverride().configureOutput(output).allowExcessArguments(true);
   program.hook('preAction', (_program, command) => {
-    const [extra] = command.args;
+    // A command's declared arguments (resume's RUN) are its own; only words beyond them are stray.
+    const extra = command.args[command.registeredArguments.length];
     if (extra !== undefined) {
       throw new InputError(
-        `unexpected argument ${JSON.stringify(extra)} (${command.name()} takes options only; see --help)`,
+        `unexpected argument ${JSON.stringify(extra)} (${command.name()} takes ${command.registeredArguments.length > 0 ? `${command.registeredArguments.map((a) => a.name().toUpperCase()).join(' ')} and options` : 'options only'}; see --help)`,
       );
     }
   });
