@@ -150,14 +150,14 @@ const detectionOf = (context: IncidentContext): IncidentContext['detection'] => 
 });
 
 /** A play's report as the contract has it: `{ ok: boolean, detail?: string }`. */
-const isPlayOutput = (output: unknown): output is PlayOutput =>
+export const isPlayOutput = (output: unknown): output is PlayOutput =>
   typeof output === 'object' &&
   output !== null &&
   typeof (output as PlayOutput).ok === 'boolean' &&
   ['string', 'undefined'].includes(typeof (output as PlayOutput).detail);
 
 /** Why a report is not one, for the trace: what the play said and what it should have. */
-function misreport(output: unknown): string {
+export function misreport(output: unknown): string {
   let said: string;
   try {
     said = output === undefined ? 'undefined' : (JSON.stringify(output)?.slice(0, 80) ?? String(output));
@@ -168,7 +168,7 @@ function misreport(output: unknown): string {
 }
 
 /** What a play threw, as text, whatever it threw (a string, null, an object that cannot be printed). */
-function thrown(error: unknown): string {
+export function thrown(error: unknown): string {
   if (error instanceof Error) return error.message;
   try {
     return String(error);

@@ -3,11 +3,14 @@ import {
   type IncidentContext,
   type IncidentMachine,
   incidentMachine,
+  isPlayOutput,
   type LearnInput,
   type LearnOutput,
+  misreport,
   type PlayLogic,
   type ShipInput,
   type ShipOutput,
+  thrown,
 } from '../../machines/incident.js';
 import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
 import { type ReleaseContext, releaseMachine } from '../../machines/release.js';
@@ -720,7 +723,7 @@ export class Engine {
     task.runner = runner;
     runner.subscribe({
       complete: () => report(playReport(runner.getSnapshot().output)),
-      error: (error) => report({ error: error instanceof Error ? error.message : String(error) }),
+      error: (error) => report({ error: thrown(error) }),
     });
     runner.start();
   }
@@ -771,23 +774,8 @@ interface ShipEvidence {
   why: string;
 }
 
-/** A play's report as the machine needs it: anything else is a failed step that says what came back. */
+/** A play's report as the machine needs it (JSON-safe for the journal): anything else is a failed step saying what came back. */
 function playReport(output: unknown): { output: PlayOutput } {
-  const report = output as Partial<PlayOutput> | null | undefined;
-  if (report && typeof report === 'object' && typeof report.ok === 'boolean') {
-    return { output: { ok: report.ok, detail: typeof report.detail === 'string' ? report.detail : '' } };
-  }
-  return {
-    output: {
-      ok: false,
-      detail: `the play reported ${describe(report)}; a play must return { ok: boolean, detail: string }`,
-    },
-  };
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object without a boolean ok';
-  return `the ${typeof value} ${JSON.stringify(value)}`;
+  if (isPlayOutput(output)) return { output: { ok: output.ok, detail: output.detail ?? '' } };
+  return { output: { ok: false, detail: misreport(output) } };
 }
