@@ -91,9 +91,7 @@ function stormSpec(scenario: Scenario) {
  */
 function arrivals(scenario: Scenario): { lastEnd: number; alerts: Generator<{ at: number; alert: Alert }> } {
   const { storm, epoch } = scenario;
-  const generated = stormArrivals(
-    storm.alerts > 0 ? stormSpec(scenario) : { ...stormSpec(scenario), alerts: 0 },
-  );
+  const generated = stormArrivals(stormSpec(scenario));
   const listed = [...storm.listed].sort((a, b) => a.at - b.at);
   const lastEnd = Math.max(
     0,
