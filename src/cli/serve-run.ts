@@ -1,7 +1,10 @@
+import type { StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
 import { systemClock } from '../live/clock.js';
-import { loadLiveConfig } from '../live/config.js';
+import { type LiveConfig, loadLiveConfig } from '../live/config.js';
+import { type DeliveryOptions, OutboxDelivery } from '../live/outbox.js';
+import { livePlays } from '../live/plays.js';
 import { LiveEngine } from '../live/runtime.js';
 import { buildServer } from '../live/server.js';
 import { InputError } from '../toolkit/errors.js';
@@ -33,7 +36,7 @@ function bearerToken(flags: ServeFlags): string | null {
 /** `runbook serve`: loaded only when the command runs (Fastify, the live engine). */
 export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<void> {
   const file = flags.config ?? exampleServeConfig();
-  const config = loadLiveConfig(file, Object.keys(stockPlays));
+  const config = loadLiveConfig(file, [...Object.keys(stockPlays), ...Object.keys(livePlays({}))]);
   if (flags.check) {
     ctx.io.out(`${file}: ok (${config.incidentTypes.length} incident types)\n`);
     return;
@@ -47,9 +50,11 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
       '--listen',
     );
   }
-  const store = flags.db ? openStore(flags.db, false) : null;
+  // Without --db the journal lives in memory: nothing survives a restart, but the outbox still delivers.
+  const store = openStore(flags.db ?? ':memory:', false);
   const live = new LiveEngine({ config, configFile: file, store, clock: systemClock });
   const app = buildServer(live, { token, logger: { level: 'info' } });
+  const delivery = live.run && startDelivery(live, live.run, config, app.log);
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: flags.db ?? null }, 'engine ready');
   const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
   try {
@@ -57,7 +62,8 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   } catch (error) {
     clearInterval(heartbeat);
     live.close();
-    store?.close();
+    await delivery?.stop();
+    store.close();
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new InputError(`cannot listen on ${flags.listen} (${code})`, undefined, '--listen');
   }
@@ -69,6 +75,30 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   // Fastify answers the requests in flight before it closes; then the last inputs are committed.
   await app.close();
   live.close();
-  store?.close();
+  await delivery?.stop();
+  store.close();
   app.log.info('stopped');
+}
+
+/** Notifications go out as they are committed, and at least once a heartbeat for retries. */
+function startDelivery(
+  live: LiveEngine,
+  run: StoredRun,
+  config: LiveConfig,
+  log: DeliveryOptions['log'],
+): OutboxDelivery {
+  const delivery = new OutboxDelivery({
+    outbox: run,
+    run: run.id,
+    epoch: live.engine.config.epoch,
+    notifiers: config.notifiers,
+    clock: systemClock,
+    metrics: live.metrics,
+    log,
+    timeoutSeconds: config.delivery.timeoutSeconds,
+    backoff: config.delivery.backoff,
+  });
+  live.afterCommit = () => delivery.wake();
+  delivery.wake();
+  return delivery;
 }

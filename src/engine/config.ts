@@ -1,5 +1,6 @@
 import type { RunbookStep } from '../../machines/play.js';
 import type { CanaryThresholds } from '../toolkit/canary.js';
+import type { EscalationPolicy } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import type { BurnPair } from '../toolkit/slo.js';
 import type { Routing, Severity, TriagePolicy } from '../toolkit/triage.js';
@@ -35,6 +36,8 @@ export interface EngineConfig {
   routing: Routing;
   /** Everyone on call: postmortems are checked against it for blame. */
   roster: readonly string[];
+  /** Who is notified, and when, while a page waits for its acknowledgement (live on-call; none in drills). */
+  escalation?: EscalationPolicy;
   /** The postmortem narrative of incident types that have none of their own. */
   postmortem: PostmortemNarrative;
   /** The canary's eval set at the start; regression cases join it as postmortems are written. */

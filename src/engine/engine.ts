@@ -18,15 +18,16 @@ import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
 import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } from '../toolkit/correlate.js';
 import { InputError } from '../toolkit/errors.js';
+import { escalationsDue } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import { SliLedger } from '../toolkit/slo.js';
 import { link, route, type Severity, triage } from '../toolkit/triage.js';
 import type { EngineConfig, IncidentTypeConfig, WorldPort } from './config.js';
 import { type DeferredRef, deferred } from './deferred.js';
 import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type WorldInput } from './inputs.js';
-import type { JournalEntry, RunJournal } from './journal.js';
+import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { writePostmortem } from './learn.js';
-import { batchOutputs } from './records.js';
+import { batchOutputs, escalationNotice } from './records.js';
 import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
 
@@ -135,6 +136,8 @@ export class Engine {
   private buffered: JournalEntry[] = [];
   private traceMark = 0;
   private inputsApplied = 0;
+  /** Notifications the clock owed since the last commit (escalations): they go out with it. */
+  private notices: Notification[] = [];
 
   constructor(options: EngineOptions) {
     const { config } = options;
@@ -359,8 +362,11 @@ export class Engine {
     if (this.journal && this.buffered.length > 0) {
       if (!this.mustCommit()) return;
       const trace = this.trace.entries.slice(this.traceMark);
-      this.journal.commit({ inputs: this.buffered, trace, ...batchOutputs(this, trace) });
+      const { incidents, notifications } = batchOutputs(this, trace);
+      notifications.push(...this.notices);
+      this.journal.commit({ inputs: this.buffered, trace, incidents, notifications });
     }
+    this.notices = [];
     this.buffered = [];
     this.loud = false;
     this.traceMark = this.trace.entries.length;
@@ -378,6 +384,7 @@ export class Engine {
 
   private mustCommit(): boolean {
     if (this.buffered.length >= this.quietCap || this.trace.entries.length > this.traceMark) return true;
+    if (this.notices.length > 0) return true;
     for (const task of this.tasks.values()) if (!task.started) return true;
     return this.loud;
   }
@@ -427,6 +434,8 @@ export class Engine {
     // A resumed run's trace so far is in the journal already; a new run's first entries (the release's
     // initial state) go with its first commit.
     if (this.seq > 0) this.traceMark = this.trace.entries.length;
+    // What the replayed ticks owed went out with the commits that first owed it.
+    this.notices = [];
     this.startTasks();
   }
 
@@ -441,9 +450,12 @@ export class Engine {
   private apply(input: Input): void {
     this.inputsApplied++;
     switch (input.kind) {
-      case 'tick':
+      case 'tick': {
+        const from = this.now();
         this.clock.set(input.t);
+        this.escalate(from, input.t);
         break;
+      }
       case 'sli':
         this.recordSli(input.sli, input.counts);
         break;
@@ -470,6 +482,20 @@ export class Engine {
         break;
     }
     this.dropStaleTasks();
+  }
+
+  /** Pages nobody acknowledged by now move up the on-call escalation policy, if there is one. */
+  private escalate(from: number, to: number): void {
+    const policy = this.config.escalation;
+    if (!policy) return;
+    for (const incident of this.awaitingAck()) {
+      const snapshot = incident.actor.getSnapshot();
+      const paged = snapshot.context.milestones.paged;
+      if (!snapshot.matches('page') || paged === undefined) continue;
+      for (const step of escalationsDue(policy, paged, from, to)) {
+        this.notices.push(escalationNotice(incident, step));
+      }
+    }
   }
 
   private recordSli(sli: string, counts: { requests: number; errors: number }): void {

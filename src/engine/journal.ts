@@ -32,6 +32,17 @@ export interface Notification {
   t: number;
   severity: string | null;
   summary: string;
+  /** Who it is for, when an escalation policy names them: the page's first level, an escalation's level. */
+  to?: string[];
+}
+
+/** A notification still owed to someone, as the outbox keeps it. */
+export interface PendingNotification {
+  notification: Notification;
+  /** The notifiers that have it already. */
+  deliveredTo: string[];
+  /** Failed deliveries so far. */
+  attempts: number;
 }
 
 /** What one commit writes: the inputs of the batch and everything they produced. */
@@ -72,6 +83,22 @@ export interface RunJournal {
   readonly meta: RunMeta;
 }
 
+/** The outbox of a stored run, as the live server delivers it: a store's runs have one. */
+export interface Outbox {
+  /** The notifications not yet delivered to every notifier, in the order they were owed. */
+  undelivered(): PendingNotification[];
+  /**
+   * `notifier` is done with notification `key` (null: nobody is told this kind); once `owed` notifiers
+   * are, the notification is delivered, at wall time `at`.
+   */
+  delivered(key: string, notifier: string | null, owed: number, at: string): void;
+  /** A delivery of `key` failed: counted, with the reason, for the next try and for operators. */
+  deliveryFailed(key: string, error: string): void;
+}
+
+/** A run as a store keeps it: its journal and its outbox. */
+export type StoredRun = RunJournal & Outbox;
+
 export interface RunMeta {
   /** The scenario file, as named on the command line (for listings and messages). */
   scenario: string;
@@ -84,8 +111,8 @@ export interface RunMeta {
 export interface Store {
   /** The file or URL behind it, for messages. */
   readonly location: string;
-  createRun(meta: RunMeta): RunJournal;
-  openRun(id: string): RunJournal;
+  createRun(meta: RunMeta): StoredRun;
+  openRun(id: string): StoredRun;
   runs(): RunInfo[];
   close(): void;
 }

@@ -1,3 +1,4 @@
+import { type EscalationStep, pagedPeople } from '../toolkit/escalation.js';
 import type { Engine, EngineIncident } from './engine.js';
 import type { IncidentRow, Notification } from './journal.js';
 import { stateName, type TraceEntry } from './trace.js';
@@ -49,6 +50,7 @@ export function batchOutputs(
     if (!kind) continue;
     const incident = engine.incidents.find((i) => i.id === entry.actor);
     const c = incident?.actor.getSnapshot().context;
+    const to = kind === 'page' ? pagedPeople(engine.config.escalation) : [];
     notifications.push({
       key: `${entry.actor}/${kind}`,
       incident: entry.actor,
@@ -56,6 +58,7 @@ export function batchOutputs(
       t: entry.t,
       severity: c?.severity ?? null,
       summary: `${entry.actor} ${c?.input.type || 'incident'} on ${c?.input.service ?? '?'}: ${kind}`,
+      ...(to.length > 0 ? { to } : {}),
     });
   }
   const incidents: IncidentRow[] = [];
@@ -66,4 +69,19 @@ export function batchOutputs(
     incidents.push({ id, state: record.state, severity: record.severity, openedAt: record.openedAt, record });
   }
   return { incidents, notifications };
+}
+
+/** A page still unacknowledged reaches the next level of the escalation policy. */
+export function escalationNotice(incident: EngineIncident, step: EscalationStep): Notification {
+  const c = incident.actor.getSnapshot().context;
+  const who = step.notify.join(', ');
+  return {
+    key: `${incident.id}/escalate/${step.pass}.${step.level}`,
+    incident: incident.id,
+    kind: 'escalate',
+    t: step.at,
+    severity: c.severity,
+    summary: `${incident.id} ${c.input.type || 'incident'} on ${c.input.service}: not acknowledged, escalated to level ${step.level} (${who})${step.pass > 1 ? `, pass ${step.pass}` : ''}`,
+    to: step.notify,
+  };
 }

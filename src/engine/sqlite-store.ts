@@ -1,6 +1,15 @@
 import Database from 'better-sqlite3';
 import { InputError } from '../toolkit/errors.js';
-import type { Batch, JournalEntry, RunInfo, RunJournal, RunMeta, Store } from './journal.js';
+import type {
+  Batch,
+  JournalEntry,
+  Notification,
+  PendingNotification,
+  RunInfo,
+  RunMeta,
+  Store,
+  StoredRun,
+} from './journal.js';
 import type { TraceEntry } from './trace.js';
 
 /**
@@ -64,8 +73,16 @@ const MIGRATIONS: readonly string[] = [
      state TEXT NOT NULL,
      PRIMARY KEY (run_id, seq)
    ) WITHOUT ROWID;`,
+  // v3: delivery of the outbox, live: its order, who has it already, how many tries failed.
+  `ALTER TABLE outbox ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE outbox ADD COLUMN delivered_to TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE outbox ADD COLUMN last_error TEXT;
+   CREATE INDEX outbox_undelivered ON outbox (run_id, position) WHERE delivered_at IS NULL;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
+/** Room for the notifications of one commit in the outbox's order (a commit owes a few at most). */
+const OUTBOX_PER_COMMIT = 4096;
 const APPLICATION_ID = 0x52424d31; // "RBM1": tells our files from any other SQLite database
 
 export interface SqliteStoreOptions {
@@ -167,7 +184,7 @@ export class SqliteStore implements Store {
   // One wrapper for every write: better-sqlite3 builds a new one on each `transaction()` call.
   private inTransaction!: (fn: () => unknown) => unknown;
 
-  createRun(meta: RunMeta): RunJournal {
+  createRun(meta: RunMeta): StoredRun {
     const id = this.write(() => {
       const row = this.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number };
       const runId = `run-${row.n + 1}`;
@@ -181,7 +198,7 @@ export class SqliteStore implements Store {
     return new SqliteRun(this, this.db, id, meta, this.options);
   }
 
-  openRun(id: string): RunJournal {
+  openRun(id: string): StoredRun {
     const row = this.db.prepare('SELECT scenario, scenario_text, plays FROM runs WHERE id = ?').get(id) as
       | { scenario: string; scenario_text: string; plays: string | null }
       | undefined;
@@ -211,7 +228,7 @@ export class SqliteStore implements Store {
   }
 }
 
-class SqliteRun implements RunJournal {
+class SqliteRun implements StoredRun {
   private readonly insertInputs: Database.Statement;
   private readonly insertTrace: Database.Statement;
   private readonly upsertIncident: Database.Statement;
@@ -236,7 +253,7 @@ class SqliteRun implements RunJournal {
          record = excluded.record`,
     );
     this.insertOutbox = db.prepare(
-      'INSERT OR IGNORE INTO outbox (run_id, key, incident, kind, payload) VALUES (?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO outbox (run_id, key, incident, kind, payload, position) VALUES (?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -267,8 +284,10 @@ class SqliteRun implements RunJournal {
       for (const i of batch.incidents) {
         this.upsertIncident.run(this.id, i.id, i.state, i.severity, i.openedAt, JSON.stringify(i.record));
       }
-      for (const n of batch.notifications) {
-        this.insertOutbox.run(this.id, n.key, n.incident, n.kind, JSON.stringify(n));
+      for (const [i, n] of batch.notifications.entries()) {
+        // The order they were owed in: a page goes out before its acknowledgement.
+        const position = last.seq * OUTBOX_PER_COMMIT + i;
+        this.insertOutbox.run(this.id, n.key, n.incident, n.kind, JSON.stringify(n), position);
       }
     });
     this.hooks.afterCommit?.(last.seq);
@@ -298,6 +317,46 @@ class SqliteRun implements RunJournal {
       )
       .all(this.id, count) as TraceEntry[];
     return rows;
+  }
+
+  undelivered(): PendingNotification[] {
+    const rows = this.db
+      .prepare(
+        `SELECT payload, delivered_to AS deliveredTo, attempts FROM outbox
+          WHERE run_id = ? AND delivered_at IS NULL ORDER BY position`,
+      )
+      .all(this.id) as { payload: string; deliveredTo: string; attempts: number }[];
+    return rows.map((row) => ({
+      notification: JSON.parse(row.payload) as Notification,
+      deliveredTo: JSON.parse(row.deliveredTo) as string[],
+      attempts: row.attempts,
+    }));
+  }
+
+  delivered(key: string, notifier: string | null, owed: number, at: string): void {
+    this.store.write(() => {
+      if (notifier !== null) {
+        this.db
+          .prepare(
+            `UPDATE outbox SET delivered_to = json_insert(delivered_to, '$[#]', ?)
+              WHERE run_id = ? AND key = ? AND NOT EXISTS (SELECT 1 FROM json_each(delivered_to) WHERE value = ?)`,
+          )
+          .run(notifier, this.id, key, notifier);
+      }
+      this.db
+        .prepare(
+          'UPDATE outbox SET delivered_at = ? WHERE run_id = ? AND key = ? AND json_array_length(delivered_to) >= ?',
+        )
+        .run(at, this.id, key, owed);
+    });
+  }
+
+  deliveryFailed(key: string, error: string): void {
+    this.store.write(() => {
+      this.db
+        .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE run_id = ? AND key = ?')
+        .run(error, this.id, key);
+    });
   }
 
   finish(result: string): void {

@@ -9,6 +9,11 @@ export type WallClock = () => number;
 
 export const systemClock: WallClock = () => Date.now();
 
+/** The clock's time now as an RFC 3339 timestamp: when a notification was delivered. */
+export function wallTimestamp(clock: WallClock): string {
+  return new Date(clock()).toISOString();
+}
+
 /** The start of the current minute, as the epoch of a new run. */
 export function minuteStart(clock: WallClock): string {
   const ms = Math.floor(clock() / 60000) * 60000;

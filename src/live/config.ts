@@ -6,12 +6,32 @@ import { zodToInput } from '../toolkit/schema-errors.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { alerting, checkPlays, incidentType, name, objective, postmortem } from '../world/scenario.js';
+import { notifierSchema } from './notifiers.js';
+import { hook, playSettings } from './plays.js';
 
 /**
  * The server's configuration: one YAML file, checked with the scenario's own schemas for what the two
  * share (incident types and runbooks, the alert policy, the postmortem narrative). What a drill
  * simulates (questions, releases, storm, timeline) has no place here: live, the world is real.
  */
+
+/** PagerDuty's shape: levels with a delay each, the whole policy repeated when nobody answers. */
+const escalation = z.strictObject({
+  levels: z
+    .array(
+      z.strictObject({
+        notify: z.array(z.string().min(1)).min(1, 'must name someone to notify'),
+        afterMinutes: z.number().int('must be a whole number').min(1, 'must be >= 1'),
+      }),
+    )
+    .min(1, 'must have at least one level'),
+  repeats: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be >= 0')
+    .max(10, 'must be <= 10')
+    .default(0),
+});
 
 const schema = z.strictObject({
   name,
@@ -33,9 +53,31 @@ const schema = z.strictObject({
   gapMinutes: z.number().int('must be a whole number').min(1, 'must be >= 1').optional(),
   /** Alertmanager's resolve_timeout: an alert posted without endsAt fires this long. */
   resolveTimeoutMinutes: z.number().positive('must be > 0').default(5),
-  oncall: z.strictObject({ roster: z.array(z.string().min(1)).default([]) }).default({ roster: [] }),
+  oncall: z
+    .strictObject({
+      roster: z.array(z.string().min(1)).default([]),
+      escalation: escalation.optional(),
+    })
+    .default({ roster: [] }),
   incidentTypes: z.array(incidentType).min(1, 'must define at least one incident type'),
   postmortem,
+  /** The deploy system's hooks: what the live `rollback` play calls. */
+  deploy: z.strictObject({ rollback: hook.optional() }).default({}),
+  notifiers: z
+    .array(notifierSchema)
+    .default([])
+    .refine((list) => new Set(list.map((n) => n.name)).size === list.length, 'notifier names must be unique'),
+  delivery: z
+    .strictObject({
+      timeoutSeconds: z.number().positive('must be > 0').default(10),
+      backoff: z
+        .strictObject({
+          initialSeconds: z.number().positive('must be > 0').default(1),
+          maxSeconds: z.number().positive('must be > 0').default(300),
+        })
+        .default({ initialSeconds: 1, maxSeconds: 300 }),
+    })
+    .default({ timeoutSeconds: 10, backoff: { initialSeconds: 1, maxSeconds: 300 } }),
 });
 
 export type LiveConfig = z.infer<typeof schema>;
@@ -44,7 +86,21 @@ export function parseLiveConfig(text: string, file: string, plays: readonly stri
   const parsed = schema.safeParse(parseYamlMapping(text, file));
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
   checkPlays(parsed.data, plays, file);
+  checkPlaySettings(parsed.data, file);
   return parsed.data;
+}
+
+/** A live play's `with:` (an http step's URL, an exec step's command) is checked before anything runs. */
+function checkPlaySettings(config: LiveConfig, file: string): void {
+  config.incidentTypes.forEach((type, i) => {
+    type.runbook.forEach((step, j) => {
+      const settings = playSettings[step.play];
+      const parsed = settings?.safeParse(step.with, { reportInput: true });
+      if (!parsed || parsed.success) return;
+      for (const issue of parsed.error.issues) issue.path.unshift('incidentTypes', i, 'runbook', j, 'with');
+      throw zodToInput(parsed.error, file, 'configuration');
+    });
+  });
 }
 
 export function loadLiveConfig(file: string, plays: readonly string[]): LiveConfig {
@@ -65,6 +121,7 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
     triage: DEFAULT_TRIAGE,
     routing: DEFAULT_ROUTING,
     roster: config.oncall.roster,
+    escalation: config.oncall.escalation,
     postmortem: config.postmortem,
     evalSet: [],
   };

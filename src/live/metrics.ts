@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Engine } from '../engine/engine.js';
+import type { Outbox } from '../engine/journal.js';
 import { stateName } from '../engine/trace.js';
 
 /**
@@ -16,7 +17,22 @@ export class LiveMetrics {
     registers: [this.registry],
   });
 
-  constructor(engine: () => Engine) {
+  readonly notifications = new Counter({
+    name: 'runbook_notifications_total',
+    help: 'Notification deliveries, by notifier and outcome: delivered, retry (failed, tried again later) or rejected (refused by the receiver as malformed; not retried).',
+    labelNames: ['notifier', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(engine: () => Engine, outbox: () => Outbox | null = () => null) {
+    new Gauge({
+      name: 'runbook_outbox_pending',
+      help: 'Notifications in the outbox not yet delivered to every notifier.',
+      registers: [this.registry],
+      collect() {
+        this.set(outbox()?.undelivered().length ?? 0);
+      },
+    });
     new Gauge({
       name: 'runbook_incidents',
       help: 'Incidents by the state of their machine.',

@@ -1,7 +1,7 @@
 import type { PlayLogic } from '../../machines/incident.js';
 import type { WorldPort } from '../engine/config.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
-import type { RunJournal, Store } from '../engine/journal.js';
+import type { Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { incidentRecord } from '../engine/records.js';
 import { stateName } from '../engine/trace.js';
@@ -10,6 +10,7 @@ import { EngineMinutes, minuteStart, type WallClock } from './clock.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
 import { PayloadError, type Received } from './intake.js';
 import { LiveMetrics } from './metrics.js';
+import { livePlays } from './plays.js';
 
 /**
  * The engine live: the world is whoever calls the API, on the wall clock. Each call first moves the
@@ -38,18 +39,18 @@ const liveWorld: WorldPort = {
 };
 
 /** What a live run keeps in the journal's run row: a restart runs on the same configuration and epoch. */
-interface StoredRun {
+interface LiveRunMeta {
   live: true;
   config: LiveConfig;
   epoch: string;
 }
 
 /** The last run of `runbook serve` still running in the store (not a drill's). */
-function lastLiveRun(store: Store): RunJournal | null {
+function lastLiveRun(store: Store): StoredRun | null {
   for (const info of store.runs().reverse()) {
     if (info.state !== 'running') continue;
     const run = store.openRun(info.id);
-    if ((JSON.parse(run.meta.scenarioText) as Partial<StoredRun>).live === true) return run;
+    if ((JSON.parse(run.meta.scenarioText) as Partial<LiveRunMeta>).live === true) return run;
   }
   return null;
 }
@@ -66,7 +67,9 @@ export interface LiveOptions {
 export class LiveEngine {
   readonly engine: Engine;
   readonly config: LiveConfig;
-  readonly run: RunJournal | null;
+  readonly run: StoredRun | null;
+  /** Called after each commit the API makes: the outbox has something new to deliver. */
+  afterCommit: () => void = () => {};
   readonly metrics: LiveMetrics;
   /** Whether this start resumed a run (and how many inputs its journal replayed). */
   readonly resumed: number;
@@ -78,8 +81,8 @@ export class LiveEngine {
     const { store, clock } = options;
     this.clock = clock;
     this.run = store ? lastLiveRun(store) : null;
-    const stored: StoredRun = this.run
-      ? (JSON.parse(this.run.meta.scenarioText) as StoredRun)
+    const stored: LiveRunMeta = this.run
+      ? (JSON.parse(this.run.meta.scenarioText) as LiveRunMeta)
       : { live: true, config: options.config, epoch: options.config.epoch ?? minuteStart(clock) };
     if (store && !this.run) {
       this.run = store.createRun({
@@ -92,10 +95,14 @@ export class LiveEngine {
     this.engine = new Engine({
       config: engineConfigOf(stored.config, stored.epoch),
       world: liveWorld,
-      plays: { ...stockPlays, ...options.plays },
+      // Hooks and notifiers come from the file as it is now: they do not change what the machines did.
+      plays: { ...stockPlays, ...livePlays(options.config.deploy), ...options.plays },
       journal: this.run,
     });
-    this.metrics = new LiveMetrics(() => this.engine);
+    this.metrics = new LiveMetrics(
+      () => this.engine,
+      () => this.run,
+    );
     const replayed = this.engine.replayJournal();
     for (const { input } of replayed) if (input.kind === 'alert' && input.key) this.seen.add(input.key);
     this.resumed = replayed.length;
@@ -113,6 +120,7 @@ export class LiveEngine {
   heartbeat(): void {
     this.tick();
     this.engine.commit();
+    this.afterCommit();
   }
 
   /** Alerts in; a redelivered one (same key) is dropped. Answers how many were new. */
@@ -126,6 +134,7 @@ export class LiveEngine {
       accepted++;
     }
     this.engine.flush();
+    this.afterCommit();
     const duplicates = alerts.length - accepted;
     this.metrics.alerts.inc({ outcome: 'accepted' }, accepted);
     this.metrics.alerts.inc({ outcome: 'duplicate' }, duplicates);
@@ -154,6 +163,7 @@ export class LiveEngine {
     }
     this.engine.submit({ kind: 'sli', sli, counts: { requests, errors } });
     this.engine.flush();
+    this.afterCommit();
     return { minute: t - 1 };
   }
 
@@ -167,6 +177,7 @@ export class LiveEngine {
     }
     this.engine.submit({ kind: 'ack', incident: id, by });
     this.engine.flush();
+    this.afterCommit();
     return incidentRecord(this.engine, incident);
   }
 
