@@ -47,7 +47,7 @@ export type Hook = z.infer<typeof hook>;
 interface Call {
   key: string;
   incident: string;
-  /** Added to the JSON body's fields (when the body is an object or absent) and to the environment. */
+  /** Added to the JSON body's fields (when the body is an object or absent), or as `RUNBOOK_NAME` variables. */
   facts?: Record<string, string>;
 }
 
@@ -106,7 +106,8 @@ export function runCommand(settings: ExecSettings, call: Call): Promise<PlayOutp
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  Object.assign(env, call.facts, { RUNBOOK_IDEMPOTENCY_KEY: call.key, RUNBOOK_INCIDENT: call.incident });
+  for (const [name, value] of Object.entries(call.facts ?? {})) env[`RUNBOOK_${name.toUpperCase()}`] = value;
+  Object.assign(env, { RUNBOOK_IDEMPOTENCY_KEY: call.key, RUNBOOK_INCIDENT: call.incident });
   const what = [settings.command, ...settings.args].join(' ');
   return new Promise((resolve) => {
     execFile(
