@@ -389,3 +389,45 @@ describe('live plays and notifications', () => {
     expect((error as InputError).field).toBe('incidentTypes[0].runbook[0].with.url');
   });
 });
+
+describe('the inspector attached to a running engine', () => {
+  it('sends the transitions so far, then each new one as the API causes it, with its context', async () => {
+    const { startInspector } = await import('../src/views/inspector/server.js');
+    const { default: WebSocket } = await import('ws');
+    const runbook = '      - { play: rollback, timeout: 10 }';
+    const s = startLive(configText('http://127.0.0.1:9', runbook));
+    s.live.receive(
+      postedAlerts([{ labels: { alertname: 'QualityLow', service: 'agent' } }], s.live.clock(), 5),
+    );
+    const inspector = await startInspector({
+      scenario: { name: 'live-plays' },
+      live: {
+        name: 'live-plays',
+        trace: () => s.live.engine.trace.entries,
+        watch: (tap) => s.live.watch(tap),
+      },
+      speed: 0,
+    });
+    try {
+      const socket = new WebSocket(`${inspector.url.replace('http', 'ws')}ws`);
+      const messages: { type: string; entry?: { actor: string; to: string }; context?: unknown }[] = [];
+      const seen = (to: string) => messages.some((m) => m.type === 'trace' && m.entry?.to === to);
+      socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+      const until = async (check: () => boolean) => {
+        for (let i = 0; i < 200 && !check(); i++) await new Promise((done) => setTimeout(done, 25));
+        expect(check()).toBe(true);
+      };
+      await until(() => seen('watching'));
+      expect(seen('page')).toBe(false);
+      s.advance(1);
+      s.live.recordSli('quality', 1000, 400);
+      await until(() => seen('page'));
+      const page = messages.find((m) => m.type === 'trace' && m.entry?.to === 'page');
+      expect(page?.entry?.actor).toBe('INC-1');
+      expect(page?.context).toMatchObject({ severity: 'sev1', milestones: { paged: 1 } });
+      socket.close();
+    } finally {
+      await inspector.close();
+    }
+  });
+});

@@ -19,6 +19,7 @@ export interface ServeFlags {
   listen: string;
   check?: boolean;
   tokenFile?: string;
+  inspectorPort?: number;
 }
 
 /** How often the engine's clock is moved when no request moves it: timers fire within a second of due. */
@@ -55,12 +56,15 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   const live = new LiveEngine({ config, configFile: file, store, clock: systemClock });
   const app = buildServer(live, { token, logger: { level: 'info' } });
   const delivery = live.run && startDelivery(live, live.run, config, app.log);
+  const inspector = flags.inspectorPort === undefined ? null : await openInspector(live, flags.inspectorPort);
+  if (inspector) app.log.info({ inspector: inspector.url }, 'inspector attached to the engine');
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: flags.db ?? null }, 'engine ready');
   const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
   try {
     await app.listen(listen);
   } catch (error) {
     clearInterval(heartbeat);
+    await inspector?.close();
     live.close();
     await delivery?.stop();
     store.close();
@@ -73,6 +77,7 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   });
   clearInterval(heartbeat);
   // Fastify answers the requests in flight before it closes; then the last inputs are committed.
+  await inspector?.close();
   await app.close();
   live.close();
   await delivery?.stop();
@@ -101,4 +106,19 @@ function startDelivery(
   live.afterCommit = () => delivery.wake();
   delivery.wake();
   return delivery;
+}
+
+/** The offline inspector, watching this engine's actors rather than running a shift (loaded only when asked for). */
+async function openInspector(live: LiveEngine, port: number) {
+  const { startInspector } = await import('../views/inspector/server.js');
+  return startInspector({
+    scenario: { name: live.config.name },
+    live: {
+      name: live.config.name,
+      trace: () => live.engine.trace.entries,
+      watch: (tap) => live.watch(tap),
+    },
+    port,
+    speed: 0,
+  });
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_LISTEN } from '../live/access.js';
 import type { CommandModule } from './main.js';
+import { numberFlag } from './options.js';
 import type { ServeFlags } from './serve-run.js';
 
 export const registerServe: CommandModule = (program, ctx) => {
@@ -13,10 +14,15 @@ export const registerServe: CommandModule = (program, ctx) => {
     )
     .option('--listen <host:port>', 'where to listen', DEFAULT_LISTEN)
     .option('--token-file <file>', 'a bearer token every API request must carry (or RUNBOOK_TOKEN)')
+    .option(
+      '--inspector-port <n>',
+      'also open the inspector on 127.0.0.1:N, attached to the running engine (0 picks a free port)',
+      numberFlag('--inspector-port', { integer: true, min: 0, max: 65535 }),
+    )
     .option('--check', 'validate the configuration and exit (0 ok, 2 naming the file and field)')
     .addHelpText(
       'after',
-      '\nExamples:\n  runbook serve\n  runbook serve --config live.yaml --db live.db --listen 127.0.0.1:9095\n  runbook serve --check --config live.yaml',
+      '\nExamples:\n  runbook serve\n  runbook serve --config live.yaml --db live.db --listen 127.0.0.1:9095\n  runbook serve --db live.db --inspector-port 9096\n  runbook serve --check --config live.yaml',
     )
     .action(async (flags: ServeFlags) => (await import('./serve-run.js')).serve(flags, ctx));
 };

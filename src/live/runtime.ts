@@ -1,10 +1,11 @@
+import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
 import type { WorldPort } from '../engine/config.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
 import type { Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { incidentRecord } from '../engine/records.js';
-import { stateName } from '../engine/trace.js';
+import { stateName, type TraceEntry } from '../engine/trace.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
 import { EngineMinutes, minuteStart, type WallClock } from './clock.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
@@ -55,6 +56,12 @@ function lastLiveRun(store: Store): StoredRun | null {
   return null;
 }
 
+/** Someone watching the engine's actors as they move: the inspector attached to the server. */
+export interface LiveTap {
+  inspect(event: InspectionEvent): void;
+  onTrace(entry: TraceEntry): void;
+}
+
 export interface LiveOptions {
   config: LiveConfig;
   /** The configuration's file, for listings (`runbook runs`). */
@@ -75,6 +82,7 @@ export class LiveEngine {
   readonly resumed: number;
   readonly clock: WallClock;
   private readonly minutes: EngineMinutes;
+  private readonly taps = new Set<LiveTap>();
   private readonly seen = new Set<string>();
 
   constructor(options: LiveOptions) {
@@ -98,6 +106,12 @@ export class LiveEngine {
       // Hooks and notifiers come from the file as it is now: they do not change what the machines did.
       plays: { ...stockPlays, ...livePlays(options.config.deploy), ...options.plays },
       journal: this.run,
+      inspect: (event) => {
+        for (const tap of this.taps) tap.inspect(event);
+      },
+      onTrace: (entry) => {
+        for (const tap of this.taps) tap.onTrace(entry);
+      },
     });
     this.metrics = new LiveMetrics(
       () => this.engine,
@@ -200,6 +214,12 @@ export class LiveEngine {
     const incident = this.find(id);
     const trace = this.engine.trace.entries.filter((e) => e.actor === id);
     return { ...incidentRecord(this.engine, incident), trace };
+  }
+
+  /** Streams what the actors do from now on to `tap`, until the returned function is called. */
+  watch(tap: LiveTap): () => void {
+    this.taps.add(tap);
+    return () => this.taps.delete(tap);
   }
 
   /** Everything submitted is committed: before exiting. */

@@ -7,6 +7,7 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../../machines/incident.js';
 import { packageRoot } from '../../cli/paths.js';
 import type { RunJournal } from '../../engine/journal.js';
+import type { TraceEntry } from '../../engine/trace.js';
 import { runShift } from '../../world/drill.js';
 import type { Scenario } from '../../world/scenario.js';
 import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '../export.js';
@@ -25,8 +26,21 @@ import { type ClientMessage, jsonSafe, payloadOf, type ServerMessage } from './p
  * moment the actor produces it.
  */
 
+/** A running engine to watch instead of a shift to run: `runbook serve --inspector-port`. */
+export interface LiveSource {
+  /** The configuration's name, for the page's title. */
+  name: string;
+  /** The transitions so far, sent first. */
+  trace(): readonly TraceEntry[];
+  /** Streams what the actors do from now on; the returned function stops it. */
+  watch(tap: { inspect(event: InspectionEvent): void; onTrace(entry: TraceEntry): void }): () => void;
+}
+
 export interface InspectorOptions {
-  scenario: Scenario;
+  /** The shift to run; or, with `live`, only its name is shown. */
+  scenario: Pick<Scenario, 'name'> & Partial<Scenario>;
+  /** Watch a running engine rather than run the shift. */
+  live?: LiveSource;
   /** The scenario's file, for error messages. */
   file?: string;
   plays?: Record<string, PlayLogic>;
@@ -172,6 +186,12 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   };
 }
 
+interface Observer {
+  inspect(event: InspectionEvent): void;
+  onTrace(entry: TraceEntry): void;
+  flush(): void;
+}
+
 /** One page's connection: its runs of the shift and the paced stream of what they produce. */
 class Session {
   private runs = 0;
@@ -194,6 +214,7 @@ class Session {
   }
 
   stop() {
+    this.onStop?.();
     this.stopped = true;
     this.queue.length = 0;
     if (this.timer) clearTimeout(this.timer);
@@ -204,16 +225,31 @@ class Session {
     if (this.running || this.stopped) return;
     this.running = true;
     const run = ++this.runs;
+    this.push({ type: 'start', run });
+    const observer = this.observer();
+    try {
+      if (this.options.live) await this.watch(this.options.live, observer);
+      else await this.runShift(run, observer);
+    } catch (error) {
+      this.push({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+    await this.drained();
+    this.running = false;
+  }
+
+  /**
+   * What turns the actors' inspection events and trace entries into messages. A trace entry is
+   * recorded from a microstep just before the inspect callback sees the same microstep, whose
+   * snapshot has the context after it: the entry waits for it.
+   */
+  private observer(): Observer {
     const machines = new Map<string, MachineName>();
     let lastSeq = 0;
-    // A trace entry is recorded from a microstep just before this inspect callback sees the same
-    // microstep, whose snapshot has the context after it: the entry waits here for it.
     let pending: (ServerMessage & { type: 'trace' }) | null = null;
     const flush = () => {
       if (pending) this.push(pending);
       pending = null;
     };
-    this.push({ type: 'start', run });
     const inspect = (event: InspectionEvent) => {
       const ref = event.actorRef as AnyActorRef;
       if (pending && (event.type === '@xstate.microstep' || event.type === '@xstate.snapshot')) {
@@ -239,41 +275,61 @@ class Session {
         });
       }
     };
-    try {
-      const result = await runShift(this.options.scenario, {
-        plays: this.options.plays,
-        file: this.options.file,
-        journal: this.options.journal,
-        inspect,
-        onTrace: (entry) => {
-          flush();
-          lastSeq = entry.seq;
-          const machine = machineOf(entry.actor, machines);
-          const edge = transitionFor(chart(machine), entry);
-          pending = { type: 'trace', entry, machine, edge, payload: null, context: null };
-        },
-      });
+    const onTrace = (entry: TraceEntry) => {
       flush();
-      const states: Record<string, string> = {};
-      for (const entry of result.trace) states[entry.actor] = entry.to;
-      const report = gate(result, this.options.scenario);
-      this.push({
-        type: 'done',
-        run,
-        transitions: result.trace.length,
-        states,
-        gate: {
-          passed: report.passed,
-          total: report.total,
-          failed: report.checks.filter((c) => !c.ok).map(({ id, owner, detail }) => ({ id, owner, detail })),
-        },
-      });
-    } catch (error) {
-      this.push({ type: 'error', message: error instanceof Error ? error.message : String(error) });
-    }
-    await this.drained();
-    this.running = false;
+      lastSeq = entry.seq;
+      const machine = machineOf(entry.actor, machines);
+      const edge = transitionFor(chart(machine), entry);
+      pending = { type: 'trace', entry, machine, edge, payload: null, context: null };
+    };
+    return { inspect, onTrace, flush };
   }
+
+  private async runShift(run: number, { inspect, onTrace, flush }: Observer) {
+    const scenario = this.options.scenario as Scenario;
+    const result = await runShift(scenario, {
+      plays: this.options.plays,
+      file: this.options.file,
+      journal: this.options.journal,
+      inspect,
+      onTrace,
+    });
+    flush();
+    const states: Record<string, string> = {};
+    for (const entry of result.trace) states[entry.actor] = entry.to;
+    const report = gate(result, scenario);
+    this.push({
+      type: 'done',
+      run,
+      transitions: result.trace.length,
+      states,
+      gate: {
+        passed: report.passed,
+        total: report.total,
+        failed: report.checks.filter((c) => !c.ok).map(({ id, owner, detail }) => ({ id, owner, detail })),
+      },
+    });
+  }
+
+  /** A live engine: its transitions so far, then each as it happens, until the page goes away. */
+  private async watch(live: LiveSource, { inspect, onTrace, flush }: Observer) {
+    for (const entry of live.trace()) onTrace(entry);
+    flush();
+    const stop = live.watch({
+      inspect,
+      onTrace: (entry) => {
+        onTrace(entry);
+        // Live, nothing else may come for minutes: the context can wait, the transition cannot.
+        queueMicrotask(flush);
+      },
+    });
+    await new Promise<void>((resolve) => {
+      this.onStop = resolve;
+    });
+    stop();
+  }
+
+  private onStop: (() => void) | undefined;
 
   private push(message: ServerMessage) {
     if (this.stopped) return;
