@@ -431,3 +431,26 @@ describe('the inspector attached to a running engine', () => {
     }
   });
 });
+
+describe('PagerDuty routing keys', () => {
+  it('are checked at start: a key, or an environment variable that is set', async () => {
+    const { missingRoutingKey } = await import('../src/live/notifiers.js');
+    const pd = { name: 'pd', type: 'pagerduty' as const, url: 'http://x', kinds: ['page' as const] };
+    const hook = {
+      name: 'chat',
+      type: 'webhook' as const,
+      url: 'http://x',
+      headers: {},
+      kinds: ['page' as const],
+    };
+    delete process.env.RUNBOOK_TEST_PD_KEY;
+    expect(missingRoutingKey([hook, { ...pd, routingKey: ROUTING_KEY }])).toBeNull();
+    expect(missingRoutingKey([hook, pd])).toEqual({ index: 1, why: 'needs routingKey or routingKeyEnv' });
+    expect(missingRoutingKey([{ ...pd, routingKeyEnv: 'RUNBOOK_TEST_PD_KEY' }])).toEqual({
+      index: 0,
+      why: 'names RUNBOOK_TEST_PD_KEY, which is not set',
+    });
+    process.env.RUNBOOK_TEST_PD_KEY = ROUTING_KEY;
+    expect(missingRoutingKey([{ ...pd, routingKeyEnv: 'RUNBOOK_TEST_PD_KEY' }])).toBeNull();
+  });
+});

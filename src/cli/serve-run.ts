@@ -3,6 +3,7 @@ import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
 import { systemClock } from '../live/clock.js';
 import { type LiveConfig, loadLiveConfig } from '../live/config.js';
+import { missingRoutingKey } from '../live/notifiers.js';
 import { type DeliveryOptions, OutboxDelivery } from '../live/outbox.js';
 import { livePlays } from '../live/plays.js';
 import { LiveEngine } from '../live/runtime.js';
@@ -42,6 +43,8 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
     ctx.io.out(`${file}: ok (${config.incidentTypes.length} incident types)\n`);
     return;
   }
+  const missing = missingRoutingKey(config.notifiers);
+  if (missing) throw new InputError(missing.why, file, `notifiers[${missing.index}].routingKeyEnv`);
   const listen = parseListen(flags.listen);
   const token = bearerToken(flags);
   if (!isLoopback(listen.host) && token === null) {

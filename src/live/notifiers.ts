@@ -31,6 +31,18 @@ export const notifierSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** A PagerDuty notifier's routing key must be there when the server starts, not at the first page. */
+export function missingRoutingKey(
+  notifiers: readonly NotifierConfig[],
+): { index: number; why: string } | null {
+  for (const [index, n] of notifiers.entries()) {
+    if (n.type !== 'pagerduty' || n.routingKey) continue;
+    if (!n.routingKeyEnv) return { index, why: 'needs routingKey or routingKeyEnv' };
+    if (!process.env[n.routingKeyEnv]) return { index, why: `names ${n.routingKeyEnv}, which is not set` };
+  }
+  return null;
+}
+
 export type NotifierConfig = z.infer<typeof notifierSchema>;
 
 /** One HTTP request a notifier makes for a notification. */
