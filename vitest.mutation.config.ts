@@ -22,6 +22,7 @@ const UNIT_TESTS = [
   'postmortem',
   'service',
   'slo',
+  'slo-edges',
   'storm',
   'triage',
 ];
