@@ -25,6 +25,7 @@ const UNIT_TESTS = [
   'slo-edges',
   'storm',
   'triage',
+  'triage-edges',
 ];
 
 export default mergeConfig(
