@@ -20,6 +20,7 @@ const UNIT_TESTS = [
   'model-release',
   'onset',
   'postmortem',
+  'postmortem-edges',
   'service',
   'slo',
   'slo-edges',
