@@ -11,6 +11,7 @@ import base from './vitest.config.js';
  */
 const UNIT_TESTS = [
   'alerts',
+  'alerts-edges',
   'burn-cli',
   'canary',
   'correlate',
