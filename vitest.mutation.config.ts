@@ -14,6 +14,7 @@ const UNIT_TESTS = [
   'alerts-edges',
   'burn-cli',
   'canary',
+  'canary-edges',
   'correlate',
   'correlate-cli',
   'machines',
