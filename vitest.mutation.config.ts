@@ -20,6 +20,7 @@ const UNIT_TESTS = [
   'machines',
   'model-incident',
   'model-release',
+  'release-edges',
   'onset',
   'postmortem',
   'postmortem-edges',
