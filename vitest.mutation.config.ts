@@ -19,6 +19,7 @@ const UNIT_TESTS = [
   'correlate-cli',
   'machines',
   'model-incident',
+  'incident-edges',
   'model-release',
   'release-edges',
   'onset',
