@@ -11,19 +11,26 @@ import base from './vitest.config.js';
  */
 const UNIT_TESTS = [
   'alerts',
+  'alerts-edges',
   'burn-cli',
   'canary',
+  'canary-edges',
   'correlate',
   'correlate-cli',
   'machines',
   'model-incident',
+  'incident-edges',
   'model-release',
+  'release-edges',
   'onset',
   'postmortem',
+  'postmortem-edges',
   'service',
   'slo',
+  'slo-edges',
   'storm',
   'triage',
+  'triage-edges',
 ];
 
 export default mergeConfig(
