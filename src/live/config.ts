@@ -6,6 +6,7 @@ import { zodToInput } from '../toolkit/schema-errors.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { alerting, checkPlays, incidentType, name, objective, postmortem } from '../world/scenario.js';
+import { journalLimits } from './backpressure.js';
 
 /**
  * The server's configuration: one YAML file, checked with the scenario's own schemas for what the two
@@ -33,6 +34,7 @@ const schema = z.strictObject({
   gapMinutes: z.number().int('must be a whole number').min(1, 'must be >= 1').optional(),
   /** Alertmanager's resolve_timeout: an alert posted without endsAt fires this long. */
   resolveTimeoutMinutes: z.number().positive('must be > 0').default(5),
+  journal: journalLimits,
   oncall: z.strictObject({ roster: z.array(z.string().min(1)).default([]) }).default({ roster: [] }),
   incidentTypes: z.array(incidentType).min(1, 'must define at least one incident type'),
   postmortem,

@@ -6,6 +6,7 @@ import { stockPlays } from '../engine/plays.js';
 import { incidentRecord } from '../engine/records.js';
 import { stateName } from '../engine/trace.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
+import { JournalWatch } from './backpressure.js';
 import { EngineMinutes, minuteStart, type WallClock } from './clock.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
 import { PayloadError, type Received } from './intake.js';
@@ -68,6 +69,8 @@ export class LiveEngine {
   readonly config: LiveConfig;
   readonly run: RunJournal | null;
   readonly metrics: LiveMetrics;
+  /** The journal's commit times and the requests waiting for it: whether intake is behind. */
+  readonly journal: JournalWatch;
   /** Whether this start resumed a run (and how many inputs its journal replayed). */
   readonly resumed: number;
   readonly clock: WallClock;
@@ -89,13 +92,16 @@ export class LiveEngine {
       });
     }
     this.config = stored.config;
+    // The limits are the running configuration's, not the stored run's: they tune this process.
+    this.journal = new JournalWatch(clock, options.config.journal);
     this.engine = new Engine({
       config: engineConfigOf(stored.config, stored.epoch),
       world: liveWorld,
       plays: { ...stockPlays, ...options.plays },
-      journal: this.run,
+      journal: this.run && this.journal.timed(this.run),
     });
     this.metrics = new LiveMetrics(() => this.engine);
+    this.journal.register(this.metrics.registry);
     const replayed = this.engine.replayJournal();
     for (const { input } of replayed) if (input.kind === 'alert' && input.key) this.seen.add(input.key);
     this.resumed = replayed.length;

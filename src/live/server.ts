@@ -76,6 +76,16 @@ export function buildServer(live: LiveEngine, options: ServerOptions): FastifyIn
       await reply.code(401).send({ error: 'needs Authorization: Bearer TOKEN' });
     });
   }
+  // Every POST brings inputs: refused while the journal is behind, counted as waiting until answered.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    const behind = live.journal.behind();
+    if (behind) {
+      reply.header('retry-after', String(behind.retryAfterSeconds));
+      return reply.code(503).send({ error: behind.message });
+    }
+    reply.raw.once('close', live.journal.arrived(request));
+  });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof PayloadError)
       return reply.code(400).send({ error: error.message, field: error.field });
