@@ -151,6 +151,6 @@ describe('runbook serve when the journal falls behind', () => {
         return (thrown as InputError).format();
       }
     })();
-    expect(error).toBe('runbook: live.yaml: journal.maxWaitingRequests: must be >= 1');
+    expect(error).toBe('runbook: live.yaml: journal.maxWaitingRequests: must be >= 1 (got 0)');
   });
 });

@@ -158,7 +158,14 @@ describe('runbook serve', () => {
       ],
       ['POST', '/api/v2/alerts', { labels: { a: 'b' } }, undefined, 400, '(body)'],
       ['POST', '/api/v2/alerts', undefined, '[{"labels": {"a": "b"}', 400, '(body)'],
-      ['POST', '/api/v2/alerts', undefined, '[{"labels": {"a": "b"}, "__proto__": {"x": 1}}]', 400, '(body)'],
+      [
+        'POST',
+        '/api/v2/alerts',
+        undefined,
+        '[{"labels": {"a": "b"}, "__proto__": {"x": 1}}]',
+        400,
+        '[0].__proto__',
+      ],
       ['POST', '/api/v2/alerts', [{ labels: { a: 'x'.repeat(1024 * 1024) } }], undefined, 413, '(body)'],
       [
         'POST',

@@ -43,7 +43,7 @@ const schema = z.strictObject({
 export type LiveConfig = z.infer<typeof schema>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
-  const parsed = schema.safeParse(parseYamlMapping(text, file));
+  const parsed = schema.safeParse(parseYamlMapping(text, file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
   checkPlays(parsed.data, plays, file);
   return parsed.data;

@@ -47,8 +47,9 @@ export class PayloadError extends Error {
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
+/** A payload checked against its schema: the first problem is a PayloadError naming its field. */
+export function parsePayload<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body, { reportInput: true });
   if (parsed.success) return parsed.data;
   const error = zodToInput(parsed.error, '');
   const field = error.field === undefined || error.field === '(top level)' ? '(body)' : error.field;
@@ -81,9 +82,9 @@ function received(alerts: Postable[], nowMs: number, resolveTimeoutMinutes: numb
 }
 
 export function postedAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
-  return received(parse(postableAlerts, body), nowMs, resolveTimeoutMinutes);
+  return received(parsePayload(postableAlerts, body), nowMs, resolveTimeoutMinutes);
 }
 
 export function webhookAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
-  return received(parse(webhook, body).alerts, nowMs, resolveTimeoutMinutes);
+  return received(parsePayload(webhook, body).alerts, nowMs, resolveTimeoutMinutes);
 }
