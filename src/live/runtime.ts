@@ -30,7 +30,7 @@ export class Refused extends Error {
 }
 
 /** Live there is no simulated service: no eval endpoint yet, and no world effects but the release. */
-const liveWorld: WorldPort = {
+export const liveWorld: WorldPort = {
   evaluate: () => [],
   wrongAnswers: () => [],
   effect: (effect) => {
@@ -39,7 +39,7 @@ const liveWorld: WorldPort = {
 };
 
 /** What a live run keeps in the journal's run row: a restart runs on the same configuration and epoch. */
-interface StoredRun {
+export interface StoredRun {
   live: true;
   config: LiveConfig;
   epoch: string;
