@@ -189,7 +189,11 @@ describe('parseAlert', () => {
     expect(fieldOf({ ...valid, labels: ['a'] })).toBe('alerts[3].labels');
     expect(fieldOf({ ...valid, labels: { alertname: 7 } })).toBe('alerts[3].labels.alertname');
     expect(fieldOf({ ...valid, annotations: { summary: null } })).toBe('alerts[3].annotations.summary');
-    expect(fieldOf({ ...valid, startsAt: undefined })).toBe('alerts[3].startsAt');
+    expect(fieldOf({ ...valid, startsAt: undefined, endsAt: undefined })).toBe('alerts[3].startsAt');
+    expect(fieldOf({ ...valid, startsAt: '0001-01-01T00:00:00Z', endsAt: undefined })).toBe(
+      'alerts[3].startsAt',
+    );
+    expect(fieldOf({ ...valid, endsAt: 17 })).toBe('alerts[3].endsAt');
     expect(fieldOf({ ...valid, endsAt: '2026-02-30T00:00:00Z' })).toBe('alerts[3].endsAt');
   });
 });

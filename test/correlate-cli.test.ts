@@ -40,6 +40,21 @@ beforeAll(() => {
     }),
     'label-number.json': JSON.stringify([{ ...alerts[0], labels: { alertname: 7 } }]),
     'not-a-list.json': JSON.stringify({ receiver: 'oncall' }),
+    'still-firing.json': JSON.stringify([
+      { labels: { alertname: 'HighErrorRate', service: 'agent' }, startsAt: '2026-01-01T00:00:00Z' },
+      {
+        labels: { alertname: 'HighErrorRate', service: 'agent', instance: 'pod-2' },
+        startsAt: '2026-01-01T00:02:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+      },
+      { labels: { alertname: 'DiskAlmostFull', service: 'index' }, endsAt: '2026-01-01T00:30:00Z' },
+      {
+        labels: { alertname: 'DiskAlmostFull', service: 'index', instance: 'pod-1' },
+        startsAt: '2026-01-01T00:20:00Z',
+        endsAt: '2026-01-01T00:25:00Z',
+      },
+    ]),
+    'no-times.json': JSON.stringify([alerts[0], { labels: { alertname: 'HighErrorRate' } }]),
     'alerts-not-a-list.json': JSON.stringify({ alerts: 'many' }),
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(fixture(name), text);
@@ -120,6 +135,42 @@ describe('runbook correlate', () => {
   });
 });
 
+describe("Alertmanager's defaults for alerts without endsAt", () => {
+  const spans = async (...flags: string[]) => {
+    const file = fixture('still-firing.json');
+    const { code, stdout, stderr } = await run('correlate', '--alerts', file, '--json', ...flags);
+    expect([code, stderr]).toEqual([0, '']);
+    return JSON.parse(stdout).groups.map((g: { labels: { service: string }; count: number }) => ({
+      service: g.labels.service,
+      ...g,
+      labels: undefined,
+      fingerprints: undefined,
+    }));
+  };
+
+  it('takes a missing or zero endsAt as still firing for the resolve timeout (5 minutes) from startsAt', async () => {
+    expect(await spans('--group-by', 'service')).toEqual([
+      { service: 'agent', count: 2, startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-01-01T00:07:00Z' },
+      { service: 'index', count: 2, startsAt: '2026-01-01T00:20:00Z', endsAt: '2026-01-01T00:30:00Z' },
+    ]);
+  });
+
+  it('starts an alert without startsAt at its endsAt, and takes --resolve-timeout in minutes', async () => {
+    const groups = await spans('--group-by', 'service', '--resolve-timeout', '30');
+    expect(groups.map((g: { endsAt: string }) => g.endsAt)).toEqual([
+      '2026-01-01T00:32:00Z',
+      '2026-01-01T00:30:00Z',
+    ]);
+    // With a gap, the index alert that only has an endsAt opens its own incident at 00:30.
+    const gapped = await spans('--group-by', 'service', '--gap', '1');
+    expect(gapped.map((g: { service: string; startsAt: string }) => [g.service, g.startsAt])).toEqual([
+      ['agent', '2026-01-01T00:00:00Z'],
+      ['index', '2026-01-01T00:20:00Z'],
+      ['index', '2026-01-01T00:30:00Z'],
+    ]);
+  });
+});
+
 describe('runbook storm', () => {
   it('writes the stock storm, which correlates into 5 incidents by service', async () => {
     const out = fixture('stock.json');
@@ -194,6 +245,22 @@ describe('bad input', () => {
     );
     const file = fixture('alerts-not-a-list.json');
     await rejects(['correlate', '--alerts', file], file, 'alerts: must be a list');
+  });
+
+  it('names an alert with neither startsAt nor endsAt: a file has no moment of receipt to start it at', async () => {
+    const file = fixture('no-times.json');
+    await rejects(['correlate', '--alerts', file], file, 'alerts[1].startsAt', 'endsAt');
+  });
+
+  it('names a --resolve-timeout that is not a positive number of minutes', async () => {
+    await rejects(
+      ['correlate', '--alerts', fixture('list.json'), '--resolve-timeout', '0'],
+      '--resolve-timeout',
+    );
+    await rejects(
+      ['correlate', '--alerts', fixture('list.json'), '--resolve-timeout', '5m'],
+      '--resolve-timeout',
+    );
   });
 
   it('names a negative --gap and an empty --group-by', async () => {

@@ -158,7 +158,14 @@ describe('runbook serve', () => {
       ],
       ['POST', '/api/v2/alerts', { labels: { a: 'b' } }, undefined, 400, '(body)'],
       ['POST', '/api/v2/alerts', undefined, '[{"labels": {"a": "b"}', 400, '(body)'],
-      ['POST', '/api/v2/alerts', undefined, '[{"labels": {"a": "b"}, "__proto__": {"x": 1}}]', 400, '(body)'],
+      [
+        'POST',
+        '/api/v2/alerts',
+        undefined,
+        '[{"labels": {"a": "b"}, "__proto__": {"x": 1}}]',
+        400,
+        '[0].__proto__',
+      ],
       ['POST', '/api/v2/alerts', [{ labels: { a: 'x'.repeat(1024 * 1024) } }], undefined, 413, '(body)'],
       [
         'POST',
@@ -259,11 +266,12 @@ describe('runbook serve', () => {
 describe('Alertmanager defaults for posted alerts', () => {
   const now = Date.UTC(2026, 11, 1, 9, 0, 0);
   it('fills a missing startsAt with now and a missing or zero endsAt with now plus the resolve timeout', () => {
-    const [missing, zero, given] = postedAlerts(
+    const [missing, zero, given, ended] = postedAlerts(
       [
         { labels: { a: '1' } },
         { labels: { a: '2' }, startsAt: '2026-12-01T08:00:00Z', endsAt: '0001-01-01T00:00:00Z' },
         { labels: { a: '3' }, startsAt: '2026-12-01T08:00:00Z', endsAt: '2026-12-01T08:30:00Z' },
+        { labels: { a: '4' }, endsAt: '2026-12-01T08:30:00Z' },
       ],
       now,
       7,
@@ -273,6 +281,8 @@ describe('Alertmanager defaults for posted alerts', () => {
       endsAt: '2026-12-01T09:07:00.000Z',
     });
     expect(zero).toMatchObject({ startsAt: '2026-12-01T08:00:00Z', endsAt: '2026-12-01T09:07:00.000Z' });
+    // Alertmanager starts an alert sent with only its endsAt at that endsAt, not now.
+    expect(ended).toMatchObject({ startsAt: '2026-12-01T08:30:00Z', endsAt: '2026-12-01T08:30:00Z' });
     expect(given).toMatchObject({
       endsAt: '2026-12-01T08:30:00Z',
       fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),

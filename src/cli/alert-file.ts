@@ -3,7 +3,12 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Assembler from 'stream-json/Assembler.js';
 import Parser from 'stream-json/Parser.js';
-import { type Alert, FORBIDDEN_NAME, parseAlert } from '../toolkit/alerts.js';
+import {
+  type Alert,
+  DEFAULT_RESOLVE_TIMEOUT_MINUTES,
+  FORBIDDEN_NAME,
+  parseAlert,
+} from '../toolkit/alerts.js';
 import { InputError, inFile } from '../toolkit/errors.js';
 import { mebibytes, unreadable } from '../toolkit/files.js';
 
@@ -43,6 +48,7 @@ class AlertListReader {
   constructor(
     private readonly onAlert: (alert: Alert) => void,
     private readonly bytesRead: () => number,
+    private readonly resolveTimeoutMinutes: number,
   ) {}
 
   push(token: Token): void {
@@ -82,7 +88,9 @@ class AlertListReader {
           throw new InputError(`nests deeper than ${MAX_ALERT_DEPTH} levels`, undefined, this.where());
         this.assembler.consume(token);
         if (this.depth === 0) {
-          this.onAlert(parseAlert(this.assembler.current, `alerts[${this.index++}]`));
+          this.onAlert(
+            parseAlert(this.assembler.current, `alerts[${this.index++}]`, this.resolveTimeoutMinutes),
+          );
           this.boundary = this.bytesRead();
         }
         return;
@@ -142,8 +150,13 @@ function byteLimit(reader: () => AlertListReader, file: string, count: { bytes: 
 /**
  * Streams the alerts of a file into `onAlert`: the JSON text is read in chunks and each alert is
  * dropped once handed over, so a million-alert file never sits in memory as text or as objects.
+ * An alert without endsAt fires for `resolveTimeoutMinutes` from its startsAt, as in Alertmanager.
  */
-export async function readAlerts(file: string, onAlert: (alert: Alert) => void): Promise<void> {
+export async function readAlerts(
+  file: string,
+  onAlert: (alert: Alert) => void,
+  resolveTimeoutMinutes = DEFAULT_RESOLVE_TIMEOUT_MINUTES,
+): Promise<void> {
   let isDirectory: boolean;
   try {
     isDirectory = statSync(file).isDirectory();
@@ -152,7 +165,7 @@ export async function readAlerts(file: string, onAlert: (alert: Alert) => void):
   }
   if (isDirectory) throw unreadable(file, 'EISDIR');
   const count = { bytes: 0 };
-  const reader = new AlertListReader(onAlert, () => count.bytes);
+  const reader = new AlertListReader(onAlert, () => count.bytes, resolveTimeoutMinutes);
   const sink = new Writable({
     objectMode: true,
     write(token: Token, _encoding, done) {

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { minuteToTimestamp } from '../toolkit/alerts.js';
+import { DEFAULT_RESOLVE_TIMEOUT_MINUTES, minuteToTimestamp } from '../toolkit/alerts.js';
 import { type Correlation, Correlator } from '../toolkit/correlate.js';
 import { generateStorm, type StormSpec, stockServices, stockStorm } from '../world/storm.js';
 import { checkWritable, type Io, streamOut, writeFileAtomic } from './io.js';
@@ -11,12 +11,15 @@ interface CorrelateOptions {
   alerts: string;
   groupBy: string[];
   gap?: number;
+  resolveTimeout: number;
   json?: boolean;
 }
 
 const CORRELATE_EXAMPLES = `
 Alerts (JSON) are Alertmanager's: a list, or {"alerts": [...]}, each with labels, annotations,
-startsAt and endsAt (RFC3339). Fingerprints are recomputed from the labels.
+startsAt and endsAt (RFC3339). Fingerprints are recomputed from the labels. As in Alertmanager, an
+alert without endsAt (or with Go's zero time, 0001-01-01T00:00:00Z) is still firing: it lasts
+--resolve-timeout minutes from its startsAt; one without startsAt starts at its endsAt.
 
 Grouping follows Alertmanager's group_by: one group per distinct tuple of the group-by label values
 (a missing label counts as ""); identical label sets are one alert. With --gap, an alert starting more
@@ -43,12 +46,18 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
       'quiet minutes after which the same group opens a new incident',
       numberFlag('--gap', { min: 0 }),
     )
+    .option(
+      '--resolve-timeout <minutes>',
+      "how long an alert without endsAt fires (Alertmanager's resolve_timeout)",
+      numberFlag('--resolve-timeout', { min: 0, exclusive: true }),
+      DEFAULT_RESOLVE_TIMEOUT_MINUTES,
+    )
     .option('--json', 'the groups as JSON on stdout instead of a table')
     .addHelpText('after', CORRELATE_EXAMPLES)
     .action(async (options: CorrelateOptions) => {
       const correlator = new Correlator({ groupBy: options.groupBy, gapMinutes: options.gap });
       const { readAlerts } = await import('./alert-file.js');
-      await readAlerts(options.alerts, (alert) => correlator.add(alert));
+      await readAlerts(options.alerts, (alert) => correlator.add(alert), options.resolveTimeout);
       const correlation = correlator.result();
       if (options.json) writeJson(ctx.io, correlation);
       else ctx.io.out(table(correlation));

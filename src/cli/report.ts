@@ -27,7 +27,10 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
       pathFlag('--out'),
       'report.html',
     )
-    .option('--run <id>', 'report a run kept with drill --db instead of running a shift (needs --db)')
+    .option(
+      '--run <id>',
+      'report a run kept with drill --db or serve --db instead of running a shift (needs --db)',
+    )
     .option('--db <file>', 'the SQLite journal the run is in', pathFlag('--db'))
     .addHelpText(
       'after',
@@ -49,6 +52,9 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
       const { renderReport } = await import('../views/report.js');
       const html = await renderReport({ scenario, result, gate: report });
       await writeFileAtomic(flags.out, [html]);
-      ctx.io.out(`wrote ${resolve(flags.out)} (gate ${report.passed}/${report.total})\n`);
+      const summary = report
+        ? `gate ${report.passed}/${report.total}`
+        : `live run ${flags.run}: ${result.incidents.length} incidents, no gate`;
+      ctx.io.out(`wrote ${resolve(flags.out)} (${summary})\n`);
     });
 };

@@ -113,8 +113,21 @@ export function storedJournal(db: string, id: string): ReplayJournal {
   }
 }
 
-/** The stored run a report reads, scored as a fresh one would be. */
+/**
+ * The stored run a report reads: a drill's scored as a fresh one would be; a live one (`runbook
+ * serve`) replayed read-only from its journal, with no gate (a gate judges a rehearsal).
+ */
 export async function storedRun(db: string, id: string) {
+  const { isLiveRun, liveRunResult } = await import('../live/stored-run.js');
+  const store = openStore(db);
+  let live: ReplayJournal | null;
+  try {
+    const run = store.openRun(id);
+    live = isLiveRun(run) ? new ReplayJournal(run) : null;
+  } finally {
+    store.close();
+  }
+  if (live) return { ...liveRunResult(live), report: null };
   const { scenario, result } = await resumeRun(db, id);
   return { scenario, result, report: gate(result, scenario) };
 }

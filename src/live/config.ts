@@ -6,6 +6,7 @@ import { zodToInput } from '../toolkit/schema-errors.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { alerting, checkPlays, incidentType, name, objective, postmortem } from '../world/scenario.js';
+import { journalLimits } from './backpressure.js';
 import { notifierSchema } from './notifiers.js';
 import { hook, playSettings } from './plays.js';
 
@@ -53,6 +54,7 @@ const schema = z.strictObject({
   gapMinutes: z.number().int('must be a whole number').min(1, 'must be >= 1').optional(),
   /** Alertmanager's resolve_timeout: an alert posted without endsAt fires this long. */
   resolveTimeoutMinutes: z.number().positive('must be > 0').default(5),
+  journal: journalLimits,
   oncall: z
     .strictObject({
       roster: z.array(z.string().min(1)).default([]),
@@ -83,7 +85,7 @@ const schema = z.strictObject({
 export type LiveConfig = z.infer<typeof schema>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
-  const parsed = schema.safeParse(parseYamlMapping(text, file));
+  const parsed = schema.safeParse(parseYamlMapping(text, file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
   checkPlays(parsed.data, plays, file);
   checkPlaySettings(parsed.data, file);

@@ -1,17 +1,14 @@
 import { z } from 'zod';
-import { type Alert, fingerprint, parseTimestamp } from '../toolkit/alerts.js';
+import { type Alert, defaultTimes, fingerprint, parseTimestamp } from '../toolkit/alerts.js';
 import { zodToInput } from '../toolkit/schema-errors.js';
 
 /**
  * Alerts as Alertmanager's API takes them (`POST /api/v2/alerts`, what Prometheus and amtool post) and
  * as its webhook delivers them (payload version 4), turned into the engine's alerts with
- * Alertmanager's defaults: no startsAt is now, no endsAt is now plus the resolve timeout, and Go's
- * zero time (`0001-01-01T00:00:00Z`) is no endsAt (still firing). The fingerprint is always computed
- * from the labels: a sender's own must not split or merge alerts.
+ * Alertmanager's defaults (`defaultTimes`: no endsAt, or Go's zero time, fires until now plus the
+ * resolve timeout). The fingerprint is always computed from the labels: a sender's own must not
+ * split or merge alerts.
  */
-
-/** Go's zero time.Time, as Alertmanager sends the endsAt of an alert still firing. */
-const ZERO_TIME = parseTimestamp('0001-01-01T00:00:00Z');
 
 const timestamp = z
   .string()
@@ -50,24 +47,20 @@ export class PayloadError extends Error {
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
+/** A payload checked against its schema: the first problem is a PayloadError naming its field. */
+export function parsePayload<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body, { reportInput: true });
   if (parsed.success) return parsed.data;
   const error = zodToInput(parsed.error, '');
   const field = error.field === undefined || error.field === '(top level)' ? '(body)' : error.field;
   throw new PayloadError(error.message, field);
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 function toAlert(alert: Postable, nowMs: number, resolveTimeoutMinutes: number): Alert {
-  const starts = alert.startsAt === undefined ? ZERO_TIME : parseTimestamp(alert.startsAt);
-  const ends = alert.endsAt === undefined ? ZERO_TIME : parseTimestamp(alert.endsAt);
   return {
     labels: alert.labels,
     annotations: alert.annotations ?? {},
-    startsAt: starts === ZERO_TIME ? iso(nowMs) : (alert.startsAt as string),
-    endsAt: ends === ZERO_TIME ? iso(nowMs + resolveTimeoutMinutes * 60000) : (alert.endsAt as string),
+    ...defaultTimes(alert.startsAt, alert.endsAt, () => nowMs, resolveTimeoutMinutes),
     fingerprint: fingerprint(alert.labels),
   };
 }
@@ -89,9 +82,9 @@ function received(alerts: Postable[], nowMs: number, resolveTimeoutMinutes: numb
 }
 
 export function postedAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
-  return received(parse(postableAlerts, body), nowMs, resolveTimeoutMinutes);
+  return received(parsePayload(postableAlerts, body), nowMs, resolveTimeoutMinutes);
 }
 
 export function webhookAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
-  return received(parse(webhook, body).alerts, nowMs, resolveTimeoutMinutes);
+  return received(parsePayload(webhook, body).alerts, nowMs, resolveTimeoutMinutes);
 }

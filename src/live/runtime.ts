@@ -7,6 +7,7 @@ import { stockPlays } from '../engine/plays.js';
 import { incidentRecord } from '../engine/records.js';
 import { stateName, type TraceEntry } from '../engine/trace.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
+import { JournalWatch } from './backpressure.js';
 import { EngineMinutes, minuteStart, type WallClock } from './clock.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
 import { PayloadError, type Received } from './intake.js';
@@ -31,7 +32,7 @@ export class Refused extends Error {
 }
 
 /** Live there is no simulated service: no eval endpoint yet, and no world effects but the release. */
-const liveWorld: WorldPort = {
+export const liveWorld: WorldPort = {
   evaluate: () => [],
   wrongAnswers: () => [],
   effect: (effect) => {
@@ -40,7 +41,7 @@ const liveWorld: WorldPort = {
 };
 
 /** What a live run keeps in the journal's run row: a restart runs on the same configuration and epoch. */
-interface LiveRunMeta {
+export interface LiveRunMeta {
   live: true;
   config: LiveConfig;
   epoch: string;
@@ -78,6 +79,8 @@ export class LiveEngine {
   /** Called after each commit the API makes: the outbox has something new to deliver. */
   afterCommit: () => void = () => {};
   readonly metrics: LiveMetrics;
+  /** The journal's commit times and the requests waiting for it: whether intake is behind. */
+  readonly journal: JournalWatch;
   /** Whether this start resumed a run (and how many inputs its journal replayed). */
   readonly resumed: number;
   readonly clock: WallClock;
@@ -100,12 +103,14 @@ export class LiveEngine {
       });
     }
     this.config = stored.config;
+    // The limits are the running configuration's, not the stored run's: they tune this process.
+    this.journal = new JournalWatch(clock, options.config.journal);
     this.engine = new Engine({
       config: engineConfigOf(stored.config, stored.epoch),
       world: liveWorld,
       // Hooks and notifiers come from the file as it is now: they do not change what the machines did.
       plays: { ...stockPlays, ...livePlays(options.config.deploy), ...options.plays },
-      journal: this.run,
+      journal: this.run && this.journal.timed(this.run),
       inspect: (event) => {
         for (const tap of this.taps) tap.inspect(event);
       },
@@ -117,6 +122,7 @@ export class LiveEngine {
       () => this.engine,
       () => this.run,
     );
+    this.journal.register(this.metrics.registry);
     const replayed = this.engine.replayJournal();
     for (const { input } of replayed) if (input.kind === 'alert' && input.key) this.seen.add(input.key);
     this.resumed = replayed.length;

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
 import { tokenCheck } from './access.js';
-import { PayloadError, postedAlerts, webhookAlerts } from './intake.js';
+import { PayloadError, parsePayload, postedAlerts, webhookAlerts } from './intake.js';
 import { type LiveEngine, Refused } from './runtime.js';
 
 /**
@@ -24,40 +24,50 @@ const sliReport = z.object({
 });
 const ackBody = z.object({ by: z.string().min(1, 'must name who acknowledged') });
 
-function check<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue?.path.map(String).join('.') || '(body)';
-  const required = issue?.code === 'invalid_type' && issue.input === undefined;
-  throw new PayloadError(required ? 'is required' : (issue?.message ?? 'is invalid'), field);
-}
-
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
-/** A `__proto__` key could poison an object merged from the payload: refused before anything reads it. */
-function refuseProto(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new PayloadError('a key named __proto__ is refused', '(body)');
+/** The path of a key named `__proto__` anywhere in a parsed payload, or null; iterative, for deep nesting. */
+function protoKey(value: unknown): string | null {
+  const stack: [unknown, string][] = [[value, '']];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [node, path] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node)) {
+      for (const [i, item] of node.entries()) stack.push([item, `${path}[${i}]`]);
+      continue;
+    }
+    for (const [key, item] of Object.entries(node)) {
+      const at = path ? `${path}.${key}` : key;
+      if (key === '__proto__') return at;
+      stack.push([item, at]);
+    }
+  }
+  return null;
+}
+
+/**
+ * JSON bodies, with errors that say what is wrong with them rather than a generic parse failure.
+ * A `__proto__` key could poison an object merged from the payload: it is refused, named, before
+ * anything reads it. Only a text that holds the name (or an escape that could spell it) is searched.
+ */
+function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new PayloadError('is empty (a JSON payload is required)', '(body)');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new PayloadError(`is not valid JSON (${(error as Error).message})`, '(body)');
+  }
+  const poisoned = text.includes('__proto__') || text.includes('\\u') ? protoKey(value) : null;
+  if (poisoned !== null) throw new PayloadError('a key named __proto__ is refused', poisoned);
   return value;
 }
 
-/** JSON bodies, with errors that say what is wrong with them rather than a generic parse failure. */
-function parseJson(text: string): unknown {
-  if (text.trim() === '') throw new PayloadError('is empty (a JSON payload is required)', '(body)');
-  try {
-    return JSON.parse(text, refuseProto);
-  } catch (error) {
-    if (error instanceof PayloadError) throw error;
-    throw new PayloadError(`is not valid JSON (${(error as Error).message})`, '(body)');
-  }
-}
-
 export function buildServer(live: LiveEngine, options: ServerOptions): FastifyInstance {
-  const app = Fastify({
-    logger: options.logger,
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
-  });
-  app.removeContentTypeParser('application/json');
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const app = Fastify({ logger: options.logger, bodyLimit });
+  // JSON only: a text/plain body would otherwise arrive as a string and be refused for its shape.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseJson(body as string));
@@ -76,14 +86,36 @@ export function buildServer(live: LiveEngine, options: ServerOptions): FastifyIn
       await reply.code(401).send({ error: 'needs Authorization: Bearer TOKEN' });
     });
   }
+  // Every POST brings inputs: refused while the journal is behind, counted as waiting until answered.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    const behind = live.journal.behind();
+    if (behind) {
+      reply.header('retry-after', String(behind.retryAfterSeconds));
+      return reply.code(503).send({ error: behind.message });
+    }
+    reply.raw.once('close', live.journal.arrived(request));
+  });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof PayloadError)
       return reply.code(400).send({ error: error.message, field: error.field });
     if (error instanceof Refused) return reply.code(error.status).send({ error: error.message });
     const status = error.statusCode ?? 500;
+    if (status === 413) {
+      // Fastify closes the connection on a body too large, and the client, still writing, gets a
+      // reset instead of the 413; kept open, the rest of the body is read and dropped, the 413 read.
+      reply.removeHeader('connection');
+      return reply
+        .code(413)
+        .send({ error: `is larger than ${bodyLimit} bytes, the most a request may carry`, field: '(body)' });
+    }
     if (status >= 500) {
       request.log.error(error);
       return reply.code(500).send({ error: 'internal error' });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const got = request.headers['content-type'] ?? 'none';
+      return reply.code(415).send({ error: `must be application/json (got ${got})`, field: 'content-type' });
     }
     return reply.code(status).send({ error: error.message, field: '(body)' });
   });
@@ -97,11 +129,11 @@ export function buildServer(live: LiveEngine, options: ServerOptions): FastifyIn
     return live.receive(alerts);
   });
   app.post('/api/sli', async (request) => {
-    const { sli, requests, errors } = check(sliReport, request.body);
+    const { sli, requests, errors } = parsePayload(sliReport, request.body);
     return live.recordSli(sli, requests, errors);
   });
   app.get('/api/incidents', async (request) => {
-    const { state, service } = check(
+    const { state, service } = parsePayload(
       z.object({ state: z.string().optional(), service: z.string().optional() }),
       request.query,
     );
@@ -109,7 +141,7 @@ export function buildServer(live: LiveEngine, options: ServerOptions): FastifyIn
   });
   app.get('/api/incidents/:id', async (request) => live.incident((request.params as { id: string }).id));
   app.post('/api/incidents/:id/ack', async (request) => {
-    const { by } = check(ackBody, request.body);
+    const { by } = parsePayload(ackBody, request.body);
     return live.ack((request.params as { id: string }).id, by);
   });
   app.get('/metrics', async (_request, reply) => {

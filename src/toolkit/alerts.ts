@@ -312,8 +312,39 @@ function stringMap(value: unknown, field: string): Record<string, string> {
   return value as Record<string, string>;
 }
 
-function timestamp(value: unknown, field: string): string {
-  if (value === undefined) throw new InputError('is required (an RFC3339 timestamp)', undefined, field);
+/** Go's zero time.Time: how Alertmanager writes a time that is not set (the endsAt of an alert still firing). */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Alertmanager's `resolve_timeout` default: an alert sent without endsAt fires this long unless sent again. */
+export const DEFAULT_RESOLVE_TIMEOUT_MINUTES = 5;
+
+const ZERO_MS = parseTimestamp(ZERO_TIME);
+
+/** Whether a valid timestamp is unset for Alertmanager: missing, or Go's zero time. */
+function unset(ts: string | undefined): ts is undefined {
+  return ts === undefined || parseTimestamp(ts) === ZERO_MS;
+}
+
+/**
+ * Alertmanager's defaults for an alert's times (its API v2 `postAlerts`): an unset startsAt is the
+ * endsAt when that is set, else `now`; an unset endsAt is `now` plus the resolve timeout, so an alert
+ * still firing resolves by itself unless it is sent again. `now` is when the alert was received.
+ */
+export function defaultTimes(
+  startsAt: string | undefined,
+  endsAt: string | undefined,
+  now: () => number,
+  resolveTimeoutMinutes: number,
+): { startsAt: string; endsAt: string } {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    startsAt: unset(startsAt) ? (unset(endsAt) ? iso(now()) : endsAt) : startsAt,
+    endsAt: unset(endsAt) ? iso(now() + resolveTimeoutMinutes * 60000) : endsAt,
+  };
+}
+
+function timestamp(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
   if (typeof value !== 'string' || Number.isNaN(parseTimestamp(value)))
     throw new InputError(`must be an RFC3339 timestamp (got ${JSON.stringify(value)})`, undefined, field);
   return value;
@@ -322,9 +353,15 @@ function timestamp(value: unknown, field: string): string {
 /**
  * Checks one alert as read from a file; `field` names it (`alerts[17]`) in the error.
  * The fingerprint is always recomputed from the labels: a stale or forged one must not split or
- * merge alerts.
+ * merge alerts. Times left unset get Alertmanager's defaults; a file has no moment of receipt, so
+ * an alert without endsAt fires from its startsAt for the resolve timeout, and one with neither
+ * time is refused.
  */
-export function parseAlert(value: unknown, field: string): Alert {
+export function parseAlert(
+  value: unknown,
+  field: string,
+  resolveTimeoutMinutes = DEFAULT_RESOLVE_TIMEOUT_MINUTES,
+): Alert {
   if (!isPlainObject(value)) throw new InputError('must be an object', undefined, field);
   if (value.labels === undefined) throw new InputError('is required', undefined, `${field}.labels`);
   const labels = stringMap(value.labels, `${field}.labels`);
@@ -333,11 +370,20 @@ export function parseAlert(value: unknown, field: string): Alert {
     throw new InputError('must have at least one label', undefined, `${field}.labels`);
   const annotations =
     value.annotations === undefined ? {} : stringMap(value.annotations, `${field}.annotations`);
+  const startsAt = timestamp(value.startsAt, `${field}.startsAt`);
+  const endsAt = timestamp(value.endsAt, `${field}.endsAt`);
+  if (unset(startsAt) && unset(endsAt))
+    throw new InputError(
+      'is required when endsAt is not set (an RFC3339 timestamp)',
+      undefined,
+      `${field}.startsAt`,
+    );
+  // Only an alert without endsAt needs a moment of receipt, and then it has a startsAt.
+  const received = () => parseTimestamp(startsAt as string);
   return {
     labels,
     annotations,
-    startsAt: timestamp(value.startsAt, `${field}.startsAt`),
-    endsAt: timestamp(value.endsAt, `${field}.endsAt`),
+    ...defaultTimes(startsAt, endsAt, received, resolveTimeoutMinutes),
     fingerprint: fingerprint(labels),
   };
 }

@@ -39,7 +39,8 @@ export { escapeHtml } from './report-sections.js';
 export interface ReportInput {
   scenario: Scenario;
   result: ShiftResult;
-  gate: GateReport;
+  /** Null for a live run (`runbook serve`): a gate judges a rehearsal, and its sections are left out. */
+  gate: GateReport | null;
 }
 
 const require = createRequire(import.meta.url);
@@ -184,22 +185,25 @@ export async function renderReport({ scenario, result, gate }: ReportInput): Pro
       diagram: renderDiagram(traces, svgs, incident.id, 'incident', pathOf(result.trace, incident.id)),
     });
   });
-  const passedAll = gate.passed === gate.total;
-  const failed = gate.checks.filter((c) => !c.ok).map((c) => c.id);
+  const passedAll = gate !== null && gate.passed === gate.total;
+  const failed = gate?.checks.filter((c) => !c.ok).map((c) => c.id) ?? [];
+  const gateText = gate ? `${gate.passed}/${gate.total}` : '';
   const code = scripts();
   const data = JSON.stringify(specs).replace(/</g, '\\u003c');
 
   const body = [
-    `<header><h1>Shift report: ${escapeHtml(result.scenario)}</h1><p>sim minutes ${result.minutes.start}–${result.minutes.end} · ${result.incidents.length} incidents (${typed.length} worked) · ${result.trace.length} transitions · live ${escapeHtml(result.live)} · gate <span class="${passedAll ? 'pass' : 'fail'}">${gate.passed}/${gate.total}</span>${failed.length > 0 ? ` · failed: ${escapeHtml(failed.join(', '))}` : ''}</p></header>`,
+    `<header><h1>Shift report: ${escapeHtml(result.scenario)}</h1><p>sim minutes ${result.minutes.start}–${result.minutes.end} · ${result.incidents.length} incidents (${typed.length} worked) · ${result.trace.length} transitions · live ${escapeHtml(result.live)}${gate ? ` · gate <span class="${passedAll ? 'pass' : 'fail'}">${gateText}</span>` : ' · a live run (runbook serve): no gate'}${failed.length > 0 ? ` · failed: ${escapeHtml(failed.join(', '))}` : ''}</p></header>`,
     '<main>',
     `<section id="glance"><h2>At a glance</h2><div class="cards">
-<div class="card"><span>gate</span><b class="${passedAll ? 'pass' : 'fail'}">${gate.passed}/${gate.total}</b></div>
+${gate ? `<div class="card"><span>gate</span><b class="${passedAll ? 'pass' : 'fail'}">${gateText}</b></div>` : ''}
 <div class="card"><span>incidents worked</span><b>${typed.length}</b></div>
 <div class="card"><span>live at the end</span><b>${escapeHtml(result.live)}</b></div>
 </div>
 <h3>Time to detect, mitigate and resolve, from each incident's onset</h3>
 ${timesTable(typed)}</section>`,
-    `<section id="gate"><h2>Gate: ${gate.passed}/${gate.total}${failed.length > 0 ? ` <small class="fail">failed: ${escapeHtml(failed.join(', '))}</small>` : ''}</h2>${gateTableHtml(gate)}</section>`,
+    gate
+      ? `<section id="gate"><h2>Gate: ${gateText}${failed.length > 0 ? ` <small class="fail">failed: ${escapeHtml(failed.join(', '))}</small>` : ''}</h2>${gateTableHtml(gate)}</section>`
+      : '',
     `<section id="budget"><h2>Error budget left</h2>${plotHtml(specs[0] as PlotSpec)}</section>`,
     `<section id="releases"><h2>Release timeline: every deploy, canary verdict and rollback</h2>${timelineTable(timeline, minute)}</section>`,
     ...sections,
