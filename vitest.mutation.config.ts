@@ -16,6 +16,7 @@ const UNIT_TESTS = [
   'canary',
   'canary-edges',
   'correlate',
+  'correlate-edges',
   'correlate-cli',
   'machines',
   'model-incident',
