@@ -7,7 +7,9 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../../machines/incident.js';
 import { packageRoot } from '../../cli/paths.js';
 import type { RunJournal } from '../../engine/journal.js';
-import { runShift } from '../../world/drill.js';
+import type { TraceEntry } from '../../engine/trace.js';
+import { runShift, type ShiftOptions } from '../../world/drill.js';
+import type { ShiftResult } from '../../world/result.js';
 import type { Scenario } from '../../world/scenario.js';
 import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '../export.js';
 import { gate } from '../gate.js';
@@ -38,6 +40,8 @@ export interface InspectorOptions {
   autorun?: boolean;
   /** A stored run to replay instead of running the shift afresh (see ReplayJournal). */
   journal?: RunJournal;
+  /** A stored live run (`runbook serve`): replayed by its own engine instead of a shift, with no gate. */
+  live?: (hooks: Pick<ShiftOptions, 'inspect' | 'onTrace'>) => ShiftResult;
 }
 
 export interface Inspector {
@@ -240,29 +244,33 @@ class Session {
       }
     };
     try {
-      const result = await runShift(this.options.scenario, {
-        plays: this.options.plays,
-        file: this.options.file,
-        journal: this.options.journal,
-        inspect,
-        onTrace: (entry) => {
-          flush();
-          lastSeq = entry.seq;
-          const machine = machineOf(entry.actor, machines);
-          const edge = transitionFor(chart(machine), entry);
-          pending = { type: 'trace', entry, machine, edge, payload: null, context: null };
-        },
-      });
+      const onTrace = (entry: TraceEntry) => {
+        flush();
+        lastSeq = entry.seq;
+        const machine = machineOf(entry.actor, machines);
+        const edge = transitionFor(chart(machine), entry);
+        pending = { type: 'trace', entry, machine, edge, payload: null, context: null };
+      };
+      const { live } = this.options;
+      const result = live
+        ? live({ inspect, onTrace })
+        : await runShift(this.options.scenario, {
+            plays: this.options.plays,
+            file: this.options.file,
+            journal: this.options.journal,
+            inspect,
+            onTrace,
+          });
       flush();
       const states: Record<string, string> = {};
       for (const entry of result.trace) states[entry.actor] = entry.to;
-      const report = gate(result, this.options.scenario);
+      const report = live ? null : gate(result, this.options.scenario);
       this.push({
         type: 'done',
         run,
         transitions: result.trace.length,
         states,
-        gate: {
+        gate: report && {
           passed: report.passed,
           total: report.total,
           failed: report.checks.filter((c) => !c.ok).map(({ id, owner, detail }) => ({ id, owner, detail })),
