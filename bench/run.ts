@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { backtest } from './rows/backtest.js';
 import { durable } from './rows/durable.js';
 import { fleet } from './rows/fleet.js';
+import { intake } from './rows/intake.js';
 import { overhead } from './rows/overhead.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
@@ -16,7 +17,16 @@ import { formatTable, type Row } from './table.js';
  * the table. Exit 1 when a target is missed.
  */
 
-const ROWS: Record<string, () => Row | Promise<Row>> = { shift, overhead, durable, fleet, storm, backtest };
+/** A row may measure several figures in one run (intake: rate, latency and memory of one server). */
+const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
+  shift,
+  overhead,
+  durable,
+  fleet,
+  storm,
+  backtest,
+  intake,
+};
 
 function cpuModel(): string {
   const line = readFileSync('/proc/cpuinfo', 'utf8')
@@ -30,14 +40,14 @@ function machine(): string {
   return `${cpus().length} CPUs (${cpuModel()}), ${gib} GiB, Node ${process.version}, ${new Date().toISOString()}`;
 }
 
-function runChild(name: string): Row {
+function runChild(name: string): Row[] {
   const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--row', name], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 1024 * 1024,
   });
   if (child.status !== 0) throw new Error(`bench row ${name} failed (exit ${child.status})`);
-  return JSON.parse(child.stdout) as Row;
+  return [JSON.parse(child.stdout) as Row | Row[]].flat();
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -56,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   const rows: Row[] = [];
   for (const name of names) {
     process.stderr.write(`bench: ${name} ...\n`);
-    rows.push(runChild(name));
+    rows.push(...runChild(name));
   }
   process.stdout.write(`${machine()}\n\n${formatTable(rows)}\n`);
   return rows.every((row) => row.pass) ? 0 : 1;

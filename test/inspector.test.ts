@@ -182,8 +182,8 @@ describe('the inspector server', () => {
     const { url } = await start({ scenario: broken });
     const { messages } = await collect(url);
     const done = messages.at(-1);
-    expect(done?.type === 'done' && done.gate.failed.map((c) => c.id)).toEqual(['ship']);
-    expect(done?.type === 'done' && done.gate.failed[0]?.detail).toContain('v3-fix');
+    expect(done?.type === 'done' && done.gate?.failed.map((c) => c.id)).toEqual(['ship']);
+    expect(done?.type === 'done' && done.gate?.failed[0]?.detail).toContain('v3-fix');
   });
 
   it('lists the events the actors receive, with their sim minute, before the transitions they cause', async () => {

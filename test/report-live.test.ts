@@ -2,14 +2,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
+import { storedJournal } from '../src/cli/run-store.js';
 import { SqliteStore } from '../src/engine/sqlite-store.js';
+import { liveRunResult } from '../src/live/stored-run.js';
+import type { ServerMessage } from '../src/views/inspector/protocol.js';
+import { startInspector } from '../src/views/inspector/server.js';
 import { storedLiveRun } from './support/live-run.js';
 
 /**
- * `runbook report --run` on a stored run of `runbook serve`: the live incidents rendered after the
- * fact from the journal alone, read-only, with the drill's gate left out.
+ * `runbook report --run` and `inspect --run` on a stored run of `runbook serve`: the live incidents
+ * rendered (and replayed, transition by transition) after the fact from the journal alone,
+ * read-only, with the drill's gate left out.
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'runbook-report-live-'));
@@ -62,5 +68,51 @@ describe('runbook report --run on a live run', () => {
     await main(['report', '--run', 'run-1', '--db', db, '--out', first], bufferIo());
     await main(['report', '--run', 'run-1', '--db', db, '--out', second], bufferIo());
     expect(readFileSync(first, 'utf8')).toBe(readFileSync(second, 'utf8'));
+  });
+});
+
+describe('runbook inspect --run on a live run', () => {
+  it('replays the run transition by transition, as its journal has it, and reports no gate', async () => {
+    const journal = storedJournal(db, 'run-1');
+    const { scenario, result } = liveRunResult(journal);
+    const inspector = await startInspector({
+      scenario,
+      speed: 0,
+      replay: (hooks) => liveRunResult(journal, hooks).result,
+    });
+    try {
+      const messages = await new Promise<ServerMessage[]>((resolve, reject) => {
+        const socket = new WebSocket(`${inspector.url.replace('http', 'ws')}ws`);
+        const seen: ServerMessage[] = [];
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as ServerMessage;
+          seen.push(message);
+          if (message.type === 'done' || message.type === 'error') {
+            socket.close();
+            resolve(seen);
+          }
+        });
+        socket.on('error', reject);
+      });
+      const traced = messages.flatMap((m) => (m.type === 'trace' ? [m.entry] : []));
+      expect(traced).toEqual(result.trace);
+      expect(traced.map((e) => e.to)).toEqual(expect.arrayContaining(['page', 'escalated']));
+      expect(messages.at(-1)).toMatchObject({
+        type: 'done',
+        gate: null,
+        states: { 'INC-1': 'escalated', 'INC-2': 'watching' },
+      });
+    } finally {
+      await inspector.close();
+    }
+  });
+
+  it('refuses --stately for a live run, in one line', async () => {
+    const io = bufferIo();
+    const code = await main(['inspect', '--run', 'run-1', '--db', db, '--stately'], io);
+    expect(code).toBe(2);
+    expect(io.stderr).toBe(
+      'runbook: --stately: a run of runbook serve replays in the offline inspector only\n',
+    );
   });
 });

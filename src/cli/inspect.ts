@@ -95,9 +95,26 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
             : null;
         const file = stored?.meta.scenario ?? flags.scenario ?? stockScenario();
         const { loadScenario } = await import('../world/scenario.js');
-        const scenario = stored ? (JSON.parse(stored.meta.scenarioText) as Scenario) : loadScenario(file);
+        // A stored run of `runbook serve` is replayed by its own engine: no shift, no drill world.
+        const liveRun = stored ? await import('../live/stored-run.js') : null;
+        const live =
+          stored && liveRun?.isLiveRun(stored)
+            ? (hooks: Parameters<typeof liveRun.liveRunResult>[1]) => liveRun.liveRunResult(stored, hooks)
+            : undefined;
+        const scenario = live
+          ? live({}).scenario
+          : stored
+            ? (JSON.parse(stored.meta.scenarioText) as Scenario)
+            : loadScenario(file);
         const playsModule = stored ? stored.meta.plays : (flags.plays ?? null);
         const plays = playsModule ? await loadPlays(playsModule) : {};
+        if (flags.stately && live) {
+          throw new InputError(
+            'a run of runbook serve replays in the offline inspector only',
+            undefined,
+            '--stately',
+          );
+        }
         if (flags.stately) {
           if (!URL.canParse(flags.statelyUrl)) {
             throw new InputError(
@@ -129,6 +146,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
             file,
             plays,
             journal: stored ?? undefined,
+            replay: live && ((hooks) => live(hooks).result),
             port: flags.port,
             speed: flags.speed,
             autorun: flags.autorun,

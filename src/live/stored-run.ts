@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { RunJournal } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { assemble, type ShiftResult } from '../world/result.js';
@@ -41,7 +41,11 @@ function scenarioOf(stored: LiveRunMeta): Scenario {
   return view as unknown as Scenario;
 }
 
-export function liveRunResult(run: RunJournal): { scenario: Scenario; result: ShiftResult } {
+/** The run's result, read off its replayed machines; `hooks` watch the replay (the inspector's). */
+export function liveRunResult(
+  run: RunJournal,
+  hooks: Pick<EngineOptions, 'inspect' | 'onTrace'> = {},
+): { scenario: Scenario; result: ShiftResult } {
   const stored = JSON.parse(run.meta.scenarioText) as LiveRunMeta;
   const names = [
     ...Object.keys(stockPlays),
@@ -52,6 +56,7 @@ export function liveRunResult(run: RunJournal): { scenario: Scenario; result: Sh
     world: liveWorld,
     plays: Object.fromEntries(names.map((name) => [name, inert])),
     journal: run,
+    ...hooks,
   });
   try {
     engine.replayJournal();

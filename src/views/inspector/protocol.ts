@@ -33,8 +33,8 @@ export type ServerMessage =
       transitions: number;
       /** Each actor's last state, as the trace has it. */
       states: Record<string, string>;
-      /** The gate's score and the checks that failed, named. */
-      gate: { passed: number; total: number; failed: { id: string; owner: string; detail: string }[] };
+      /** The gate's score and the checks that failed, named; null for a live run (no gate judges it). */
+      gate: { passed: number; total: number; failed: { id: string; owner: string; detail: string }[] } | null;
     }
   | { type: 'error'; message: string };
 

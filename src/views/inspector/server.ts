@@ -8,7 +8,8 @@ import type { PlayLogic } from '../../../machines/incident.js';
 import { packageRoot } from '../../cli/paths.js';
 import type { RunJournal } from '../../engine/journal.js';
 import type { TraceEntry } from '../../engine/trace.js';
-import { runShift } from '../../world/drill.js';
+import { runShift, type ShiftOptions } from '../../world/drill.js';
+import type { ShiftResult } from '../../world/result.js';
 import type { Scenario } from '../../world/scenario.js';
 import { chart, MACHINE_NAMES, type MachineName, toSvg, transitionFor } from '../export.js';
 import { gate } from '../gate.js';
@@ -52,6 +53,8 @@ export interface InspectorOptions {
   autorun?: boolean;
   /** A stored run to replay instead of running the shift afresh (see ReplayJournal). */
   journal?: RunJournal;
+  /** A stored live run (`runbook serve`): replayed by its own engine instead of a shift, with no gate. */
+  replay?: (hooks: Pick<ShiftOptions, 'inspect' | 'onTrace'>) => ShiftResult;
 }
 
 export interface Inspector {
@@ -285,25 +288,30 @@ class Session {
     return { inspect, onTrace, flush };
   }
 
+  /** Runs the shift (or replays a stored live run), then sends its end: the states and the gate. */
   private async runShift(run: number, { inspect, onTrace, flush }: Observer) {
     const scenario = this.options.scenario as Scenario;
-    const result = await runShift(scenario, {
-      plays: this.options.plays,
-      file: this.options.file,
-      journal: this.options.journal,
-      inspect,
-      onTrace,
-    });
+    const { replay } = this.options;
+    const result = replay
+      ? replay({ inspect, onTrace })
+      : await runShift(scenario, {
+          plays: this.options.plays,
+          file: this.options.file,
+          journal: this.options.journal,
+          inspect,
+          onTrace,
+        });
     flush();
     const states: Record<string, string> = {};
     for (const entry of result.trace) states[entry.actor] = entry.to;
-    const report = gate(result, scenario);
+    // A live run has no gate: nothing was rehearsed against expectations.
+    const report = replay ? null : gate(result, scenario);
     this.push({
       type: 'done',
       run,
       transitions: result.trace.length,
       states,
-      gate: {
+      gate: report && {
         passed: report.passed,
         total: report.total,
         failed: report.checks.filter((c) => !c.ok).map(({ id, owner, detail }) => ({ id, owner, detail })),

@@ -225,6 +225,12 @@ function toggleReplay() {
 
 /** The gate's score in the header and, when checks failed, which ones and why. */
 function showGate(gate) {
+  if (gate === null) {
+    // A live run (runbook serve): a gate judges rehearsals only.
+    $('gate').textContent = 'live run: no gate';
+    $('gate').className = 'gate';
+    return;
+  }
   $('gate').textContent = `gate ${gate.passed}/${gate.total}`;
   $('gate').className = `gate ${gate.passed === gate.total ? 'pass' : 'fail'}`;
   const box = $('failures');
