@@ -12,8 +12,8 @@ import { fmtKb, fmtMs, fmtRatio, liveHeap, msSince } from '../measure.js';
 import type { Row } from '../table.js';
 
 const ACTORS = 10_000;
-const TARGET_MS = 1000;
-const TARGET_BYTES = 10 * 1024;
+const TARGET_RATIO = 1.1;
+const TARGET_BYTES = 6 * 1024;
 
 interface Fleet {
   ms: number;
@@ -77,13 +77,20 @@ export function fleet(): Row {
   const baseline = runFleet(bare);
   const measured = runFleet(ours);
   const show = (f: Fleet) => `${fmtMs(f.ms)}, ${fmtKb(f.bytesPerActor)}/actor`;
+  const ratio = measured.ms / baseline.ms;
+  const misses = [
+    ratio > TARGET_RATIO ? `time ${fmtRatio(ratio / TARGET_RATIO)} over` : '',
+    measured.bytesPerActor > TARGET_BYTES
+      ? `heap ${fmtRatio(measured.bytesPerActor / TARGET_BYTES)} over`
+      : '',
+  ].filter(Boolean);
   return {
     row: 'fleet',
     figure: show(measured),
-    target: `<= ${TARGET_MS / 1000} s, <= ${TARGET_BYTES / 1024} KB/actor`,
+    target: `<= ${TARGET_RATIO}x bare, <= ${TARGET_BYTES / 1024} KB/actor`,
     baseline: show(baseline),
-    ratio: `${fmtRatio(measured.ms / baseline.ms)}, ${fmtRatio(measured.bytesPerActor / baseline.bytesPerActor)}`,
-    pass: measured.ms <= TARGET_MS && measured.bytesPerActor <= TARGET_BYTES,
-    how: `${ACTORS / 1000}k incident actors on one SimulatedClock, every lifecycle event sent to all before the next; heap after full GC with all of them in verify, minus before; baseline: the bare machine's fleet`,
+    ratio: `${fmtRatio(ratio)}, ${fmtRatio(measured.bytesPerActor / baseline.bytesPerActor)}`,
+    pass: misses.length === 0,
+    how: `${ACTORS / 1000}k incident actors on one SimulatedClock, every lifecycle event sent to all before the next; heap after full GC with all of them in verify, minus before; baseline: the bare machine's fleet${misses.length > 0 ? `; MISS: ${misses.join(', ')}` : ''}`,
   };
 }

@@ -1,8 +1,5 @@
+import { isAscii } from 'node:buffer';
 import { createReadStream, statSync } from 'node:fs';
-import { Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import Assembler from 'stream-json/Assembler.js';
-import Parser from 'stream-json/Parser.js';
 import {
   type Alert,
   DEFAULT_RESOLVE_TIMEOUT_MINUTES,
@@ -14,7 +11,7 @@ import { mebibytes, unreadable } from '../toolkit/files.js';
 
 /**
  * 1 GiB: about four million alerts as Alertmanager sends them. The file is streamed, so memory
- * follows the distinct label sets (about 450 MB for a million), not the bytes; the cap bounds the time.
+ * follows the distinct label sets, not the bytes; the cap bounds the time.
  */
 export const MAX_ALERT_FILE_BYTES = 1 << 30;
 /** One alert is a few hundred bytes; a megabyte of one is a runaway string or nesting, not an alert. */
@@ -22,135 +19,319 @@ export const MAX_ALERT_BYTES = 1 << 20;
 
 /** Nesting allowed inside one alert: its labels and annotations sit two levels down. */
 const MAX_ALERT_DEPTH = 16;
+/** Bytes read at a time: the text of at most this many alerts (and their objects) is alive at once. */
+const CHUNK_BYTES = 1 << 20;
 
 const SHAPE = 'must be a JSON list of alerts or {"alerts": [...]}';
 
-interface Token {
-  name: string;
-  value?: string;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const NEWLINE = 0x0a;
+/** What each byte is to the scan, looked up rather than compared; most bytes are 0, nothing to it. */
+const WHITESPACE = 1;
+const OPENER = 2; // [ {
+const CLOSER = 3; // ] }
+const KIND = new Uint8Array(256);
+for (const b of [0x20, 0x09, 0x0a, 0x0d]) KIND[b] = WHITESPACE;
+for (const b of [0x5b, 0x7b]) KIND[b] = OPENER;
+for (const b of [0x5d, 0x7d]) KIND[b] = CLOSER;
+/** What a JSON value other than a list or an object starts with: `"`, `-`, a digit, true, false, null. */
+const SCALAR_STARTS = new Set([...'"-0123456789tfn'].map((c) => c.charCodeAt(0)));
+
+const invalid = (why: string) => new InputError(`invalid JSON: ${why}`);
+
+/** The text of buf[from, to): read as Latin-1 when it is ASCII (the same string, decoded several times faster). */
+function decode(buf: Buffer, from: number, to: number): string {
+  const part = buf.subarray(from, to);
+  return isAscii(part) ? part.toString('latin1') : part.toString('utf8');
 }
 
-/**
- * Follows the parser's tokens through `[alert, ...]` or `{"alerts": [alert, ...], ...}` and hands
- * over each alert as soon as its last token arrives, so only one alert is ever assembled at a time.
- */
-class AlertListReader {
-  private phase: 'start' | 'object' | 'alertsValue' | 'skipValue' | 'list' | 'done' = 'start';
-  private inObject = false;
-  private sawList = false;
-  /** Nesting inside the alert being assembled, or inside the value being skipped. */
-  private depth = 0;
-  private index = 0;
-  private readonly assembler = new Assembler();
-  /** Bytes read when the last alert ended (or the list began): what one alert may grow from. */
-  boundary = 0;
+/** Whether a parsed value has a `__proto__` key anywhere: refused, as a label set holding it reads wrong. */
+function hasForbiddenName(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Object.hasOwn(value, FORBIDDEN_NAME)) return true;
+  return Object.values(value).some(hasForbiddenName);
+}
 
+/** Alerts parsed from text, each checked and handed on; counts them for the field names. */
+class AlertSink {
+  index = 0;
   constructor(
     private readonly onAlert: (alert: Alert) => void,
-    private readonly bytesRead: () => number,
     private readonly resolveTimeoutMinutes: number,
   ) {}
 
-  push(token: Token): void {
-    // A key the assembler would turn into the object's prototype instead of an entry.
-    if (token.name === 'keyValue' && token.value === FORBIDDEN_NAME)
-      throw new InputError(`"${FORBIDDEN_NAME}" is not allowed as a name`, undefined, this.where());
-    const opens = token.name === 'startObject' || token.name === 'startArray';
-    const closes = token.name === 'endObject' || token.name === 'endArray';
-    switch (this.phase) {
-      case 'start':
-        if (token.name === 'startArray') this.startList();
-        else if (token.name === 'startObject') [this.phase, this.inObject] = ['object', true];
-        else throw new InputError(SHAPE);
-        return;
-      case 'object':
-        if (token.name === 'endObject') this.phase = 'done';
-        else if (token.value === 'alerts' && !this.sawList) this.phase = 'alertsValue';
-        else [this.phase, this.depth] = ['skipValue', 0];
-        return;
-      case 'alertsValue':
-        if (token.name !== 'startArray')
-          throw new InputError('must be a list of alerts', undefined, 'alerts');
-        this.startList();
-        return;
-      case 'skipValue':
-        this.depth += opens ? 1 : closes ? -1 : 0;
-        if (this.depth === 0) this.phase = 'object';
-        return;
-      case 'list':
-        if (this.depth === 0 && token.name === 'endArray') {
-          this.phase = this.inObject ? 'object' : 'done';
-          return;
-        }
-        this.depth += opens ? 1 : closes ? -1 : 0;
-        // An alert is labels and annotations of strings: three levels; runaway nesting is refused early.
-        if (this.depth > MAX_ALERT_DEPTH)
-          throw new InputError(`nests deeper than ${MAX_ALERT_DEPTH} levels`, undefined, this.where());
-        this.assembler.consume(token);
-        if (this.depth === 0) {
-          this.onAlert(
-            parseAlert(this.assembler.current, `alerts[${this.index++}]`, this.resolveTimeoutMinutes),
-          );
-          this.boundary = this.bytesRead();
-        }
-        return;
-      case 'done':
-        return;
+  /** `text` holds `count` alerts, comma-separated (a stretch of a JSON list). */
+  list(text: string, count: number): void {
+    let values: unknown;
+    try {
+      values = JSON.parse(`[${text}]`);
+    } catch (error) {
+      throw invalid((error as Error).message);
     }
+    const parsed = values as unknown[];
+    // A stretch that parses to another count was not split where the scan split it: not JSON.
+    if (parsed.length !== count) throw invalid(`expected a value at alerts[${this.index + parsed.length}]`);
+    const guard = text.includes(`"${FORBIDDEN_NAME}"`);
+    for (const value of parsed) this.one(value, guard);
+  }
+
+  one(value: unknown, guard = true): void {
+    const field = `alerts[${this.index}]`;
+    if (guard && hasForbiddenName(value))
+      throw new InputError(`"${FORBIDDEN_NAME}" is not allowed as a name`, undefined, field);
+    this.onAlert(parseAlert(value, field, this.resolveTimeoutMinutes));
+    this.index++;
+  }
+}
+
+/**
+ * Follows the bytes of `[alert, ...]` or `{"alerts": [alert, ...], ...}` chunk by chunk: strings,
+ * nesting, and the commas of the alert list. The alerts between two flushes go to `JSON.parse` as one
+ * stretch of the list; whatever lies outside the list (the frame) is kept, bounded, and parsed at the
+ * end, so the whole file is checked as JSON while only a chunk of it is ever in memory.
+ */
+class AlertListScanner {
+  private rest: Buffer = Buffer.alloc(0);
+  private inString = false;
+  private escaped = false;
+  private depth = 0;
+  /** The depth of the alert list while inside it (1 for a list, 2 inside {"alerts": ...}), else -1. */
+  private listDepth = -1;
+  private sawList = false;
+  private topLevel: 'none' | 'list' | 'object' | 'done' = 'none';
+  /** In the top object: whether the next string is a key, where it starts, and the key before the colon. */
+  private expectKey = false;
+  private keyStart = -1;
+  private key = '';
+  private valueOfAlerts = false;
+  /** Alerts in the list not yet flushed (commas seen since the last flush, plus the one in progress). */
+  private pendingCommas = 0;
+  private elementStart = 0;
+  private frame = '';
+
+  constructor(private readonly sink: AlertSink) {}
+
+  feed(chunk: Buffer): void {
+    const buf = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
+    let mark = 0;
+    let lastComma = -1;
+    let i = this.rest.length;
+    for (; i < buf.length; i++) {
+      const b = buf[i] as number;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (b === BACKSLASH) this.escaped = true;
+        else if (b === QUOTE) {
+          this.inString = false;
+          if (this.keyStart >= 0) this.keyEnds(buf, i);
+        }
+        continue;
+      }
+      const kind = KIND[b] as number;
+      if (kind === WHITESPACE) continue;
+      if (this.topLevel === 'done')
+        throw invalid(`unexpected ${describeByte(b)} after the end of the JSON value`);
+      if (this.depth === 0 && this.topLevel === 'none') this.opens(b);
+      // The value of the top object's "alerts" must be the list.
+      if (this.valueOfAlerts && b !== 0x5b)
+        throw new InputError('must be a list of alerts', undefined, 'alerts');
+      if (b === QUOTE) {
+        this.inString = true;
+        if (this.depth === 1 && this.topLevel === 'object' && this.expectKey) this.keyStart = i;
+      } else if (kind === OPENER) {
+        if (this.valueOfAlerts) {
+          this.frame += buf.toString('utf8', mark, i + 1);
+          mark = i + 1;
+          this.startList(1, i + 1);
+        }
+        this.depth++;
+        if (this.listDepth > 0 && this.depth - this.listDepth > MAX_ALERT_DEPTH)
+          throw new InputError(`nests deeper than ${MAX_ALERT_DEPTH} levels`, undefined, this.where());
+        if (this.depth === 1 && this.topLevel === 'list') {
+          this.frame += buf.toString('utf8', mark, i + 1);
+          mark = i + 1;
+          this.startList(0, i + 1);
+        }
+        if (this.depth === 1 && this.topLevel === 'object') this.expectKey = true;
+      } else if (kind === CLOSER) {
+        if (this.depth === this.listDepth) {
+          this.flush(buf, mark, i, true);
+          mark = i;
+          lastComma = -1;
+          this.listDepth = -1;
+        }
+        this.depth--;
+        if (this.depth < 0) throw invalid(`unexpected ${describeByte(b)}`);
+        if (this.depth === 0) this.topLevel = 'done';
+      } else if (b === COMMA) {
+        if (this.depth === this.listDepth) {
+          this.checkSize(i);
+          lastComma = i;
+          this.pendingCommas++;
+          this.elementStart = i + 1;
+        } else if (this.depth === 1 && this.topLevel === 'object') this.expectKey = true;
+      } else if (b === COLON && this.depth === 1 && this.topLevel === 'object') {
+        this.expectKey = false;
+        this.valueOfAlerts = this.key === 'alerts' && !this.sawList;
+        this.key = '';
+      }
+    }
+    if (this.listDepth > 0) {
+      this.checkSize(buf.length);
+      if (lastComma >= 0) {
+        this.flush(buf, mark, lastComma, false);
+        mark = lastComma + 1;
+      }
+    } else {
+      this.frame += buf.toString('utf8', mark, buf.length);
+      mark = buf.length;
+      if (this.frame.length > MAX_ALERT_BYTES)
+        throw new InputError(`has more than ${mebibytes(MAX_ALERT_BYTES)} of JSON outside any alert`);
+    }
+    this.elementStart -= mark;
+    this.rest = buf.subarray(mark);
   }
 
   end(): void {
-    if (this.sawList) return;
-    if (this.inObject) throw new InputError('is required (a list of alerts)', undefined, 'alerts');
-    throw new InputError(SHAPE);
+    if (this.topLevel === 'none') throw new InputError(SHAPE);
+    if (this.topLevel !== 'done') throw invalid('unexpected end of the file');
+    try {
+      JSON.parse(this.frame, (key, value) => {
+        if (key === FORBIDDEN_NAME)
+          throw new InputError(`"${FORBIDDEN_NAME}" is not allowed as a name`, undefined, 'alerts');
+        return value;
+      });
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw invalid((error as Error).message);
+    }
+    if (!this.sawList) throw new InputError('is required (a list of alerts)', undefined, 'alerts');
   }
 
-  /** The error for a stretch of input past MAX_ALERT_BYTES with no alert finished in it. */
-  tooBig(): InputError {
-    const limit = mebibytes(MAX_ALERT_BYTES);
-    if (this.phase === 'list')
-      return new InputError(`is larger than ${limit}, the most one alert may take`, undefined, this.where());
-    return new InputError(`has more than ${limit} of JSON outside any alert`);
+  /** The first byte of the file: a list or an object; any other JSON value is the wrong shape. */
+  private opens(b: number): void {
+    if (b === 0x5b) this.topLevel = 'list';
+    else if (b === 0x7b) this.topLevel = 'object';
+    else if (SCALAR_STARTS.has(b)) throw new InputError(SHAPE);
+    else throw invalid(`unexpected ${describeByte(b)} at the start`);
+  }
+
+  private keyEnds(buf: Buffer, at: number): void {
+    try {
+      this.key = JSON.parse(buf.toString('utf8', this.keyStart, at + 1)) as string;
+    } catch (error) {
+      throw invalid((error as Error).message);
+    }
+    this.keyStart = -1;
+    this.expectKey = false;
+  }
+
+  private startList(depthBefore: number, elementStart: number): void {
+    this.listDepth = depthBefore + 1;
+    this.sawList = true;
+    this.valueOfAlerts = false;
+    this.pendingCommas = 0;
+    this.elementStart = elementStart;
+  }
+
+  /** Hands the alerts in buf[from, to) to the sink; `last` when `to` is the list's closing bracket. */
+  private flush(buf: Buffer, from: number, to: number, last: boolean): void {
+    this.checkSize(to);
+    const text = decode(buf, from, to);
+    // Up to a comma, each comma ended one alert; up to the closing bracket, one more follows the last.
+    const count = last ? this.pendingCommas + 1 : this.pendingCommas;
+    this.pendingCommas = 0;
+    if (last && count === 1 && text.trim() === '') return;
+    this.sink.list(text, count);
+  }
+
+  private checkSize(at: number): void {
+    if (at - this.elementStart > MAX_ALERT_BYTES)
+      throw new InputError(
+        `is larger than ${mebibytes(MAX_ALERT_BYTES)}, the most one alert may take`,
+        undefined,
+        this.where(),
+      );
   }
 
   private where(): string {
-    return this.phase === 'list' ? `alerts[${this.index}]` : 'alerts';
+    return this.listDepth > 0 ? `alerts[${this.sink.index + this.pendingCommas}]` : 'alerts';
+  }
+}
+
+function describeByte(b: number): string {
+  return b >= 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}'` : `byte 0x${b.toString(16).padStart(2, '0')}`;
+}
+
+/** NDJSON: one alert per line, blank lines skipped; a line is parsed as soon as it is whole. */
+class AlertLineScanner {
+  private rest: Buffer = Buffer.alloc(0);
+  private line = 0;
+
+  constructor(private readonly sink: AlertSink) {}
+
+  feed(chunk: Buffer): void {
+    const buf = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
+    const last = buf.lastIndexOf(NEWLINE);
+    if (last >= 0) for (const line of decode(buf, 0, last).split('\n')) this.parseLine(line);
+    this.rest = buf.subarray(last + 1);
+    if (this.rest.length > MAX_ALERT_BYTES) throw this.tooBig();
   }
 
-  private startList(): void {
-    [this.phase, this.sawList, this.depth] = ['list', true, 0];
-    this.boundary = this.bytesRead();
+  private tooBig(): InputError {
+    const limit = mebibytes(MAX_ALERT_BYTES);
+    return new InputError(
+      `is larger than ${limit}, the most one alert may take`,
+      undefined,
+      `alerts[${this.sink.index}]`,
+    );
+  }
+
+  end(): void {
+    this.parseLine(this.rest.toString('utf8'));
+  }
+
+  private parseLine(text: string): void {
+    this.line++;
+    if (text.length > MAX_ALERT_BYTES) throw this.tooBig();
+    if (text.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw invalid(`line ${this.line}: ${(error as Error).message}`);
+    }
+    this.sink.one(value, text.includes(`"${FORBIDDEN_NAME}"`));
   }
 }
 
 /**
- * Counts the bytes on their way to the parser and stops the read at the file's cap, or when one
- * alert grows past its own: the parser keeps an unfinished string or nesting in memory, so the
- * bound must be kept before it.
+ * Whether a file is NDJSON: by its name (.ndjson, .jsonl), else by its first line that is not blank, when it is
+ * a whole JSON object by itself that is not `{"alerts": [...]}`. A JSON document's first line is
+ * rarely a whole value, and when it is, it is the whole document.
  */
-function byteLimit(reader: () => AlertListReader, file: string, count: { bytes: number }) {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      count.bytes += chunk.length;
-      if (count.bytes > MAX_ALERT_FILE_BYTES) {
-        done(
-          new InputError(`is larger than ${mebibytes(MAX_ALERT_FILE_BYTES)}, the most correlate reads`, file),
-        );
-        return;
-      }
-      if (count.bytes - reader().boundary > MAX_ALERT_BYTES + chunk.length) {
-        done(reader().tooBig());
-        return;
-      }
-      done(null, chunk);
-    },
-  });
+export function isNdjson(file: string, head: Buffer): boolean {
+  if (/\.(ndjson|jsonl)$/i.test(file)) return true;
+  let start = 0;
+  while (start < head.length && KIND[head[start] as number] === WHITESPACE) start++;
+  const nl = head.indexOf(NEWLINE, start);
+  if (head[start] !== 0x7b || nl < 0) return false;
+  const first = head.toString('utf8', start, nl);
+  try {
+    const value = JSON.parse(first) as Record<string, unknown>;
+    return !Object.hasOwn(value, 'alerts');
+  } catch {
+    return false;
+  }
 }
 
 /**
- * Streams the alerts of a file into `onAlert`: the JSON text is read in chunks and each alert is
- * dropped once handed over, so a million-alert file never sits in memory as text or as objects.
- * An alert without endsAt fires for `resolveTimeoutMinutes` from its startsAt, as in Alertmanager.
+ * Streams the alerts of a file into `onAlert`: a JSON list, `{"alerts": [...]}`, or NDJSON (one alert
+ * a line). The text is read a chunk at a time and each chunk's alerts are parsed with JSON.parse and
+ * handed over, so a million-alert file never sits in memory as text or as objects.
  */
 export async function readAlerts(
   file: string,
@@ -164,33 +345,23 @@ export async function readAlerts(
     throw unreadable(file, (error as NodeJS.ErrnoException).code);
   }
   if (isDirectory) throw unreadable(file, 'EISDIR');
-  const count = { bytes: 0 };
-  const reader = new AlertListReader(onAlert, () => count.bytes, resolveTimeoutMinutes);
-  const sink = new Writable({
-    objectMode: true,
-    write(token: Token, _encoding, done) {
-      try {
-        reader.push(token);
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
-    },
-  });
-  // Only whole values are needed; streamed chunks of strings and numbers would triple the tokens.
-  const parser = new Parser({ streamValues: false });
+  const sink = new AlertSink(onAlert, resolveTimeoutMinutes);
+  let scanner: AlertListScanner | AlertLineScanner | null = null;
+  let bytes = 0;
   try {
-    await pipeline(
-      createReadStream(file),
-      byteLimit(() => reader, file, count),
-      parser,
-      sink,
-    );
-    reader.end();
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+      const data = chunk as Buffer;
+      bytes += data.length;
+      if (bytes > MAX_ALERT_FILE_BYTES)
+        throw new InputError(`is larger than ${mebibytes(MAX_ALERT_FILE_BYTES)}, the most correlate reads`);
+      scanner ??= isNdjson(file, data) ? new AlertLineScanner(sink) : new AlertListScanner(sink);
+      scanner.feed(data);
+    }
+    (scanner ?? new AlertListScanner(sink)).end();
   } catch (error) {
     if (error instanceof InputError) throw inFile(file, error);
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== undefined) throw unreadable(file, code);
-    throw new InputError(`invalid JSON: ${(error as Error).message}`, file);
+    throw error;
   }
 }

@@ -1,5 +1,14 @@
 import { InputError } from '../toolkit/errors.js';
-import { type BacktestRow, type Burn, backtest, DEFAULT_POLICY, pairName, WINDOWS } from '../toolkit/slo.js';
+import {
+  type BacktestColumns,
+  type Burn,
+  backtestColumns,
+  backtestRowAt,
+  DEFAULT_POLICY,
+  pairFiresAt,
+  pairName,
+  WINDOWS,
+} from '../toolkit/slo.js';
 import type { CommandModule } from './main.js';
 import { numberFlag, pathFlag } from './options.js';
 
@@ -72,43 +81,46 @@ export const registerBurn: CommandModule = (program, ctx) => {
         const why = `runs to minute ${to}, past the longest backtest (${LAST_MINUTE}); pass --to`;
         throw new InputError(why, options.series, series.until === undefined ? undefined : 'until');
       }
-      const rows = backtest(series.steps, { objective, from, to });
-      ctx.io.out(options.json ? jsonLines(rows) : summary(rows, objective));
+      const columns = backtestColumns(series.steps, { objective, from, to });
+      ctx.io.out(options.json ? jsonLines(columns) : summary(columns, objective));
     });
 };
 
-function jsonLines(rows: BacktestRow[]): string {
-  return rows.map((row) => `${JSON.stringify({ ...row, burn: roundBurn(row.burn) })}\n`).join('');
+function jsonLines(columns: BacktestColumns): string {
+  const lines: string[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const row = backtestRowAt(columns, i);
+    lines.push(`${JSON.stringify({ ...row, burn: roundBurn(row.burn) })}\n`);
+  }
+  return lines.join('');
 }
 
 /** One line per pair starting or stopping, then the minutes spent at each alert level. */
-function summary(rows: BacktestRow[], objective: number): string {
+function summary(columns: BacktestColumns, objective: number): string {
   const lines: string[] = [];
-  let wasFiring = new Set<string>();
-  const minutesAt = { page: 0, ticket: 0, none: 0 };
-  for (const row of rows) {
-    minutesAt[row.alert]++;
-    const firing = new Set(row.firing);
-    for (const pair of DEFAULT_POLICY) {
-      const name = pairName(pair);
-      if (firing.has(name) === wasFiring.has(name)) continue;
+  const wasFiring = DEFAULT_POLICY.map(() => false);
+  const minutesAt = [0, 0, 0];
+  for (let i = 0; i < columns.length; i++) {
+    const level = columns.urgency[i] ?? 0;
+    minutesAt[level] = (minutesAt[level] ?? 0) + 1;
+    DEFAULT_POLICY.forEach((pair, p) => {
+      const firing = pairFiresAt(columns, p, i);
+      if (firing === wasFiring[p]) return;
+      wasFiring[p] = firing;
       // A pair already firing when the report begins did not start there.
-      const verb = !firing.has(name)
-        ? 'stops firing'
-        : row === rows[0]
-          ? 'is already firing'
-          : 'starts firing';
-      const burns = `${pair.long} ${times(row.burn[pair.long])}, ${pair.short} ${times(row.burn[pair.short])}`;
-      lines.push(`minute ${row.minute}: ${name} ${verb} (${burns})`);
-    }
-    wasFiring = firing;
+      const verb = !firing ? 'stops firing' : i === 0 ? 'is already firing' : 'starts firing';
+      const { burn } = backtestRowAt(columns, i);
+      const burns = `${pair.long} ${times(burn[pair.long])}, ${pair.short} ${times(burn[pair.short])}`;
+      lines.push(`minute ${columns.from + i}: ${pairName(pair)} ${verb} (${burns})`);
+    });
   }
-  const first = rows[0]?.minute;
-  const last = rows.at(-1)?.minute;
-  const still = wasFiring.size > 0 ? `; still firing at minute ${last}: ${[...wasFiring].join(', ')}` : '';
+  const [none, ticket, page] = minutesAt;
+  const stillFiring = DEFAULT_POLICY.filter((_, p) => wasFiring[p]).map(pairName);
+  const still =
+    stillFiring.length > 0 ? `; still firing at minute ${columns.to}: ${stillFiring.join(', ')}` : '';
   lines.push(
-    `minutes ${first}..${last} at objective ${objective}: page ${minutesAt.page} min, ` +
-      `ticket ${minutesAt.ticket} min, no alert ${minutesAt.none} min${still}`,
+    `minutes ${columns.from}..${columns.to} at objective ${objective}: page ${page} min, ` +
+      `ticket ${ticket} min, no alert ${none} min${still}`,
   );
   return `${lines.join('\n')}\n`;
 }

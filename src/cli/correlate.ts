@@ -16,9 +16,10 @@ interface CorrelateOptions {
 }
 
 const CORRELATE_EXAMPLES = `
-Alerts (JSON) are Alertmanager's: a list, or {"alerts": [...]}, each with labels, annotations,
-startsAt and endsAt (RFC3339). Fingerprints are recomputed from the labels. As in Alertmanager, an
-alert without endsAt (or with Go's zero time, 0001-01-01T00:00:00Z) is still firing: it lasts
+Alerts are Alertmanager's: a JSON list, {"alerts": [...]}, or NDJSON (one alert a line: a file named
+.ndjson or .jsonl, or one whose first line is a whole alert), each with labels, annotations, startsAt
+and endsAt (RFC3339). Fingerprints are recomputed from the labels. As in Alertmanager, an alert
+without endsAt (or with Go's zero time, 0001-01-01T00:00:00Z) is still firing: it lasts
 --resolve-timeout minutes from its startsAt; one without startsAt starts at its endsAt.
 
 Grouping follows Alertmanager's group_by: one group per distinct tuple of the group-by label values
@@ -35,7 +36,7 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
   program
     .command('correlate')
     .description("Group alerts into incidents with Alertmanager's group_by semantics; streams big files.")
-    .requiredOption('--alerts <file>', 'the alerts (JSON, see below)', pathFlag('--alerts'))
+    .requiredOption('--alerts <file>', 'the alerts (JSON or NDJSON, see below)', pathFlag('--alerts'))
     .addOption(
       new Option('--group-by <labels>', 'comma-separated label names')
         .argParser(labelsFlag('--group-by'))

@@ -312,11 +312,71 @@ export interface BacktestOptions {
 }
 
 /**
+ * A backtest as columns: the row for minute `from + i` is entry i of every array. A month of rows as
+ * objects is 43,200 objects with a `firing` array and a `Burn` each; as columns it is seven typed
+ * arrays and a few bitsets, filled in one pass per window.
+ */
+export interface BacktestColumns {
+  from: number;
+  to: number;
+  /** Rows: to - from + 1. */
+  length: number;
+  policy: readonly BurnPair[];
+  /** The burn over each window, one entry a minute. */
+  burn: Record<WindowName, Float64Array>;
+  /** The most urgent firing severity a minute, as URGENCY: 0 none, 1 ticket, 2 page. */
+  urgency: Uint8Array;
+  /** One bitset per policy pair: bit i is set when the pair fires in row i. */
+  firing: Uint32Array[];
+}
+
+const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
+const ALERT_OF_URGENCY: readonly AlertDecision['alert'][] = ['none', 'ticket', 'page'];
+
+/** Whether policy pair `pair` fires in row `i`. */
+export function pairFiresAt(columns: BacktestColumns, pair: number, i: number): boolean {
+  return (((columns.firing[pair]?.[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 1;
+}
+
+/** Row i of a columnar backtest, as `backtest` returns it. */
+export function backtestRowAt(columns: BacktestColumns, i: number): BacktestRow {
+  const { policy, burn } = columns;
+  const firing: string[] = [];
+  for (let p = 0; p < policy.length; p++) {
+    const pair = policy[p];
+    if (pair && pairFiresAt(columns, p, i)) firing.push(pairName(pair));
+  }
+  return {
+    minute: columns.from + i,
+    alert: ALERT_OF_URGENCY[columns.urgency[i] ?? 0] ?? 'none',
+    firing,
+    // One literal, in WINDOWS order, as burnAt builds it: the same shape and the same JSON.
+    burn: {
+      '5m': burn['5m'][i] ?? 0,
+      '30m': burn['30m'][i] ?? 0,
+      '1h': burn['1h'][i] ?? 0,
+      '2h': burn['2h'][i] ?? 0,
+      '6h': burn['6h'][i] ?? 0,
+      '1d': burn['1d'][i] ?? 0,
+      '3d': burn['3d'][i] ?? 0,
+    },
+  };
+}
+
+/**
  * Replays a stepped series minute by minute and evaluates the policy at every minute in [from, to].
  * The row for minute t sees the minutes before t, so a step at minute m first shows in the row for m + 1.
  * Minutes before the first step carry no traffic.
  */
 export function backtest(steps: readonly SeriesStep[], options: BacktestOptions): BacktestRow[] {
+  const columns = backtestColumns(steps, options);
+  const rows: BacktestRow[] = [];
+  for (let i = 0; i < columns.length; i++) rows.push(backtestRowAt(columns, i));
+  return rows;
+}
+
+/** `backtest` as columns: the same numbers (the same float operations, in the same order), no row objects. */
+export function backtestColumns(steps: readonly SeriesStep[], options: BacktestOptions): BacktestColumns {
   const { objective, from, to, policy = DEFAULT_POLICY } = options;
   if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to >= from)) {
     throw new RangeError(`need whole minutes 0 <= from <= to, got from ${from}, to ${to}`);
@@ -327,19 +387,106 @@ export function backtest(steps: readonly SeriesStep[], options: BacktestOptions)
       throw new RangeError(`step minutes must increase, got ${step.minute} after ${previous.minute}`);
     }
   });
+  const budget = budgetOf(objective);
+  const totals = runningTotals(steps, to);
+  const length = to - from + 1;
+  const burn = {} as Record<WindowName, Float64Array>;
+  for (const name of WINDOW_NAMES) burn[name] = burnColumn(totals, WINDOWS[name], from, length, budget);
+  const urgency = new Uint8Array(length);
+  const firing = policy.map((pair) => firingBits(burn[pair.long], burn[pair.short], pair, urgency));
+  return { from, to, length, policy, burn, urgency, firing };
+}
 
-  const ledger = new SliLedger();
-  const rows: BacktestRow[] = [];
+interface RunningTotals {
+  /** prefix[t] is the total before minute t, as SliLedger keeps it. */
+  requests: Float64Array;
+  errors: Float64Array;
+  /** Every minute's counts are whole numbers, so every total is an exact integer. */
+  whole: boolean;
+}
+
+/**
+ * The running totals over minutes 0 .. to - 1, each minute's counts those of the latest step at or
+ * before it. Steps are found as backtest always found them, minute by minute; the minutes a step
+ * holds are then added in one run.
+ */
+function runningTotals(steps: readonly SeriesStep[], to: number): RunningTotals {
+  const requests = new Float64Array(to + 1);
+  const errors = new Float64Array(to + 1);
   let current = NO_TRAFFIC;
   let next = 0;
-  for (let minute = 0; ; minute++) {
-    if (minute >= from) {
-      const burn = ledger.burnAt(minute, objective);
-      const { alert, firing } = evaluatePolicy(burn, policy);
-      rows.push({ minute, alert, firing, burn });
-    }
-    if (minute === to) return rows;
+  let whole = true;
+  let totalRequests = 0;
+  let totalErrors = 0;
+  for (let minute = 0; minute < to; ) {
+    const before = current;
     for (let step = steps[next]; step && step.minute <= minute; step = steps[++next]) current = step;
-    ledger.record(current);
+    if (current !== before) checkCounts(current, minute);
+    const upcoming = steps[next]?.minute ?? to;
+    // A minute that never comes (NaN, past `to`) leaves the current step to the end, as it always did.
+    const until = upcoming < to ? Math.max(minute + 1, Math.ceil(upcoming)) : to;
+    const { requests: r, errors: e } = current;
+    whole &&= Number.isInteger(r) && Number.isInteger(e);
+    for (; minute < until; minute++) {
+      totalRequests += r;
+      totalErrors += e;
+      requests[minute + 1] = totalRequests;
+      errors[minute + 1] = totalErrors;
+    }
   }
+  return { requests, errors, whole };
+}
+
+function checkCounts({ requests, errors }: MinuteCounts, minute: number): void {
+  if (!(Number.isFinite(requests) && errors >= 0 && errors <= requests)) {
+    throw new RangeError(`minute ${minute}: need 0 <= errors <= requests, got ${errors} of ${requests}`);
+  }
+}
+
+/**
+ * One window's burn for rows from .. from + length - 1: burnAt's arithmetic, unrolled over minutes.
+ * When every total is a whole number and the largest one times the budget's fraction stays exact,
+ * every window's fraction does too (errors <= requests <= the largest total), so the exact division
+ * needs no check a minute.
+ */
+function burnColumn(totals: RunningTotals, window: number, from: number, length: number, budget: Budget) {
+  const { requests, errors } = totals;
+  const column = new Float64Array(length);
+  const [numerator, denominator] = budget.exact ?? [0, 0];
+  const largest = (requests[requests.length - 1] ?? 0) * Math.max(numerator, denominator);
+  const alwaysExact = budget.exact !== null && totals.whole && Number.isSafeInteger(largest);
+  for (let i = 0; i < length; i++) {
+    const end = from + i;
+    const start = end > window ? end - window : 0;
+    if (end <= start) continue;
+    const r = (requests[end] as number) - (requests[start] as number);
+    if (r === 0) continue;
+    const e = (errors[end] as number) - (errors[start] as number);
+    const top = e * denominator;
+    const bottom = r * numerator;
+    column[i] =
+      alwaysExact || (budget.exact && Number.isSafeInteger(top) && Number.isSafeInteger(bottom))
+        ? top / bottom
+        : e / r / budget.value;
+  }
+  return column;
+}
+
+/** A pair's firing rows as a bitset, raising `urgency` where it fires: both windows strictly above. */
+function firingBits(
+  long: Float64Array,
+  short: Float64Array,
+  pair: BurnPair,
+  urgency: Uint8Array,
+): Uint32Array {
+  const bits = new Uint32Array((long.length + 31) >>> 5);
+  const { threshold } = pair;
+  const level = URGENCY[pair.severity];
+  for (let i = 0; i < long.length; i++) {
+    if ((long[i] as number) > threshold && (short[i] as number) > threshold) {
+      bits[i >>> 5] = (bits[i >>> 5] as number) | (1 << (i & 31));
+      if (level > (urgency[i] as number)) urgency[i] = level;
+    }
+  }
+  return bits;
 }
