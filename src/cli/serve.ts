@@ -8,8 +8,8 @@ export const registerServe: CommandModule = (program, ctx) => {
     .description('Run the engine live: Alertmanager alerts in over HTTP, incidents out, on the real clock.')
     .option('--config <file>', 'the live configuration (YAML); the shipped example when left out')
     .option(
-      '--db <file>',
-      'the SQLite journal; a restart resumes its last running run (in memory without it)',
+      '--db <file|url>',
+      'the journal, SQLite file or postgres:// URL; a restart resumes its last running run (in memory without it)',
     )
     .option('--listen <host:port>', 'where to listen', DEFAULT_LISTEN)
     .option('--token-file <file>', 'a bearer token every API request must carry (or RUNBOOK_TOKEN)')

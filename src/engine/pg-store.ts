@@ -145,8 +145,13 @@ export class PgStore implements Store {
     }
   }
 
+  /** One statement, atomic by itself: one round trip, no BEGIN/COMMIT around it. */
   rows<T>(text: string, values: unknown[] = []): T[] {
     return this.exec([{ text, values }], false)[0] as T[];
+  }
+
+  statement(text: string, values: unknown[] = []): void {
+    this.exec([{ text, values }], false);
   }
 
   private migrate(): void {
@@ -253,7 +258,10 @@ class PgRun implements RunJournal {
     );
   }
 
-  /** One round trip for the whole batch: each table's rows go as one JSON array, one statement a table. */
+  /**
+   * One statement for the whole batch (data-modifying CTEs, atomic as any statement): one round trip,
+   * each table's rows as one JSON array.
+   */
   commit(batch: Batch): void {
     const first = batch.inputs[0];
     const last = batch.inputs[batch.inputs.length - 1];
@@ -262,48 +270,47 @@ class PgRun implements RunJournal {
     const inputs = JSON.stringify(batch.inputs.map((entry) => entry.input));
     const incidents = batch.incidents.map((i) => ({ ...i, record: JSON.stringify(i.record) }));
     const outbox = batch.notifications.map((n) => ({ ...n, payload: JSON.stringify(n) }));
-    this.store.exec([
-      {
-        text: 'INSERT INTO journal (run_id, first_seq, last_seq, inputs) VALUES ($1, $2, $3, $4)',
-        values: [this.id, first.seq, last.seq, inputs],
-      },
-      {
-        text: `INSERT INTO trace (run_id, seq, t, actor, from_state, event, to_state)
-               SELECT $1, x.seq, x.t, x.actor, x."from", x.event, x."to"
-                 FROM json_to_recordset($2::json)
-                   AS x(seq BIGINT, t DOUBLE PRECISION, actor TEXT, "from" TEXT, event TEXT, "to" TEXT)`,
-        values: [this.id, JSON.stringify(batch.trace)],
-      },
-      {
-        text: `INSERT INTO incidents (run_id, id, state, severity, opened_at, record)
-               SELECT $1, x.id, x.state, x.severity, x."openedAt", x.record
-                 FROM json_to_recordset($2::json)
-                   AS x(id TEXT, state TEXT, severity TEXT, "openedAt" DOUBLE PRECISION, record TEXT)
-               ON CONFLICT (run_id, id) DO UPDATE SET state = excluded.state,
-                 severity = excluded.severity, record = excluded.record`,
-        values: [this.id, JSON.stringify(incidents)],
-      },
-      {
-        text: `INSERT INTO outbox (run_id, key, incident, kind, payload)
-               SELECT $1, x.key, x.incident, x.kind, x.payload
-                 FROM json_to_recordset($2::json) AS x(key TEXT, incident TEXT, kind TEXT, payload TEXT)
-               ON CONFLICT DO NOTHING`,
-        values: [this.id, JSON.stringify(outbox)],
-      },
-    ]);
+    this.store.statement(
+      `WITH journal_row AS (
+         INSERT INTO journal (run_id, first_seq, last_seq, inputs) VALUES ($1, $2, $3, $4)
+       ), trace_rows AS (
+         INSERT INTO trace (run_id, seq, t, actor, from_state, event, to_state)
+         SELECT $1, x.seq, x.t, x.actor, x."from", x.event, x."to"
+           FROM json_to_recordset($5::json)
+             AS x(seq BIGINT, t DOUBLE PRECISION, actor TEXT, "from" TEXT, event TEXT, "to" TEXT)
+       ), incident_rows AS (
+         INSERT INTO incidents (run_id, id, state, severity, opened_at, record)
+         SELECT $1, x.id, x.state, x.severity, x."openedAt", x.record
+           FROM json_to_recordset($6::json)
+             AS x(id TEXT, state TEXT, severity TEXT, "openedAt" DOUBLE PRECISION, record TEXT)
+         ON CONFLICT (run_id, id) DO UPDATE SET state = excluded.state,
+           severity = excluded.severity, record = excluded.record
+       )
+       INSERT INTO outbox (run_id, key, incident, kind, payload)
+       SELECT $1, x.key, x.incident, x.kind, x.payload
+         FROM json_to_recordset($7::json) AS x(key TEXT, incident TEXT, kind TEXT, payload TEXT)
+       ON CONFLICT DO NOTHING`,
+      [
+        this.id,
+        first.seq,
+        last.seq,
+        inputs,
+        JSON.stringify(batch.trace),
+        JSON.stringify(incidents),
+        JSON.stringify(outbox),
+      ],
+    );
     this.hooks.afterCommit?.(last.seq);
   }
 
   checkpoint(seq: number, state: string): void {
-    this.store.exec([
-      {
-        text: `INSERT INTO checkpoints (run_id, seq, state) VALUES ($1, $2, $3)
-               ON CONFLICT (run_id, seq) DO UPDATE SET state = excluded.state`,
-        values: [this.id, seq, state],
-      },
-      // Only the newest is ever read: older ones would only grow the table.
-      { text: 'DELETE FROM checkpoints WHERE run_id = $1 AND seq < $2', values: [this.id, seq] },
-    ]);
+    // Only the newest is ever read: older ones would only grow the table.
+    this.store.statement(
+      `WITH older AS (DELETE FROM checkpoints WHERE run_id = $1 AND seq < $2)
+       INSERT INTO checkpoints (run_id, seq, state) VALUES ($1, $2, $3)
+       ON CONFLICT (run_id, seq) DO UPDATE SET state = excluded.state`,
+      [this.id, seq, state],
+    );
   }
 
   latestCheckpoint(): { seq: number; state: string } | null {
@@ -323,9 +330,7 @@ class PgRun implements RunJournal {
   }
 
   finish(result: string): void {
-    this.store.exec([
-      { text: "UPDATE runs SET state = 'finished', result = $1 WHERE id = $2", values: [result, this.id] },
-    ]);
+    this.store.statement("UPDATE runs SET state = 'finished', result = $1 WHERE id = $2", [result, this.id]);
   }
 
   result(): string | null {
