@@ -1,9 +1,12 @@
+import { hostname } from 'node:os';
+import { PgStore } from '../engine/pg-store.js';
 import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
 import { systemClock } from '../live/clock.js';
 import { loadLiveConfig } from '../live/config.js';
 import { LiveEngine } from '../live/runtime.js';
 import { buildServer } from '../live/server.js';
+import { LeasedWorker } from '../live/worker.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 import type { CommandContext } from './main.js';
@@ -13,6 +16,8 @@ import { openStore } from './run-store.js';
 export interface ServeFlags {
   config?: string;
   db?: string;
+  /** Seconds a Postgres worker's lease on the live run lasts unrenewed: the takeover time after a crash. */
+  lease: number;
   listen: string;
   check?: boolean;
   tokenFile?: string;
@@ -48,9 +53,23 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
     );
   }
   const store = flags.db ? openStore(flags.db, false) : null;
-  const live = new LiveEngine({ config, configFile: file, store, clock: systemClock });
+  const start = () => new LiveEngine({ config, configFile: file, store, clock: systemClock });
+  // On Postgres every serve is one of possibly several workers: the lease holder drives the run.
+  const live =
+    store instanceof PgStore
+      ? new LeasedWorker({
+          store,
+          name: `${hostname()}/${process.pid}`,
+          leaseSeconds: flags.lease,
+          clock: systemClock,
+          config,
+          startEngine: start,
+          log: (message, fields) => app.log.info(fields ?? {}, message),
+        })
+      : start();
   const app = buildServer(live, { token, logger: { level: 'info' } });
-  app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: flags.db ?? null }, 'engine ready');
+  if (live instanceof LeasedWorker) live.heartbeat();
+  app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store?.location ?? null }, 'engine ready');
   const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
   try {
     await app.listen(listen);

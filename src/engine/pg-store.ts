@@ -64,6 +64,22 @@ const MIGRATIONS: readonly string[] = [
      state TEXT NOT NULL,
      PRIMARY KEY (run_id, seq)
    );`,
+  // v3, Postgres only: several `serve` workers on one database. The live run is driven by the holder
+  // of its lease; the other workers journal what they receive in the inbox for the holder to apply.
+  // Each journal row names the worker that wrote it.
+  `CREATE TABLE leases (
+     name TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL
+   );
+   CREATE TABLE inbox (
+     id BIGSERIAL PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('alert', 'sli', 'ack')),
+     key TEXT UNIQUE,
+     payload TEXT NOT NULL,
+     received_by TEXT NOT NULL
+   );
+   ALTER TABLE journal ADD COLUMN written_by TEXT;`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -76,6 +92,19 @@ const CALL_TIMEOUT_MS = 30_000;
 export interface PgStoreOptions {
   afterCommit?: (seq: number) => void;
   beforeCommit?: (seq: number) => void;
+}
+
+/** The lease a worker's commits are fenced by: `name` held by `owner`, unexpired at commit time. */
+export interface Fence {
+  lease: string;
+  owner: string;
+}
+
+/** A commit refused because the worker no longer holds the run's lease: another worker drives it now. */
+export class LeaseLost extends Error {
+  constructor(readonly owner: string) {
+    super(`${owner} no longer holds the lease: nothing of the batch was written`);
+  }
 }
 
 export const isPostgresUrl = (location: string) => /^postgres(ql)?:\/\//.test(location);
@@ -118,6 +147,8 @@ export class PgStore implements Store {
   readonly location: string;
   private readonly url: string;
   private readonly call: (request: PgCall) => unknown[][];
+  /** Set by a serve worker: every commit then checks, in its own statement, that the lease is still held. */
+  fence: Fence | null = null;
 
   constructor(
     url: string,
@@ -270,26 +301,34 @@ class PgRun implements RunJournal {
     const inputs = JSON.stringify(batch.inputs.map((entry) => entry.input));
     const incidents = batch.incidents.map((i) => ({ ...i, record: JSON.stringify(i.record) }));
     const outbox = batch.notifications.map((n) => ({ ...n, payload: JSON.stringify(n) }));
-    this.store.statement(
-      `WITH journal_row AS (
-         INSERT INTO journal (run_id, first_seq, last_seq, inputs) VALUES ($1, $2, $3, $4)
+    const { fence } = this.store;
+    // `held` has one row when the batch may be written: no fence, or the fence's lease still held.
+    const [written] = this.store.rows<{ n: number }>(
+      `WITH held AS (
+         SELECT 1 WHERE $8::text IS NULL OR EXISTS (
+           SELECT 1 FROM leases WHERE name = $8 AND owner = $9 AND expires_at > now())
+       ), journal_row AS (
+         INSERT INTO journal (run_id, first_seq, last_seq, inputs, written_by)
+         SELECT $1, $2, $3, $4, $9 FROM held RETURNING 1
        ), trace_rows AS (
          INSERT INTO trace (run_id, seq, t, actor, from_state, event, to_state)
          SELECT $1, x.seq, x.t, x.actor, x."from", x.event, x."to"
-           FROM json_to_recordset($5::json)
+           FROM held, json_to_recordset($5::json)
              AS x(seq BIGINT, t DOUBLE PRECISION, actor TEXT, "from" TEXT, event TEXT, "to" TEXT)
        ), incident_rows AS (
          INSERT INTO incidents (run_id, id, state, severity, opened_at, record)
          SELECT $1, x.id, x.state, x.severity, x."openedAt", x.record
-           FROM json_to_recordset($6::json)
+           FROM held, json_to_recordset($6::json)
              AS x(id TEXT, state TEXT, severity TEXT, "openedAt" DOUBLE PRECISION, record TEXT)
          ON CONFLICT (run_id, id) DO UPDATE SET state = excluded.state,
            severity = excluded.severity, record = excluded.record
+       ), outbox_rows AS (
+         INSERT INTO outbox (run_id, key, incident, kind, payload)
+         SELECT $1, x.key, x.incident, x.kind, x.payload
+           FROM held, json_to_recordset($7::json) AS x(key TEXT, incident TEXT, kind TEXT, payload TEXT)
+         ON CONFLICT DO NOTHING
        )
-       INSERT INTO outbox (run_id, key, incident, kind, payload)
-       SELECT $1, x.key, x.incident, x.kind, x.payload
-         FROM json_to_recordset($7::json) AS x(key TEXT, incident TEXT, kind TEXT, payload TEXT)
-       ON CONFLICT DO NOTHING`,
+       SELECT count(*) AS n FROM journal_row`,
       [
         this.id,
         first.seq,
@@ -298,8 +337,11 @@ class PgRun implements RunJournal {
         JSON.stringify(batch.trace),
         JSON.stringify(incidents),
         JSON.stringify(outbox),
+        fence?.lease ?? null,
+        fence?.owner ?? null,
       ],
     );
+    if (fence && written?.n === 0) throw new LeaseLost(fence.owner);
     this.hooks.afterCommit?.(last.seq);
   }
 

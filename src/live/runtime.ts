@@ -45,7 +45,7 @@ interface StoredRun {
 }
 
 /** The last run of `runbook serve` still running in the store (not a drill's). */
-function lastLiveRun(store: Store): RunJournal | null {
+export function lastLiveRun(store: Store): RunJournal | null {
   for (const info of store.runs().reverse()) {
     if (info.state !== 'running') continue;
     const run = store.openRun(info.id);

@@ -52,7 +52,13 @@ function parseJson(text: string): unknown {
   }
 }
 
-export function buildServer(live: LiveEngine, options: ServerOptions): FastifyInstance {
+/** What the server asks of the engine: a LiveEngine, or a Postgres worker in front of one (worker.ts). */
+export type LiveApi = Pick<
+  LiveEngine,
+  'clock' | 'config' | 'receive' | 'recordSli' | 'incidents' | 'incident' | 'ack' | 'run' | 'resumed'
+> & { metrics: { registry: LiveEngine['metrics']['registry'] } };
+
+export function buildServer(live: LiveApi, options: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
