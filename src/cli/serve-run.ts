@@ -69,7 +69,10 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
       : start();
   const app = buildServer(live, { token, logger: { level: 'info' } });
   if (live instanceof LeasedWorker) live.heartbeat();
-  app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store?.location ?? null }, 'engine ready');
+  app.log.info(
+    { run: live.run?.id ?? null, replayed: live.resumed, db: store?.location ?? null },
+    'engine ready',
+  );
   const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
   try {
     await app.listen(listen);

@@ -83,7 +83,9 @@ export class Inbox {
 
   /** The oldest inputs waiting, in the order they were received. */
   waiting(limit = 500): InboxItem[] {
-    return this.store.rows<InboxItem>('SELECT id, kind, key, payload FROM inbox ORDER BY id LIMIT $1', [limit]);
+    return this.store.rows<InboxItem>('SELECT id, kind, key, payload FROM inbox ORDER BY id LIMIT $1', [
+      limit,
+    ]);
   }
 
   /**
