@@ -8,6 +8,7 @@ import { fleet } from './rows/fleet.js';
 import { overhead } from './rows/overhead.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
+import { takeover, workers } from './rows/workers.js';
 import { formatTable, type Row } from './table.js';
 
 /**
@@ -16,7 +17,16 @@ import { formatTable, type Row } from './table.js';
  * the table. Exit 1 when a target is missed.
  */
 
-const ROWS: Record<string, () => Row | Promise<Row>> = { shift, overhead, durable, fleet, storm, backtest };
+const ROWS: Record<string, () => Row | Promise<Row>> = {
+  shift,
+  overhead,
+  durable,
+  fleet,
+  storm,
+  backtest,
+  workers,
+  takeover,
+};
 
 function cpuModel(): string {
   const line = readFileSync('/proc/cpuinfo', 'utf8')

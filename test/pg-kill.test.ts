@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { type Cluster, postgresAvailable, startCluster } from '../bench/postgres-cluster.js';
 import { type JournalBatch, killAndResume } from './support/kill-run.js';
-import { type Cluster, postgresAvailable, startCluster } from './support/postgres.js';
 
 /**
  * The durability contract on the Postgres journal: a drill with `--db postgres://...` is SIGKILLed at

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, postgresAvailable, startCluster } from './support/postgres.js';
+import { type Cluster, postgresAvailable, startCluster } from '../bench/postgres-cluster.js';
 
 /**
  * Several `runbook serve` workers on one real Postgres, as real processes: any of them takes alerts,

@@ -5,10 +5,11 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A throwaway PostgreSQL cluster for the tests: Debian's server binaries (`postgresql`, which `.ci/run`
- * installs), initdb'd in a temp folder and listening on a free loopback port, stopped and removed
- * after. Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user.
- * Without the binaries a local run skips these tests with a loud message; CI (env CI set) fails.
+ * A throwaway PostgreSQL cluster for the tests and the bench: Debian's server binaries (`postgresql`,
+ * which `.ci/run` installs), initdb'd in a temp folder and listening on a free loopback port, stopped
+ * and removed after. Postgres refuses to run as root, so as root the cluster belongs to the `postgres`
+ * user. Without the binaries a local test run skips the Postgres tests with a loud message; CI (env CI
+ * set) fails.
  */
 
 const BIN = '/usr/lib/postgresql/15/bin';
