@@ -37,5 +37,5 @@ describe('a Postgres journal that cannot be reached', () => {
       expect(lines[0]).toContain(`${url.replace('s3cret', '***')}: --db: cannot connect`);
       expect(run.stderr).not.toContain('s3cret');
     }
-  });
+  }, 120_000);
 });
