@@ -9,6 +9,7 @@ import { intake } from './rows/intake.js';
 import { overhead } from './rows/overhead.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
+import { takeover, workers } from './rows/workers.js';
 import { formatTable, type Row } from './table.js';
 
 /**
@@ -26,6 +27,8 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   storm,
   backtest,
   intake,
+  workers,
+  takeover,
 };
 
 function cpuModel(): string {

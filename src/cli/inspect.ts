@@ -61,7 +61,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
         '--run <id>',
         'replay a run kept with drill --db (needs --db): its inputs, its recorded play outcomes',
       )
-      .option('--db <file>', 'the SQLite journal the run is in')
+      .option('--db <file|url>', 'the journal the run is in (SQLite file or postgres:// URL)')
       .option('--no-autorun', "wait for the page's Run button instead of starting when it connects")
       .option(
         '--stately',

@@ -31,7 +31,7 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
       '--run <id>',
       'report a run kept with drill --db or serve --db instead of running a shift (needs --db)',
     )
-    .option('--db <file>', 'the SQLite journal the run is in', pathFlag('--db'))
+    .option('--db <file|url>', 'the journal the run is in (SQLite file or postgres:// URL)', pathFlag('--db'))
     .addHelpText(
       'after',
       '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html\n  runbook report --run run-1 --db shifts.db --out run-1.html',

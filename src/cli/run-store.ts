@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { PlayLogic } from '../../machines/incident.js';
-import type { RunJournal } from '../engine/journal.js';
+import type { RunJournal, Store } from '../engine/journal.js';
 import { loadPlays } from '../engine/load-plays.js';
+import { isPostgresUrl, PgStore } from '../engine/pg-store.js';
 import { ReplayJournal } from '../engine/replay-journal.js';
 import { SqliteStore } from '../engine/sqlite-store.js';
 import { InputError } from '../toolkit/errors.js';
@@ -30,9 +31,13 @@ function faultHooks(): { afterCommit?: (seq: number) => void; beforeCommit?: (se
   return fault[1] === 'after' ? { afterCommit: kill } : { beforeCommit: kill };
 }
 
-/** The journal at `file`: created for a new run, required to exist for reading one. */
-export function openStore(file: string, mustExist = true): SqliteStore {
-  if (file === '') throw new InputError('needs a file name', undefined, '--db');
+/**
+ * The journal at `file`: an SQLite file (created for a new run, required to exist for reading one), or
+ * a `postgres://` URL (the database must exist; its tables are created on first use).
+ */
+export function openStore(file: string, mustExist = true): Store {
+  if (file === '') throw new InputError('needs a file name or a postgres:// URL', undefined, '--db');
+  if (isPostgresUrl(file)) return new PgStore(file, faultHooks());
   return new SqliteStore(file, { ...faultHooks(), mustExist });
 }
 
@@ -53,7 +58,7 @@ export async function journaledShift(db: string, run: NewRun, ctx?: CommandConte
       scenarioText: JSON.stringify(run.scenario),
       plays: run.playsModule === null ? null : resolve(run.playsModule),
     });
-    ctx?.io.err(`runbook: run ${journal.id} journaled in ${db}\n`);
+    ctx?.io.err(`runbook: run ${journal.id} journaled in ${store.location}\n`);
     return await finishRun(journal, run.scenario, run.plays, run.file);
   } finally {
     store.close();

@@ -12,7 +12,7 @@ export const registerRuns: CommandModule = (program, ctx: CommandContext) => {
   program
     .command('runs')
     .description('List the runs journaled in a database: id, scenario, state, inputs.')
-    .requiredOption('--db <file>', 'the SQLite journal (as given to drill --db)')
+    .requiredOption('--db <file|url>', 'the journal, SQLite file or postgres:// URL (as given to drill --db)')
     .option('--json', 'print JSON on stdout: {"runs": [{"id", "scenario", "state", "inputs", "createdAt"}]}')
     .addHelpText('after', '\nExamples:\n  runbook runs --db shifts.db\n  runbook runs --db shifts.db --json')
     .action(async (flags: { db: string; json?: boolean }) => {
@@ -36,7 +36,7 @@ export const registerRuns: CommandModule = (program, ctx: CommandContext) => {
       'Finish an interrupted run from its journal and print what drill would have printed (a finished run: its stored result).',
     )
     .argument('<run>', 'the run id, as `runbook runs` lists it (e.g. run-1)')
-    .requiredOption('--db <file>', 'the SQLite journal the run is in')
+    .requiredOption('--db <file|url>', 'the journal the run is in (SQLite file or postgres:// URL)')
     .option('--json', 'print JSON on stdout (and only JSON)')
     .addHelpText(
       'after',

@@ -1,4 +1,7 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
 import type { StoredRun } from '../engine/journal.js';
+import { PgStore } from '../engine/pg-store.js';
 import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
 import { systemClock } from '../live/clock.js';
@@ -8,6 +11,7 @@ import { type DeliveryOptions, OutboxDelivery } from '../live/outbox.js';
 import { livePlays } from '../live/plays.js';
 import { LiveEngine } from '../live/runtime.js';
 import { buildServer } from '../live/server.js';
+import { LeasedWorker } from '../live/worker.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 import type { CommandContext } from './main.js';
@@ -17,6 +21,8 @@ import { openStore } from './run-store.js';
 export interface ServeFlags {
   config?: string;
   db?: string;
+  /** Seconds a Postgres worker's lease on the live run lasts unrenewed: the takeover time after a crash. */
+  lease: number;
   listen: string;
   check?: boolean;
   tokenFile?: string;
@@ -56,12 +62,42 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   }
   // Without --db the journal lives in memory: nothing survives a restart, but the outbox still delivers.
   const store = openStore(flags.db ?? ':memory:', false);
-  const live = new LiveEngine({ config, configFile: file, store, clock: systemClock });
-  const app = buildServer(live, { token, logger: { level: 'info' } });
-  const delivery = live.run && startDelivery(live, live.run, config, app.log);
-  const inspector = flags.inspectorPort === undefined ? null : await openInspector(live, flags.inspectorPort);
+  let app: FastifyInstance | undefined;
+  const log: DeliveryOptions['log'] = {
+    warn: (details, message) => app?.log.warn(details, message),
+    error: (details, message) => app?.log.error(details, message),
+  };
+  let delivery = null as OutboxDelivery | null;
+  const start = () => {
+    const engine = new LiveEngine({ config, configFile: file, store, clock: systemClock });
+    // A worker that wins the lease again starts a new engine: the outbox follows it.
+    void delivery?.stop();
+    delivery = engine.run && startDelivery(engine, engine.run, config, log);
+    return engine;
+  };
+  // On Postgres every serve is one of possibly several workers: the lease holder drives the run.
+  const live =
+    store instanceof PgStore
+      ? new LeasedWorker({
+          store,
+          name: `${hostname()}/${process.pid}`,
+          leaseSeconds: flags.lease,
+          clock: systemClock,
+          config,
+          startEngine: start,
+          log: (message, fields) => app?.log.info(fields ?? {}, message),
+        })
+      : start();
+  app = buildServer(live, { token, logger: { level: 'info' } });
+  if (live instanceof LeasedWorker) live.heartbeat();
+  const inspector =
+    flags.inspectorPort === undefined || !(live instanceof LiveEngine)
+      ? null
+      : await openInspector(live, flags.inspectorPort);
   if (inspector) app.log.info({ inspector: inspector.url }, 'inspector attached to the engine');
-  app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: flags.db ?? null }, 'engine ready');
+  else if (flags.inspectorPort !== undefined)
+    app.log.warn('no inspector: a Postgres worker may hand the run to another');
+  app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
   const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
   try {
     await app.listen(listen);

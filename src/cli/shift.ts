@@ -94,7 +94,10 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
       'after',
       '\nExamples:\n  runbook drill --json > shift.json\n  runbook drill --scenario scenarios/stale-index.yaml\n  runbook drill --db shifts.db   # then: runbook runs --db shifts.db; runbook resume run-1 --db shifts.db',
     )
-    .option('--db <file>', 'journal the run in this SQLite file (created if missing); its id goes to stderr')
+    .option(
+      '--db <file|url>',
+      'journal the run in this SQLite file (created if missing) or postgres:// database; its id goes to stderr',
+    )
     .action(async (flags: ShiftFlags) => {
       const { result } = await scoreShift(flags, ctx);
       printDrill(ctx, result, flags.json);

@@ -36,6 +36,9 @@ export interface Notification {
   to?: string[];
 }
 
+/** Room for the notifications of one commit in the outbox's order (a commit owes a few at most). */
+export const OUTBOX_PER_COMMIT = 4096;
+
 /** A notification still owed to someone, as the outbox keeps it. */
 export interface PendingNotification {
   notification: Notification;

@@ -1,14 +1,15 @@
 import Database from 'better-sqlite3';
 import { InputError } from '../toolkit/errors.js';
-import type {
-  Batch,
-  JournalEntry,
-  Notification,
-  PendingNotification,
-  RunInfo,
-  RunMeta,
-  Store,
-  StoredRun,
+import {
+  type Batch,
+  type JournalEntry,
+  type Notification,
+  OUTBOX_PER_COMMIT,
+  type PendingNotification,
+  type RunInfo,
+  type RunMeta,
+  type Store,
+  type StoredRun,
 } from './journal.js';
 import type { TraceEntry } from './trace.js';
 
@@ -81,8 +82,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX outbox_undelivered ON outbox (run_id, position) WHERE delivered_at IS NULL;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
-/** Room for the notifications of one commit in the outbox's order (a commit owes a few at most). */
-const OUTBOX_PER_COMMIT = 4096;
 const APPLICATION_ID = 0x52424d31; // "RBM1": tells our files from any other SQLite database
 
 export interface SqliteStoreOptions {

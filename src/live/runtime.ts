@@ -48,7 +48,7 @@ export interface LiveRunMeta {
 }
 
 /** The last run of `runbook serve` still running in the store (not a drill's). */
-function lastLiveRun(store: Store): StoredRun | null {
+export function lastLiveRun(store: Store): StoredRun | null {
   for (const info of store.runs().reverse()) {
     if (info.state !== 'running') continue;
     const run = store.openRun(info.id);

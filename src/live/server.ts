@@ -63,7 +63,22 @@ function parseJson(text: string): unknown {
   return value;
 }
 
-export function buildServer(live: LiveEngine, options: ServerOptions): FastifyInstance {
+/** What the server asks of the engine: a LiveEngine, or a Postgres worker in front of one (worker.ts). */
+export type LiveApi = Pick<
+  LiveEngine,
+  | 'clock'
+  | 'config'
+  | 'receive'
+  | 'recordSli'
+  | 'incidents'
+  | 'incident'
+  | 'ack'
+  | 'run'
+  | 'resumed'
+  | 'journal'
+> & { metrics: { registry: LiveEngine['metrics']['registry'] } };
+
+export function buildServer(live: LiveApi, options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const app = Fastify({ logger: options.logger, bodyLimit });
   // JSON only: a text/plain body would otherwise arrive as a string and be refused for its shape.
