@@ -6,6 +6,7 @@ import { backtest } from './rows/backtest.js';
 import { durable } from './rows/durable.js';
 import { fleet } from './rows/fleet.js';
 import { overhead } from './rows/overhead.js';
+import { promtool } from './rows/promtool.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
 import { formatTable, type Row } from './table.js';
@@ -16,7 +17,15 @@ import { formatTable, type Row } from './table.js';
  * the table. Exit 1 when a target is missed.
  */
 
-const ROWS: Record<string, () => Row | Promise<Row>> = { shift, overhead, durable, fleet, storm, backtest };
+const ROWS: Record<string, () => Row | Promise<Row>> = {
+  shift,
+  overhead,
+  durable,
+  fleet,
+  storm,
+  backtest,
+  promtool,
+};
 
 function cpuModel(): string {
   const line = readFileSync('/proc/cpuinfo', 'utf8')

@@ -3,6 +3,7 @@ import type { EngineConfig } from '../engine/config.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { readUserFile } from '../toolkit/files.js';
 import { zodToInput } from '../toolkit/schema-errors.js';
+import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { alerting, checkPlays, incidentType, name, objective, postmortem } from '../world/scenario.js';
@@ -41,7 +42,7 @@ const schema = z.strictObject({
 export type LiveConfig = z.infer<typeof schema>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
-  const parsed = schema.safeParse(parseYamlMapping(text, file));
+  const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file));
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
   checkPlays(parsed.data, plays, file);
   return parsed.data;

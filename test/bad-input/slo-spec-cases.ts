@@ -1,4 +1,4 @@
-import type { BadInput } from './case.js';
+import { type BadInput, STOCK } from './case.js';
 
 /**
  * Sloth prometheus/v1 specs for `runbook rules`: each bad one is refused with the spec's file and the
@@ -119,5 +119,29 @@ export const sloSpecCases: BadInput[] = [
       'gone/r.yaml',
     ]),
     file: 'gone/r.yaml',
+  },
+  {
+    what: 'slo spec: a scenario with slos beside sloSpec',
+    files: () => ({
+      's.yaml': `extends: ${STOCK}\nsloSpec: slo.yaml\nslos: { quality: { objective: 0.9 } }\n`,
+      'slo.yaml': GOOD,
+    }),
+    args: () => ['gate', '--scenario', 's.yaml'],
+    file: 's.yaml',
+    says: /slos: comes from sloSpec \(.*slo\.yaml\); state one or the other/,
+  },
+  {
+    what: 'slo spec: a scenario whose spec names an SLO the engine does not measure',
+    files: () => ({ 's.yaml': `extends: ${STOCK}\nsloSpec: slo.yaml\n`, 'slo.yaml': GOOD }),
+    args: () => ['gate', '--scenario', 's.yaml'],
+    file: 'slo.yaml',
+    says: /slos\[0\]\.name: must be quality or freshness: the SLIs the engine measures/,
+  },
+  {
+    what: 'slo spec: serve --check with a missing spec',
+    files: () => ({ 'live.yaml': 'name: x\nsloSpec: gone.yaml\n' }),
+    args: () => ['serve', '--check', '--config', 'live.yaml'],
+    file: 'gone.yaml',
+    says: /no such file/,
   },
 ];
