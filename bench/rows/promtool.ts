@@ -69,6 +69,9 @@ export function promtool(): Row {
     const run = runPromtool(['test', 'rules', tests]);
     const agrees = run.code === 0 && run.output.includes('SUCCESS');
     const ratio = run.ms / backtestMs;
+    const first = agrees
+      ? ''
+      : ` FIRST MISMATCH: ${/alertname: \S+, time: \S+/.exec(run.output)?.[0] ?? run.output.slice(0, 300)}`;
     return {
       row: 'promtool',
       figure: `${(run.ms / 1000).toFixed(1)} s${agrees ? '' : ' (DISAGREES)'}`,
@@ -76,7 +79,7 @@ export function promtool(): Row {
       baseline: `backtest ${fmtMs(backtestMs)}`,
       ratio: fmtRatio(ratio),
       pass: agrees && ratio >= TARGET_RATIO,
-      how: `promtool test rules (Debian's, once) on the backtest row's ${DAYS} days of per-minute counts with the rules of runbook rules (${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules, evaluated every minute), alerts checked at the ${minutes.length} minutes around each change of what fires; baseline: backtest() on the same counts, median of ${RUNS} after ${WARMUP} warm-up`,
+      how: `promtool test rules (Debian's, once) on the backtest row's ${DAYS} days of per-minute counts with the rules of runbook rules (${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules, evaluated every minute), alerts checked at the ${minutes.length} minutes around each change of what fires; baseline: backtest() on the same counts, median of ${RUNS} after ${WARMUP} warm-up${first}`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

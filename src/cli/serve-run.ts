@@ -2,6 +2,7 @@ import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
 import { systemClock } from '../live/clock.js';
 import { loadLiveConfig } from '../live/config.js';
+import { PrometheusSli } from '../live/prometheus.js';
 import { LiveEngine } from '../live/runtime.js';
 import { buildServer } from '../live/server.js';
 import { InputError } from '../toolkit/errors.js';
@@ -52,10 +53,15 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   const app = buildServer(live, { token, logger: { level: 'info' } });
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: flags.db ?? null }, 'engine ready');
   const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
+  const prometheus = config.prometheus
+    ? new PrometheusSli(live, config.prometheus, (message) => app.log.warn(message))
+    : null;
+  prometheus?.start();
   try {
     await app.listen(listen);
   } catch (error) {
     clearInterval(heartbeat);
+    prometheus?.stop();
     live.close();
     store?.close();
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -66,6 +72,7 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
     process.once('SIGINT', done);
   });
   clearInterval(heartbeat);
+  prometheus?.stop();
   // Fastify answers the requests in flight before it closes; then the last inputs are committed.
   await app.close();
   live.close();

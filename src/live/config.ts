@@ -14,6 +14,24 @@ import { alerting, checkPlays, incidentType, name, objective, postmortem } from 
  * simulates (questions, releases, storm, timeline) has no place here: live, the world is real.
  */
 
+/** Where `runbook serve` reads SLI counts (see prometheus.ts). */
+export const prometheusConfig = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  intervalSeconds: z.number().positive('must be > 0').max(3600, 'must be <= 3600').default(60),
+  timeoutSeconds: z.number().positive('must be > 0').max(60, 'must be <= 60').default(5),
+  retries: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be >= 0')
+    .max(10, 'must be <= 10')
+    .default(2),
+  /** PromQL for each SLI's errors and requests in the last minute; from `sloSpec`'s events when left out. */
+  queries: z.partialRecord(
+    z.enum(['quality', 'freshness']),
+    z.strictObject({ errors: z.string().min(1), total: z.string().min(1) }),
+  ),
+});
+
 const schema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -37,9 +55,12 @@ const schema = z.strictObject({
   oncall: z.strictObject({ roster: z.array(z.string().min(1)).default([]) }).default({ roster: [] }),
   incidentTypes: z.array(incidentType).min(1, 'must define at least one incident type'),
   postmortem,
+  /** Where the SLIs' per-minute counts are read from; without it they are pushed (`POST /api/sli`). */
+  prometheus: prometheusConfig.optional(),
 });
 
 export type LiveConfig = z.infer<typeof schema>;
+export type PrometheusConfig = z.infer<typeof prometheusConfig>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
   const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file));

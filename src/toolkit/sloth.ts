@@ -398,7 +398,24 @@ export function withSloSpec(raw: Record<string, unknown>, file: string): Record<
       specFile,
       'slos[0].alerting',
     );
-  return { ...rest, slos, alerting: { ...alerting, policy } };
+  return { ...rest, slos, alerting: { ...alerting, policy }, ...prometheusQueries(rest.prometheus, spec) };
+}
+
+/**
+ * Live, a configuration's `prometheus` without `queries` reads each SLI's last minute with the spec's
+ * own events queries over a 1m window (rate x 60: that minute's counts). Raw SLIs have no counts.
+ */
+function prometheusQueries(prometheus: unknown, spec: SlothSpec): { prometheus?: unknown } {
+  if (prometheus === null || typeof prometheus !== 'object' || 'queries' in prometheus) return {};
+  const minute = (query: string) => `(${query.replace(WINDOW_VARIABLE, '1m').trim()}) * 60`;
+  const queries = Object.fromEntries(
+    spec.slos.flatMap((s) =>
+      'events' in s.sli
+        ? [[s.name, { errors: minute(s.sli.events.error_query), total: minute(s.sli.events.total_query) }]]
+        : [],
+    ),
+  );
+  return { prometheus: { ...prometheus, queries } };
 }
 
 const pairsKey = (pairs: readonly BurnPair[]) => pairs.map(pairName).join();
