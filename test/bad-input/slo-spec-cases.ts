@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type BadInput, STOCK } from './case.js';
 
 /**
@@ -143,5 +145,14 @@ export const sloSpecCases: BadInput[] = [
     args: () => ['serve', '--check', '--config', 'live.yaml'],
     file: 'gone.yaml',
     says: /no such file/,
+  },
+  {
+    what: 'slo spec: serve --check with a prometheus url that is no http URL',
+    files: () => ({
+      'live.yaml': `${readFileSync(resolve('examples/serve.yaml'), 'utf8')}prometheus: { url: "ftp://127.0.0.1:9090" }\n`,
+    }),
+    args: () => ['serve', '--check', '--config', 'live.yaml'],
+    file: 'live.yaml',
+    says: /prometheus\.url: must be an http\(s\) URL/,
   },
 ];
