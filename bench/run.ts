@@ -7,6 +7,7 @@ import { durable } from './rows/durable.js';
 import { fleet } from './rows/fleet.js';
 import { intake } from './rows/intake.js';
 import { overhead } from './rows/overhead.js';
+import { promtool } from './rows/promtool.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
 import { takeover, workers } from './rows/workers.js';
@@ -29,6 +30,7 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   intake,
   workers,
   takeover,
+  promtool,
 };
 
 function cpuModel(): string {

@@ -7,6 +7,7 @@ import type { BadInput, CaseContext } from './bad-input/case.js';
 import { fileCases } from './bad-input/file-cases.js';
 import { flagCases } from './bad-input/flag-cases.js';
 import { scenarioCases } from './bad-input/scenario-cases.js';
+import { sloSpecCases } from './bad-input/slo-spec-cases.js';
 import { assertBuilt, errorLines, runCli } from './support/cli-process.js';
 
 /**
@@ -53,6 +54,7 @@ const corpus: [string, BadInput[]][] = [
   ['scenario fields', scenarioCases],
   ['files', fileCases],
   ['flags', flagCases],
+  ['SLO specs', sloSpecCases],
 ];
 
 for (const [area, cases] of corpus) {

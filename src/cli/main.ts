@@ -10,6 +10,7 @@ import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
 import { registerReport } from './report.js';
+import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
@@ -29,6 +30,7 @@ const commands: CommandModule[] = [
   registerRuns,
   registerServe,
   registerBurn,
+  registerRules,
   registerCorrelate,
   registerStorm,
   registerExport,

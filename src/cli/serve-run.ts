@@ -9,6 +9,7 @@ import { type LiveConfig, loadLiveConfig } from '../live/config.js';
 import { missingRoutingKey } from '../live/notifiers.js';
 import { type DeliveryOptions, OutboxDelivery } from '../live/outbox.js';
 import { livePlays } from '../live/plays.js';
+import { PrometheusSli } from '../live/prometheus.js';
 import { LiveEngine } from '../live/runtime.js';
 import { buildServer } from '../live/server.js';
 import { LeasedWorker } from '../live/worker.js';
@@ -99,10 +100,15 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
     app.log.warn('no inspector: a Postgres worker may hand the run to another');
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
   const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
+  const prometheus = config.prometheus
+    ? new PrometheusSli(live, config.prometheus, (message) => app?.log.warn(message))
+    : null;
+  prometheus?.start();
   try {
     await app.listen(listen);
   } catch (error) {
     clearInterval(heartbeat);
+    prometheus?.stop();
     await inspector?.close();
     live.close();
     await delivery?.stop();
@@ -115,6 +121,7 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
     process.once('SIGINT', done);
   });
   clearInterval(heartbeat);
+  prometheus?.stop();
   // Fastify answers the requests in flight before it closes; then the last inputs are committed.
   await inspector?.close();
   await app.close();

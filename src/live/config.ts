@@ -3,6 +3,7 @@ import type { EngineConfig } from '../engine/config.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { readUserFile } from '../toolkit/files.js';
 import { zodToInput } from '../toolkit/schema-errors.js';
+import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { alerting, checkPlays, incidentType, name, objective, postmortem } from '../world/scenario.js';
@@ -32,6 +33,24 @@ const escalation = z.strictObject({
     .min(0, 'must be >= 0')
     .max(10, 'must be <= 10')
     .default(0),
+});
+
+/** Where `runbook serve` reads SLI counts (see prometheus.ts). */
+export const prometheusConfig = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  intervalSeconds: z.number().positive('must be > 0').max(3600, 'must be <= 3600').default(60),
+  timeoutSeconds: z.number().positive('must be > 0').max(60, 'must be <= 60').default(5),
+  retries: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be >= 0')
+    .max(10, 'must be <= 10')
+    .default(2),
+  /** PromQL for each SLI's errors and requests in the last minute; from `sloSpec`'s events when left out. */
+  queries: z.partialRecord(
+    z.enum(['quality', 'freshness']),
+    z.strictObject({ errors: z.string().min(1), total: z.string().min(1) }),
+  ),
 });
 
 const schema = z.strictObject({
@@ -80,12 +99,15 @@ const schema = z.strictObject({
         .default({ initialSeconds: 1, maxSeconds: 300 }),
     })
     .default({ timeoutSeconds: 10, backoff: { initialSeconds: 1, maxSeconds: 300 } }),
+  /** Where the SLIs' per-minute counts are read from; without it they are pushed (`POST /api/sli`). */
+  prometheus: prometheusConfig.optional(),
 });
 
 export type LiveConfig = z.infer<typeof schema>;
+export type PrometheusConfig = z.infer<typeof prometheusConfig>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
-  const parsed = schema.safeParse(parseYamlMapping(text, file), { reportInput: true });
+  const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
   checkPlays(parsed.data, plays, file);
   checkPlaySettings(parsed.data, file);

@@ -6,6 +6,7 @@ import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 import { thousands, zodToInput } from '../toolkit/schema-errors.js';
 import { DEFAULT_POLICY, WINDOWS } from '../toolkit/slo.js';
+import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { checkWork, LIMITS } from './limits.js';
@@ -402,6 +403,9 @@ const MAX_EXTENDS_DEPTH = 8;
 function readMapping(text: string, file: string, seen: readonly string[]): Record<string, unknown> {
   const raw = parseYamlMapping(text, file, 'a YAML mapping (name:, service:, releases: ...)');
   const { extends: parent, ...own } = raw;
+  // A spec is named relative to the file that names it, whichever file extends that one.
+  if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
+    own.sloSpec = resolve(dirname(file), own.sloSpec);
   if (parent === undefined) return own;
   if (typeof parent !== 'string' || parent.trim() === '') {
     throw new InputError('must be the path of another scenario file', file, 'extends');
@@ -417,11 +421,24 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   } catch (error) {
     throw new InputError(`cannot read ${baseFile}: ${(error as InputError).message}`, file, 'extends');
   }
-  return overlay(readMapping(baseText, baseFile, [...seen, resolve(file)]), own);
+  return overlay(withoutOverridden(readMapping(baseText, baseFile, [...seen, resolve(file)]), own), own);
+}
+
+/** What a mutation's SLOs replace in its base: a spec replaces the base's objectives and policy, and back. */
+function withoutOverridden(
+  base: Record<string, unknown>,
+  own: Record<string, unknown>,
+): Record<string, unknown> {
+  const { slos, sloSpec, alerting, ...rest } = base;
+  if ('sloSpec' in own) {
+    const { policy: _policy, ...severity } = isMapping(alerting) ? alerting : {};
+    return { ...rest, alerting: severity };
+  }
+  return 'slos' in own ? { ...rest, slos, alerting } : base;
 }
 
 export function parseScenario(text: string, file: string): Scenario {
-  const parsed = schema.safeParse(readMapping(text, file, []), { reportInput: true });
+  const parsed = schema.safeParse(withSloSpec(readMapping(text, file, []), file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
   checkReferences(parsed.data, file);
   checkWork(parsed.data, file);
