@@ -115,9 +115,10 @@ describe('parseAlert says what is wrong', () => {
       'runbook: alerts[3].annotations: must be an object of strings',
     ],
     [
-      'no startsAt',
-      { ...valid, startsAt: undefined },
-      'runbook: alerts[3].startsAt: is required (an RFC3339 timestamp)',
+      // As in Alertmanager, an alert without startsAt starts at its endsAt; without either it has no time.
+      'neither startsAt nor endsAt',
+      { ...valid, startsAt: undefined, endsAt: undefined },
+      'runbook: alerts[3].startsAt: is required when endsAt is not set (an RFC3339 timestamp)',
     ],
     [
       'an endsAt that is a number',
