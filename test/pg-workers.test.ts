@@ -234,7 +234,7 @@ describe.runIf(postgresAvailable())('runbook serve workers on one Postgres', () 
     await until('the ack to be applied', async () => {
       const [row] = await query<{ state: string }>(
         shared,
-        "SELECT state FROM incidents WHERE state LIKE 'mitigate%'",
+        "SELECT state FROM incidents WHERE (record::json -> 'milestones' ->> 'acknowledged') IS NOT NULL",
       );
       return row;
     });
