@@ -18,6 +18,7 @@ const UNIT_TESTS = [
   'correlate',
   'correlate-edges',
   'correlate-cli',
+  'escalation',
   'machines',
   'model-incident',
   'incident-edges',

@@ -13,7 +13,6 @@ import { OutboxDelivery } from '../src/live/outbox.js';
 import { livePlays } from '../src/live/plays.js';
 import { LiveEngine } from '../src/live/runtime.js';
 import { InputError } from '../src/toolkit/errors.js';
-import { escalationsDue } from '../src/toolkit/escalation.js';
 
 /**
  * Live plays and notifications against real HTTP on loopback: an `http` play and a deploy hook
@@ -198,33 +197,6 @@ async function playReported(live: LiveEngine): Promise<void> {
   }
   throw new Error('the play never reported');
 }
-
-describe('escalation policy', () => {
-  const policy = {
-    levels: [
-      { notify: ['a'], afterMinutes: 5 },
-      { notify: ['b'], afterMinutes: 10 },
-    ],
-    repeats: 1,
-  };
-
-  it('owes level 2 after level 1 waited, then the whole policy once more, then nothing', () => {
-    const due = escalationsDue(policy, 100, 0, 1000).map((s) => [s.pass, s.level, s.at]);
-    expect(due).toEqual([
-      [1, 2, 105],
-      [2, 1, 115],
-      [2, 2, 120],
-    ]);
-  });
-
-  it('splits the same schedule over any stretches of minutes without a gap or a repeat', () => {
-    const whole = escalationsDue(policy, 100, 0, 200);
-    const pieces = [0, 104, 105, 114, 119, 120, 200].flatMap((from, i, all) =>
-      i + 1 < all.length ? escalationsDue(policy, 100, from, all[i + 1] as number) : [],
-    );
-    expect(pieces).toEqual(whole);
-  });
-});
 
 describe('live plays and notifications', () => {
   const receiver = new Receiver();
