@@ -37,3 +37,30 @@ describe('ordering ids', () => {
     expect(verdict.reasons).toEqual(['regression cases reg-B, reg-a, reg-b failed']);
   });
 });
+
+describe('the default canary and the wording of its checks', () => {
+  const score = (release: string, correct: number, failed: string[] = []) => ({
+    release,
+    total: 1000,
+    correct,
+    quality: correct / 1000,
+    failed,
+  });
+
+  it('rejects by default a candidate that fails one regression case, whatever its quality', () => {
+    const report = {
+      candidate: score('v3-fix', 999, ['reg-INC-5-refunds-1']),
+      baseline: score('v2', 995),
+      regressionIds: ['reg-INC-5-refunds-1'],
+    };
+    expect(DEFAULT_CANARY.regressionsMustPass).toBe(true);
+    expect(judge(report, DEFAULT_CANARY).verdict).toBe('reject');
+  });
+
+  it('states each score as a percentage with one decimal', () => {
+    const report = { candidate: score('v3', 992), baseline: score('v2', 995), regressionIds: [] };
+    const [quality, vsBaseline] = judge(report, DEFAULT_CANARY).checks;
+    expect(quality?.detail).toBe('candidate quality 99.2% >= 99.0%');
+    expect(vsBaseline?.detail).toBe('candidate quality 99.2% >= baseline v2 99.5% - tolerance 1.0%');
+  });
+});
