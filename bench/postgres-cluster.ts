@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 /**
  * A throwaway PostgreSQL cluster for the tests and the bench: Debian's server binaries (`postgresql`,
@@ -19,15 +19,6 @@ export interface Cluster {
   /** A fresh, empty database on the cluster: its postgres:// URL. */
   database(name: string): string;
   stop(): void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
 }
 
 /** Whether the tests that need Postgres can run here; says so loudly when they cannot. */

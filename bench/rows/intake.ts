@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { packageRoot } from '../../src/cli/paths.js';
 import { fmtMb } from '../measure.js';
+import { freePort } from '../ports.js';
 import type { Row } from '../table.js';
 
 /**
@@ -29,15 +29,6 @@ const seconds = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value >= 1 ? value : fallback;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
 
 /** The server on a fresh journal in `dir`; answers its URL once it is ready. */
 async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
