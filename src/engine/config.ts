@@ -44,15 +44,24 @@ export interface EngineConfig {
   evalSet: readonly EvalCase[];
 }
 
+/** A drill's world answers at once; a live one over the network, later. */
+export type Maybe<T> = T | Promise<T>;
+
+/** `f` applied to a value that may still be on its way: synchronous when the value is. */
+export function whenReady<T, U>(value: Maybe<T>, f: (value: T) => U): Maybe<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
+
 /**
- * What the engine asks of its world. A drill answers from its simulated service; live, the eval
- * endpoint and the service's own API answer. The engine never asks which it is.
+ * What the engine asks of its world. A drill answers from its simulated service, at once; live, the
+ * service's eval endpoints answer over HTTP (what they answer is journaled with the task that asked,
+ * so a replay never asks again). The engine never asks which it is.
  */
 export interface WorldPort {
   /** A release's answers on eval cases: the canary's evidence. */
-  evaluate(release: string, cases: readonly EvalCase[]): { id: string; correct: boolean }[];
+  evaluate(release: string, cases: readonly EvalCase[]): Maybe<{ id: string; correct: boolean }[]>;
   /** The cases a release gets wrong on an SLI: what a postmortem turns into regression cases. */
-  wrongAnswers(release: string, sli: string): EvalCase[];
+  wrongAnswers(release: string, sli: string): Maybe<EvalCase[]>;
   /** Acts on the world for a play (a drill's simulated service); throws when it cannot. */
   effect(effect: WorldEffect, now: number): unknown;
 }

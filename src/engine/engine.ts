@@ -22,7 +22,13 @@ import { escalationsDue } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import { SliLedger } from '../toolkit/slo.js';
 import { link, route, type Severity, triage } from '../toolkit/triage.js';
-import type { EngineConfig, IncidentTypeConfig, WorldPort } from './config.js';
+import {
+  type EngineConfig,
+  type IncidentTypeConfig,
+  type Maybe,
+  type WorldPort,
+  whenReady,
+} from './config.js';
 import { type DeferredRef, deferred } from './deferred.js';
 import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type WorldInput } from './inputs.js';
 import type { JournalEntry, Notification, RunJournal } from './journal.js';
@@ -303,14 +309,31 @@ export class Engine {
   }
 
   /** The canary's evidence for a candidate against what is live, on today's eval set. */
-  canaryReport(candidate: string): CanaryReport {
+  canaryEvidence(candidate: string): Maybe<CanaryReport> {
     const cases = [...this.evalSet];
     const baseline = this.live();
+    const regressionIds = cases.filter((c) => c.origin !== undefined).map((c) => c.id);
+    const answers = this.world.evaluate(candidate, cases);
+    const baselineAnswers = this.world.evaluate(baseline, cases);
+    if (answers instanceof Promise || baselineAnswers instanceof Promise) {
+      return Promise.all([answers, baselineAnswers]).then(([a, b]) => ({
+        candidate: scoreOf(candidate, a),
+        baseline: scoreOf(baseline, b),
+        regressionIds,
+      }));
+    }
     return {
-      candidate: scoreOf(candidate, this.world.evaluate(candidate, cases)),
-      baseline: scoreOf(baseline, this.world.evaluate(baseline, cases)),
-      regressionIds: cases.filter((c) => c.origin !== undefined).map((c) => c.id),
+      candidate: scoreOf(candidate, answers),
+      baseline: scoreOf(baseline, baselineAnswers),
+      regressionIds,
     };
+  }
+
+  /** The canary's evidence from a world that answers at once (a drill's). */
+  canaryReport(candidate: string): CanaryReport {
+    const report = this.canaryEvidence(candidate);
+    if (report instanceof Promise) throw new Error('this world answers evals later: use canaryEvidence');
+    return report;
   }
 
   /** Applies one input from the world; it is acknowledged at the next `commit()`. */
@@ -727,11 +750,16 @@ export class Engine {
     const report = (outcome: Omit<OutcomeInput, 'kind' | 'key'>) => {
       if (this.tasks.get(task.key) === task) this.submitTask({ kind: 'outcome', key: task.key, ...outcome });
     };
+    const failed = (error: unknown) =>
+      report({ error: error instanceof Error ? error.message : String(error) });
+    // A live world's answers come later: the report is made (and journaled) when they come.
     const settle = (work: () => unknown) => {
       try {
-        report({ output: work() });
+        const output = work();
+        if (output instanceof Promise) output.then((value) => report({ output: value }), failed);
+        else report({ output });
       } catch (error) {
-        report({ error: error instanceof Error ? error.message : String(error) });
+        failed(error);
       }
     };
     if (task.kind !== 'play') {
@@ -754,25 +782,34 @@ export class Engine {
     runner.start();
   }
 
-  private learn(input: LearnInput): LearnOutput {
+  private learn(input: LearnInput): Maybe<LearnOutput> {
     const incident = this.byId.get(input.incidentId);
     const sli = incident?.type?.sli ?? 'quality';
-    return writePostmortem(input, {
-      sli,
-      ledger: this.ledger(sli),
-      requestsPerMinute: this.config.service.requestsPerMinute,
-      roster: this.config.roster,
-      narrative: incident?.type?.postmortem ?? this.config.postmortem,
-      liveAt: (minute) => this.liveAt(minute),
-      wrongAnswers: (release) => this.world.wrongAnswers(release, sli),
-      minuteLabel: (t) => `${minuteToTimestamp(t, this.config.epoch).slice(11, 16)}Z (min ${t})`,
-    });
+    // What the release live at detection got wrong is asked of the world first: live, over HTTP.
+    const detected = input.milestones.detected ?? input.milestones.opened;
+    const releaseAtDetection = this.liveAt(detected);
+    return whenReady(this.world.wrongAnswers(releaseAtDetection, sli), (wrong) =>
+      writePostmortem(input, {
+        sli,
+        ledger: this.ledger(sli),
+        requestsPerMinute: this.config.service.requestsPerMinute,
+        roster: this.config.roster,
+        narrative: incident?.type?.postmortem ?? this.config.postmortem,
+        liveAt: (minute) => this.liveAt(minute),
+        wrongAnswers: (release) => (release === releaseAtDetection ? wrong : []),
+        minuteLabel: (t) => `${minuteToTimestamp(t, this.config.epoch).slice(11, 16)}Z (min ${t})`,
+      }),
+    );
   }
 
-  private shipEvidence(input: ShipInput): ShipEvidence {
+  private shipEvidence(input: ShipInput): Maybe<ShipEvidence> {
     const fix = this.byId.get(input.incidentId)?.type?.fix;
     if (!fix) return { candidate: null, report: null, why: 'no fix to ship for this incident type' };
-    return { candidate: fix.candidate, report: this.canaryReport(fix.candidate), why: '' };
+    return whenReady(this.canaryEvidence(fix.candidate), (report) => ({
+      candidate: fix.candidate,
+      report,
+      why: '',
+    }));
   }
 }
 
