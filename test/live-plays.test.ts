@@ -182,7 +182,7 @@ function startLive(text: string, db = join(dir, `${opened.length}-${process.hrti
 /** Opens INC-1 and burns its SLI hard enough to page at minute 1. */
 function pageIncident({ live, advance }: Live): void {
   live.receive(
-    postedAlerts([{ labels: { alertname: 'AnswerQualityLow', service: 'agent' } }], live.clock(), 5),
+    postedAlerts([{ labels: { alertname: 'AnswerQualityLow', service: 'agent' } }], { now: live.clock() }, 5),
   );
   advance(1);
   live.recordSli('quality', 1000, 400);
@@ -369,7 +369,7 @@ describe('the inspector attached to a running engine', () => {
     const runbook = '      - { play: rollback, timeout: 10 }';
     const s = startLive(configText('http://127.0.0.1:9', runbook));
     s.live.receive(
-      postedAlerts([{ labels: { alertname: 'QualityLow', service: 'agent' } }], s.live.clock(), 5),
+      postedAlerts([{ labels: { alertname: 'QualityLow', service: 'agent' } }], { now: s.live.clock() }, 5),
     );
     const inspector = await startInspector({
       scenario: { name: 'live-plays' },

@@ -273,7 +273,7 @@ describe('Alertmanager defaults for posted alerts', () => {
         { labels: { a: '3' }, startsAt: '2026-12-01T08:00:00Z', endsAt: '2026-12-01T08:30:00Z' },
         { labels: { a: '4' }, endsAt: '2026-12-01T08:30:00Z' },
       ],
-      now,
+      { now },
       7,
     ).map((r) => r.alert);
     expect(missing).toMatchObject({

@@ -10,6 +10,7 @@ import { missingRoutingKey } from '../live/notifiers.js';
 import { type DeliveryOptions, OutboxDelivery } from '../live/outbox.js';
 import { livePlays } from '../live/plays.js';
 import { PrometheusSli } from '../live/prometheus.js';
+import { ReleaseFollower } from '../live/release-hook.js';
 import { LiveEngine } from '../live/runtime.js';
 import { buildServer } from '../live/server.js';
 import { LeasedWorker } from '../live/worker.js';
@@ -28,10 +29,15 @@ export interface ServeFlags {
   check?: boolean;
   tokenFile?: string;
   inspectorPort?: number;
+  /** The engine's clock runs this many times faster than the wall clock. */
+  timeScale: number;
 }
 
-/** How often the engine's clock is moved when no request moves it: timers fire within a second of due. */
-const HEARTBEAT_MS = 1000;
+/**
+ * How often the engine's clock is moved when no request moves it: timers fire within a second of due,
+ * or within a quarter of an engine minute when a time scale makes minutes shorter than four seconds.
+ */
+const heartbeatMs = (timeScale: number) => Math.min(1000, 15_000 / timeScale);
 
 function bearerToken(flags: ServeFlags): string | null {
   if (flags.tokenFile) {
@@ -63,17 +69,41 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   }
   // Without --db the journal lives in memory: nothing survives a restart, but the outbox still delivers.
   const store = openStore(flags.db ?? ':memory:', false);
+  if (store instanceof PgStore && flags.timeScale !== 1) {
+    store.close();
+    throw new InputError(
+      'is for one-process game days: Postgres workers run on the wall clock',
+      undefined,
+      '--time-scale',
+    );
+  }
   let app: FastifyInstance | undefined;
   const log: DeliveryOptions['log'] = {
     warn: (details, message) => app?.log.warn(details, message),
     error: (details, message) => app?.log.error(details, message),
   };
   let delivery = null as OutboxDelivery | null;
+  let follower = null as ReleaseFollower | null;
   const start = () => {
-    const engine = new LiveEngine({ config, configFile: file, store, clock: systemClock });
-    // A worker that wins the lease again starts a new engine: the outbox follows it.
+    const engine = new LiveEngine({
+      config,
+      configFile: file,
+      store,
+      clock: systemClock,
+      timeScale: flags.timeScale,
+    });
+    // A worker that wins the lease again starts a new engine: the outbox and the deploy hook follow it.
     void delivery?.stop();
+    follower?.stop();
     delivery = engine.run && startDelivery(engine, engine.run, config, log);
+    follower = engine.run && followReleases(engine, engine.run.id, config, () => app);
+    const outbox = delivery;
+    const deploys = follower;
+    engine.afterCommit = () => {
+      outbox?.wake();
+      deploys?.wake();
+    };
+    engine.afterCommit();
     return engine;
   };
   // On Postgres every serve is one of possibly several workers: the lease holder drives the run.
@@ -99,9 +129,14 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   else if (flags.inspectorPort !== undefined)
     app.log.warn('no inspector: a Postgres worker may hand the run to another');
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
-  const heartbeat = setInterval(() => live.heartbeat(), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => live.heartbeat(), heartbeatMs(flags.timeScale));
+  // Prometheus is read once an engine minute's evaluation interval: scaled with the engine's clock.
   const prometheus = config.prometheus
-    ? new PrometheusSli(live, config.prometheus, (message) => app?.log.warn(message))
+    ? new PrometheusSli(
+        live,
+        { ...config.prometheus, intervalSeconds: config.prometheus.intervalSeconds / flags.timeScale },
+        (message) => app?.log.warn(message),
+      )
     : null;
   prometheus?.start();
   try {
@@ -126,6 +161,7 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   await inspector?.close();
   await app.close();
   live.close();
+  follower?.stop();
   await delivery?.stop();
   store.close();
   app.log.info('stopped');
@@ -149,9 +185,22 @@ function startDelivery(
     timeoutSeconds: config.delivery.timeoutSeconds,
     backoff: config.delivery.backoff,
   });
-  live.afterCommit = () => delivery.wake();
-  delivery.wake();
   return delivery;
+}
+
+/** Promotions the canary makes are carried out through the deploy hook (release-hook.ts). */
+function followReleases(
+  live: LiveEngine,
+  run: string,
+  config: LiveConfig,
+  app: () => FastifyInstance | undefined,
+): ReleaseFollower {
+  return new ReleaseFollower({
+    engine: live.engine,
+    run,
+    hook: config.deploy.promote,
+    log: (message, fields) => app()?.log.info(fields, message),
+  });
 }
 
 /** The offline inspector, watching this engine's actors rather than running a shift (loaded only when asked for). */

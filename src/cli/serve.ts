@@ -25,10 +25,16 @@ export const registerServe: CommandModule = (program, ctx) => {
       'also open the inspector on 127.0.0.1:N, attached to the running engine (0 picks a free port)',
       numberFlag('--inspector-port', { integer: true, min: 0, max: 65535 }),
     )
+    .option(
+      '--time-scale <n>',
+      'run the engine N times faster than the wall clock (game days, with `runbook rules --time-scale N`): its timers, escalations and Prometheus reads',
+      numberFlag('--time-scale', { integer: true, min: 1, max: 3600 }),
+      1,
+    )
     .option('--check', 'validate the configuration and exit (0 ok, 2 naming the file and field)')
     .addHelpText(
       'after',
-      '\nExamples:\n  runbook serve\n  runbook serve --config live.yaml --db live.db --listen 127.0.0.1:9095\n  runbook serve --db live.db --inspector-port 9096\n  runbook serve --config live.yaml --db postgres://runbook@db/runbook --listen 0.0.0.0:9095 --token-file t\n    (run it on a second host with the same --db: one worker drives the run, any takes alerts)\n  runbook serve --check --config live.yaml',
+      '\nExamples:\n  runbook serve\n  runbook serve --config live.yaml --db live.db --listen 127.0.0.1:9095\n  runbook serve --db live.db --inspector-port 9096\n  runbook serve --config gameday.yaml --time-scale 60   (an hour of incident in a minute)\n  runbook serve --config live.yaml --db postgres://runbook@db/runbook --listen 0.0.0.0:9095 --token-file t\n    (run it on a second host with the same --db: one worker drives the run, any takes alerts)\n  runbook serve --check --config live.yaml',
     )
     .action(async (flags: ServeFlags) => (await import('./serve-run.js')).serve(flags, ctx));
 };

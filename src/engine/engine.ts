@@ -13,7 +13,7 @@ import {
   thrown,
 } from '../../machines/incident.js';
 import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
-import { type ReleaseContext, releaseMachine } from '../../machines/release.js';
+import { type ReleaseContext, type ReleaseRecord, releaseMachine } from '../../machines/release.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
 import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } from '../toolkit/correlate.js';
@@ -298,6 +298,17 @@ export class Engine {
 
   groupOf(incident: EngineIncident): AlertGroup {
     return this.correlator.groupOf(incident.group);
+  }
+
+  /** What is live and the last canary's verdict. */
+  releaseState(): { live: string; verdict: CanaryVerdict | null } {
+    const { live, verdict } = this.release.getSnapshot().context;
+    return { live, verdict };
+  }
+
+  /** Every release that went live, in order: the initial one, promotions and rollbacks. */
+  releaseHistory(): readonly ReleaseRecord[] {
+    return this.release.getSnapshot().context.history;
   }
 
   /** The release live at a minute, from the release actor's history. */

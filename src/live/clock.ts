@@ -20,17 +20,28 @@ export function minuteStart(clock: WallClock): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
+/**
+ * The engine's time for a wall-clock time. At scale 1 they are the same; a game day's `--time-scale
+ * 60` runs the engine's clock 60 times as fast from the run's epoch, so an hour of the engine's
+ * timers (and of the scaled rules' windows) passes in a minute.
+ */
+export function engineTimeOf(wallMs: number, epochMs: number, scale: number): number {
+  return scale === 1 ? wallMs : epochMs + (wallMs - epochMs) * scale;
+}
+
 export class EngineMinutes {
   private last = 0;
 
   constructor(
     private readonly clock: WallClock,
     private readonly epochMs: number,
+    private readonly scale = 1,
   ) {}
 
   /** The engine's minute now: whole minutes since the epoch, never less than the last one given. */
   now(): number {
-    this.last = Math.max(this.last, Math.floor((this.clock() - this.epochMs) / 60000));
+    const engineMs = engineTimeOf(this.clock(), this.epochMs, this.scale);
+    this.last = Math.max(this.last, Math.floor((engineMs - this.epochMs) / 60000));
     return this.last;
   }
 

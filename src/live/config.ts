@@ -53,6 +53,21 @@ export const prometheusConfig = z.strictObject({
   ),
 });
 
+/** An eval case as the eval endpoint is asked it: a question and the answer counted right. */
+const evalCase = z.strictObject({
+  id: z.string().min(1),
+  topic: z.string().min(1),
+  question: z.string().min(1),
+  expected: z.string().min(1),
+});
+
+/** Where the live world asks evals (see world.ts for the requests and the answers). */
+export const evalsConfig = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  wrongAnswersUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  timeoutSeconds: z.number().positive('must be > 0').max(300, 'must be <= 300').default(10),
+});
+
 const schema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -82,8 +97,15 @@ const schema = z.strictObject({
     .default({ roster: [] }),
   incidentTypes: z.array(incidentType).min(1, 'must define at least one incident type'),
   postmortem,
-  /** The deploy system's hooks: what the live `rollback` play calls. */
-  deploy: z.strictObject({ rollback: hook.optional() }).default({}),
+  /**
+   * The deploy system's hooks: `rollback` is what the live `rollback` play calls; `promote` is called
+   * when the canary promotes a release (a deploy through `POST /api/deploys`, or an incident's fix).
+   */
+  deploy: z.strictObject({ rollback: hook.optional(), promote: hook.optional() }).default({}),
+  /** The service's eval endpoints: the canary's evidence and a postmortem's regression cases. */
+  evals: evalsConfig.optional(),
+  /** The canary's eval set at the start; the regression cases postmortems write join it. */
+  evalSet: z.array(evalCase).default([]),
   notifiers: z
     .array(notifierSchema)
     .default([])
@@ -105,6 +127,7 @@ const schema = z.strictObject({
 
 export type LiveConfig = z.infer<typeof schema>;
 export type PrometheusConfig = z.infer<typeof prometheusConfig>;
+export type EvalsConfig = z.infer<typeof evalsConfig>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
   const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file), { reportInput: true });
@@ -131,7 +154,7 @@ export function loadLiveConfig(file: string, plays: readonly string[]): LiveConf
   return parseLiveConfig(readUserFile(file), file, plays);
 }
 
-/** What the engine runs with, live: the configuration, minute 0 at `epoch`, no eval set yet. */
+/** What the engine runs with, live: the configuration, minute 0 at `epoch`. */
 export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig {
   return {
     service: config.service,
@@ -147,6 +170,7 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
     roster: config.oncall.roster,
     escalation: config.oncall.escalation,
     postmortem: config.postmortem,
-    evalSet: [],
+    // A run stored before the eval set was configurable has none.
+    evalSet: config.evalSet ?? [],
   };
 }

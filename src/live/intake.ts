@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Alert, defaultTimes, fingerprint, parseTimestamp } from '../toolkit/alerts.js';
+import { type Alert, defaultTimes, fingerprint, isZeroTime, parseTimestamp } from '../toolkit/alerts.js';
 import { zodToInput } from '../toolkit/schema-errors.js';
 
 /**
@@ -56,11 +56,31 @@ export function parsePayload<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new PayloadError(error.message, field);
 }
 
-function toAlert(alert: Postable, nowMs: number, resolveTimeoutMinutes: number): Alert {
+/**
+ * When alerts arrive, on the engine's clock: `now` in engine milliseconds, and, when the engine runs
+ * faster than the wall clock (`--time-scale`), how a sender's wall-clock timestamps map onto it.
+ */
+export interface IntakeTime {
+  now: number;
+  engineTime?: (wallMs: number) => number;
+}
+
+function toAlert(alert: Postable, time: IntakeTime, resolveTimeoutMinutes: number): Alert {
+  const { engineTime } = time;
+  // Go's zero time and absent times stay unset: they take Alertmanager's defaults below.
+  const onEngineClock = (ts: string | undefined) =>
+    engineTime && ts !== undefined && !isZeroTime(ts)
+      ? new Date(engineTime(parseTimestamp(ts))).toISOString()
+      : ts;
   return {
     labels: alert.labels,
     annotations: alert.annotations ?? {},
-    ...defaultTimes(alert.startsAt, alert.endsAt, () => nowMs, resolveTimeoutMinutes),
+    ...defaultTimes(
+      onEngineClock(alert.startsAt),
+      onEngineClock(alert.endsAt),
+      () => time.now,
+      resolveTimeoutMinutes,
+    ),
     fingerprint: fingerprint(alert.labels),
   };
 }
@@ -74,17 +94,17 @@ export interface Received {
   key: string;
 }
 
-function received(alerts: Postable[], nowMs: number, resolveTimeoutMinutes: number): Received[] {
+function received(alerts: Postable[], time: IntakeTime, resolveTimeoutMinutes: number): Received[] {
   return alerts.map((a) => {
-    const alert = toAlert(a, nowMs, resolveTimeoutMinutes);
+    const alert = toAlert(a, time, resolveTimeoutMinutes);
     return { alert, key: `${alert.fingerprint}|${a.startsAt ?? ''}|${a.endsAt ?? ''}` };
   });
 }
 
-export function postedAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
-  return received(parsePayload(postableAlerts, body), nowMs, resolveTimeoutMinutes);
+export function postedAlerts(body: unknown, time: IntakeTime, resolveTimeoutMinutes: number): Received[] {
+  return received(parsePayload(postableAlerts, body), time, resolveTimeoutMinutes);
 }
 
-export function webhookAlerts(body: unknown, nowMs: number, resolveTimeoutMinutes: number): Received[] {
-  return received(parsePayload(webhook, body).alerts, nowMs, resolveTimeoutMinutes);
+export function webhookAlerts(body: unknown, time: IntakeTime, resolveTimeoutMinutes: number): Received[] {
+  return received(parsePayload(webhook, body).alerts, time, resolveTimeoutMinutes);
 }

@@ -44,9 +44,10 @@ export const hook = z.discriminatedUnion('play', [
 export type Hook = z.infer<typeof hook>;
 
 /** What the endpoint or the command is told about the play calling it. */
-interface Call {
+export interface Call {
   key: string;
-  incident: string;
+  /** The incident the call acts for, when there is one (a promotion through the API has none). */
+  incident?: string;
   /** Added to the JSON body's fields (when the body is an object or absent), or as `RUNBOOK_NAME` variables. */
   facts?: Record<string, string>;
 }
@@ -78,7 +79,7 @@ export async function callHttp(settings: HttpSettings, call: Call): Promise<Play
         ...(type ? { 'content-type': type } : {}),
         ...settings.headers,
         'idempotency-key': call.key,
-        'x-runbook-incident': call.incident,
+        ...(call.incident ? { 'x-runbook-incident': call.incident } : {}),
       },
       body: settings.method === 'GET' ? undefined : text,
       signal: AbortSignal.timeout(settings.timeoutSeconds * 1000),
@@ -107,7 +108,7 @@ export function runCommand(settings: ExecSettings, call: Call): Promise<PlayOutp
     if (value !== undefined) env[name] = value;
   }
   for (const [name, value] of Object.entries(call.facts ?? {})) env[`RUNBOOK_${name.toUpperCase()}`] = value;
-  Object.assign(env, { RUNBOOK_IDEMPOTENCY_KEY: call.key, RUNBOOK_INCIDENT: call.incident });
+  Object.assign(env, { RUNBOOK_IDEMPOTENCY_KEY: call.key, RUNBOOK_INCIDENT: call.incident ?? '' });
   const what = [settings.command, ...settings.args].join(' ');
   return new Promise((resolve) => {
     execFile(
@@ -139,6 +140,11 @@ const callOf = (input: PlayInput, facts?: Record<string, string>): Call => ({
   facts,
 });
 
+/** Calls a deploy hook, whichever kind it is. */
+export function callHook(deployHook: Hook, call: Call): Promise<PlayOutput> {
+  return deployHook.play === 'http' ? callHttp(deployHook.with, call) : runCommand(deployHook.with, call);
+}
+
 /** Rolls back through the deploy hook, then records the rollback in the engine's release history. */
 function liveRollback(deployHook: Hook | undefined): PlayLogic {
   return definePlay(async (input) => {
@@ -147,10 +153,7 @@ function liveRollback(deployHook: Hook | undefined): PlayLogic {
     }
     const { live, lastGood } = input.ops.release();
     const facts = { action: 'rollback', from: live, ...(lastGood ? { to: lastGood } : {}) };
-    const called =
-      deployHook.play === 'http'
-        ? await callHttp(deployHook.with, callOf(input, facts))
-        : await runCommand(deployHook.with, callOf(input, facts));
+    const called = await callHook(deployHook, callOf(input, facts));
     if (!called.ok) return { ok: false, detail: `deploy hook: ${called.detail}` };
     const moved = input.ops.rollback();
     const record = moved ? `${moved.from} -> ${moved.to}` : `from ${live} (no earlier release on record)`;

@@ -1,6 +1,5 @@
 import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
-import type { WorldPort } from '../engine/config.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
 import type { Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
@@ -8,11 +7,12 @@ import { incidentRecord } from '../engine/records.js';
 import { stateName, type TraceEntry } from '../engine/trace.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
 import { JournalWatch } from './backpressure.js';
-import { EngineMinutes, minuteStart, type WallClock } from './clock.js';
+import { EngineMinutes, engineTimeOf, minuteStart, type WallClock } from './clock.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
 import { PayloadError, type Received } from './intake.js';
 import { LiveMetrics } from './metrics.js';
 import { livePlays } from './plays.js';
+import { liveWorld } from './world.js';
 
 /**
  * The engine live: the world is whoever calls the API, on the wall clock. Each call first moves the
@@ -31,20 +31,13 @@ export class Refused extends Error {
   }
 }
 
-/** Live there is no simulated service: no eval endpoint yet, and no world effects but the release. */
-export const liveWorld: WorldPort = {
-  evaluate: () => [],
-  wrongAnswers: () => [],
-  effect: (effect) => {
-    throw new Error(`no ${effect.type} hook is configured for live plays`);
-  },
-};
-
-/** What a live run keeps in the journal's run row: a restart runs on the same configuration and epoch. */
+/** What a live run keeps in the journal's run row: a restart runs on the same configuration, epoch and pace. */
 export interface LiveRunMeta {
   live: true;
   config: LiveConfig;
   epoch: string;
+  /** `--time-scale`: how many times faster than the wall clock the engine's clock runs (1 when absent). */
+  timeScale?: number;
 }
 
 /** The last run of `runbook serve` still running in the store (not a drill's). */
@@ -70,6 +63,8 @@ export interface LiveOptions {
   store: Store | null;
   clock: WallClock;
   plays?: Record<string, PlayLogic>;
+  /** Runs the engine's clock this many times faster than the wall clock (game days); 1 by default. */
+  timeScale?: number;
 }
 
 export class LiveEngine {
@@ -84,6 +79,9 @@ export class LiveEngine {
   /** Whether this start resumed a run (and how many inputs its journal replayed). */
   readonly resumed: number;
   readonly clock: WallClock;
+  /** The stored run's pace: engine minutes per wall-clock minute. */
+  readonly timeScale: number;
+  private readonly epochMs: number;
   private readonly minutes: EngineMinutes;
   private readonly taps = new Set<LiveTap>();
   private readonly seen = new Set<string>();
@@ -94,7 +92,12 @@ export class LiveEngine {
     this.run = store ? lastLiveRun(store) : null;
     const stored: LiveRunMeta = this.run
       ? (JSON.parse(this.run.meta.scenarioText) as LiveRunMeta)
-      : { live: true, config: options.config, epoch: options.config.epoch ?? minuteStart(clock) };
+      : {
+          live: true,
+          config: options.config,
+          epoch: options.config.epoch ?? minuteStart(clock),
+          ...(options.timeScale && options.timeScale !== 1 ? { timeScale: options.timeScale } : {}),
+        };
     if (store && !this.run) {
       this.run = store.createRun({
         scenario: options.configFile,
@@ -103,11 +106,13 @@ export class LiveEngine {
       });
     }
     this.config = stored.config;
+    this.timeScale = stored.timeScale ?? 1;
+    this.epochMs = parseTimestamp(stored.epoch);
     // The limits are the running configuration's, not the stored run's: they tune this process.
     this.journal = new JournalWatch(clock, options.config.journal);
     this.engine = new Engine({
       config: engineConfigOf(stored.config, stored.epoch),
-      world: liveWorld,
+      world: liveWorld(stored.config.evals),
       // Hooks and notifiers come from the file as it is now: they do not change what the machines did.
       plays: { ...stockPlays, ...livePlays(options.config.deploy), ...options.plays },
       journal: this.run && this.journal.timed(this.run),
@@ -126,8 +131,32 @@ export class LiveEngine {
     const replayed = this.engine.replayJournal();
     for (const { input } of replayed) if (input.kind === 'alert' && input.key) this.seen.add(input.key);
     this.resumed = replayed.length;
-    this.minutes = new EngineMinutes(clock, parseTimestamp(stored.epoch));
+    this.minutes = new EngineMinutes(clock, this.epochMs, this.timeScale);
     this.minutes.resumeAt(this.engine.now());
+  }
+
+  /** The engine's time (ms) for a wall-clock time: the same unless the run has a time scale. */
+  readonly engineTimeOf = (wallMs: number): number => engineTimeOf(wallMs, this.epochMs, this.timeScale);
+
+  /**
+   * A release deployed through the engine: canaried against what is live on the eval set (asked of
+   * the eval endpoint), then promoted or rejected by the release machine. A promotion is carried out
+   * by the deploy hook (release-hook.ts), after the commit.
+   */
+  async deploy(candidate: string) {
+    const report = await this.engine.canaryEvidence(candidate);
+    this.tick();
+    this.engine.submit({ kind: 'deploy', candidate, report });
+    this.engine.flush();
+    this.afterCommit();
+    const { verdict, live } = this.engine.releaseState();
+    return {
+      candidate,
+      verdict: verdict?.verdict ?? 'reject',
+      reasons: verdict?.reasons ?? [],
+      live,
+      report,
+    };
   }
 
   /** Moves the engine to the current minute: timers due by then fire (settle windows, play timeouts). */

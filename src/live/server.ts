@@ -23,6 +23,7 @@ const sliReport = z.object({
   errors: z.number().int('must be a whole number').min(0, 'must be >= 0'),
 });
 const ackBody = z.object({ by: z.string().min(1, 'must name who acknowledged') });
+const deployBody = z.object({ candidate: z.string().min(1, 'must name the release to deploy') });
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -67,6 +68,9 @@ function parseJson(text: string): unknown {
 export type LiveApi = Pick<
   LiveEngine,
   | 'clock'
+  | 'timeScale'
+  | 'engineTimeOf'
+  | 'deploy'
   | 'config'
   | 'receive'
   | 'recordSli'
@@ -135,13 +139,23 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
     return reply.code(status).send({ error: error.message, field: '(body)' });
   });
 
+  // Alerts carry wall-clock times; a run with a time scale sees them on its faster clock.
+  const intakeTime = () => ({
+    now: live.engineTimeOf(live.clock()),
+    ...(live.timeScale !== 1 ? { engineTime: live.engineTimeOf } : {}),
+  });
   app.post('/api/v2/alerts', async (request) => {
-    const alerts = postedAlerts(request.body, live.clock(), live.config.resolveTimeoutMinutes);
+    const alerts = postedAlerts(request.body, intakeTime(), live.config.resolveTimeoutMinutes);
     return live.receive(alerts);
   });
   app.post('/webhook/alertmanager', async (request) => {
-    const alerts = webhookAlerts(request.body, live.clock(), live.config.resolveTimeoutMinutes);
+    const alerts = webhookAlerts(request.body, intakeTime(), live.config.resolveTimeoutMinutes);
     return live.receive(alerts);
+  });
+  app.post('/api/deploys', async (request) => {
+    const { candidate } = parsePayload(deployBody, request.body);
+    const { report, ...outcome } = await live.deploy(candidate);
+    return { ...outcome, candidateScore: report.candidate, baselineScore: report.baseline };
   });
   app.post('/api/sli', async (request) => {
     const { sli, requests, errors } = parsePayload(sliReport, request.body);

@@ -1,12 +1,13 @@
 import { fromPromise } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
+import type { WorldPort } from '../engine/config.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { RunJournal } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { assemble, type ShiftResult } from '../world/result.js';
 import type { Scenario } from '../world/scenario.js';
 import { engineConfigOf } from './config.js';
-import { type LiveRunMeta, liveWorld } from './runtime.js';
+import type { LiveRunMeta } from './runtime.js';
 
 /**
  * A run of `runbook serve` after the fact, for `report --run`: its journal replayed read-only through
@@ -16,6 +17,10 @@ import { type LiveRunMeta, liveWorld } from './runtime.js';
 
 /** A play that never settles: a report replays what plays did, and must never run one again. */
 const inert: PlayLogic = fromPromise(() => new Promise<never>(() => {}));
+
+/** Nor is the service asked anything: what its eval endpoints answered is in the journal. */
+const never = () => new Promise<never>(() => {});
+const silentWorld: WorldPort = { evaluate: never, wrongAnswers: never, effect: never };
 
 /** Whether a stored run is one of `runbook serve` (its run row keeps the configuration, marked live). */
 export function isLiveRun(run: RunJournal): boolean {
@@ -53,7 +58,7 @@ export function liveRunResult(
   ];
   const engine = new Engine({
     config: engineConfigOf(stored.config, stored.epoch),
-    world: liveWorld,
+    world: silentWorld,
     plays: Object.fromEntries(names.map((name) => [name, inert])),
     journal: run,
     ...hooks,

@@ -122,6 +122,20 @@ export class LeasedWorker {
     return { minute: this.minute() - 1 };
   }
 
+  /** Workers run on the wall clock: a time scale is for one-process game days. */
+  readonly timeScale = 1;
+  readonly engineTimeOf = (wallMs: number): number => wallMs;
+
+  /** A deploy is canaried by the worker that holds the run; the others send it there. */
+  deploy(candidate: string): ReturnType<LiveEngine['deploy']> {
+    if (!this.live) {
+      return Promise.reject(
+        new Refused(409, 'this worker does not hold the live run: deploy through the worker that does'),
+      );
+    }
+    return this.live.deploy(candidate);
+  }
+
   ack(id: string, by: string): IncidentRecord {
     const held = this.fenced(() => this.live?.ack(id, by));
     if (held) return held;

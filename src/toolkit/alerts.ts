@@ -320,9 +320,14 @@ export const DEFAULT_RESOLVE_TIMEOUT_MINUTES = 5;
 
 const ZERO_MS = parseTimestamp(ZERO_TIME);
 
+/** Whether a valid timestamp is Go's zero time: Alertmanager's way of leaving a time unset. */
+export function isZeroTime(ts: string): boolean {
+  return parseTimestamp(ts) === ZERO_MS;
+}
+
 /** Whether a valid timestamp is unset for Alertmanager: missing, or Go's zero time. */
 function unset(ts: string | undefined): ts is undefined {
-  return ts === undefined || parseTimestamp(ts) === ZERO_MS;
+  return ts === undefined || isZeroTime(ts);
 }
 
 /**
