@@ -32,7 +32,7 @@ import {
 import { type DeferredRef, deferred } from './deferred.js';
 import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type WorldInput } from './inputs.js';
 import type { JournalEntry, Notification, RunJournal } from './journal.js';
-import { writePostmortem } from './learn.js';
+import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
@@ -798,7 +798,7 @@ export class Engine {
     const sli = incident?.type?.sli ?? 'quality';
     // What the release live at detection got wrong is asked of the world first: live, over HTTP.
     const detected = input.milestones.detected ?? input.milestones.opened;
-    const releaseAtDetection = this.liveAt(detected);
+    const releaseAtDetection = this.liveAt(burnedBy(detected));
     return whenReady(this.world.wrongAnswers(releaseAtDetection, sli), (wrong) =>
       writePostmortem(input, {
         sli,

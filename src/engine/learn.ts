@@ -62,6 +62,13 @@ export function onsetOf(ledger: SliLedger, objective: number, detected: number):
 }
 
 /**
+ * The minute whose release the detecting burn measured: the one before detection. Live, detection,
+ * the page, its acknowledgement and the rollback can all fall in one minute; the release the
+ * postmortem is about is the one that burned the budget, not the one the rollback put back.
+ */
+export const burnedBy = (detected: number): number => Math.max(0, detected - 1);
+
+/**
  * Drafts the postmortem from the incident's own record (milestones, plays) and the scenario's
  * narrative (root causes, trigger, action items, lessons), checks it is blameless, and turns the
  * questions the incident got wrong into regression eval cases that join the canary's eval set.
@@ -76,7 +83,7 @@ export function writePostmortem(input: LearnInput, world: LearnWorld): LearnOutp
   const badShare = ledger.errorRatio(minutes, mitigated);
   const badAnswers = Math.round(badShare * requestsPerMinute * minutes);
   const budget = requestsPerMinute * 30 * 1440 * (1 - objective);
-  const releaseAtDetection = world.liveAt(detected);
+  const releaseAtDetection = world.liveAt(burnedBy(detected));
   const mitigation = plays.find((p) => p.outcome === 'recovered');
   const label = world.minuteLabel;
 

@@ -14,10 +14,14 @@ export function wallTimestamp(clock: WallClock): string {
   return new Date(clock()).toISOString();
 }
 
-/** The start of the current minute, as the epoch of a new run. */
-export function minuteStart(clock: WallClock): string {
-  const ms = Math.floor(clock() / 60000) * 60000;
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+/**
+ * The start of the current minute, as the epoch of a new run; with a time scale, of the current
+ * engine minute (a second at 60x), so the run's minute 0 is now rather than up to an hour ago.
+ */
+export function minuteStart(clock: WallClock, timeScale = 1): string {
+  const minuteMs = 60000 / timeScale;
+  const ms = Math.floor(clock() / minuteMs) * minuteMs;
+  return new Date(Math.floor(ms)).toISOString().replace('.000Z', 'Z');
 }
 
 /**

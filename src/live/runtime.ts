@@ -95,7 +95,7 @@ export class LiveEngine {
       : {
           live: true,
           config: options.config,
-          epoch: options.config.epoch ?? minuteStart(clock),
+          epoch: options.config.epoch ?? minuteStart(clock, options.timeScale),
           ...(options.timeScale && options.timeScale !== 1 ? { timeScale: options.timeScale } : {}),
         };
     if (store && !this.run) {
@@ -133,6 +133,11 @@ export class LiveEngine {
     this.resumed = replayed.length;
     this.minutes = new EngineMinutes(clock, this.epochMs, this.timeScale);
     this.minutes.resumeAt(this.engine.now());
+  }
+
+  /** The engine's clock: its epoch, its pace and the minute it is at (for `/readyz`). */
+  clockInfo(): { epoch: string; timeScale: number; minute: number } | null {
+    return { epoch: this.engine.config.epoch, timeScale: this.timeScale, minute: this.engine.now() };
   }
 
   /** The engine's time (ms) for a wall-clock time: the same unless the run has a time scale. */
@@ -245,10 +250,18 @@ export class LiveEngine {
       }));
   }
 
+  /** One incident: its record, its postmortem and fix once written and shipped, and its trace. */
   incident(id: string) {
     const incident = this.find(id);
     const trace = this.engine.trace.entries.filter((e) => e.actor === id);
-    return { ...incidentRecord(this.engine, incident), trace };
+    const { learn, ship } = incident.actor.getSnapshot().context;
+    const postmortem = learn && {
+      accepted: learn.accepted,
+      findings: learn.findings,
+      regressionCases: learn.regressionCases.map((c) => c.id),
+      markdown: learn.markdown,
+    };
+    return { ...incidentRecord(this.engine, incident), postmortem, ship, trace };
   }
 
   /** Streams what the actors do from now on to `tap`, until the returned function is called. */

@@ -71,6 +71,7 @@ export type LiveApi = Pick<
   | 'timeScale'
   | 'engineTimeOf'
   | 'deploy'
+  | 'clockInfo'
   | 'config'
   | 'receive'
   | 'recordSli'
@@ -180,7 +181,7 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
     if (!ready) return reply.code(503).send({ ready: false });
-    return { ready: true, run: live.run?.id ?? null, replayed: live.resumed };
+    return { ready: true, run: live.run?.id ?? null, replayed: live.resumed, clock: live.clockInfo() };
   });
   return app;
 }

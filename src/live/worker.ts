@@ -126,6 +126,11 @@ export class LeasedWorker {
   readonly timeScale = 1;
   readonly engineTimeOf = (wallMs: number): number => wallMs;
 
+  /** The holder's clock; a standby has none of its own. */
+  clockInfo(): ReturnType<LiveEngine['clockInfo']> {
+    return this.live?.clockInfo() ?? null;
+  }
+
   /** A deploy is canaried by the worker that holds the run; the others send it there. */
   deploy(candidate: string): ReturnType<LiveEngine['deploy']> {
     if (!this.live) {
@@ -169,7 +174,8 @@ export class LeasedWorker {
          FROM trace WHERE run_id = $1 AND actor = $2 ORDER BY seq`,
       [this.liveRun(), id],
     );
-    return { ...this.stored(id), trace };
+    // The postmortem and the fix live in the holder's machines, not in the stored record.
+    return { ...this.stored(id), postmortem: null, ship: null, trace };
   }
 
   /** A clean stop: the last inputs are committed and the lease is given up for the next worker. */
