@@ -152,7 +152,7 @@ function serveConfig(service: string, prometheus: string, timeScale: number): st
 }
 
 export async function runStory(options: StoryOptions): Promise<StoryResult> {
-  const { dir, timeScale, say } = options;
+  const { dir, say } = options;
   const parts = new Parts(dir);
   try {
     return await tell(parts, options);
