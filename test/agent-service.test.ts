@@ -136,8 +136,8 @@ describe('agent service', () => {
 
     await post(service, '/deploy', { release: 'v3-fix', action: 'deploy', from: 'v3', incident: 'INC-1' });
     await post(service, '/deploy', { release: 'v3-fix' });
-    // The engine's hook adds its facts to the body; they are ignored.
-    expect(await post(service, '/rollback', { action: 'rollback', from: 'v3-fix', to: 'v2' })).toEqual({
+    // The engine's hook adds its facts to the body; without `to`, the last different release.
+    expect(await post(service, '/rollback', { action: 'rollback', from: 'v3-fix' })).toEqual({
       status: 200,
       body: { live: 'v3', previous: 'v3-fix' },
     });
@@ -156,6 +156,20 @@ describe('agent service', () => {
     const info = await (await fetch(`${service.url}/metrics`)).text();
     expect(info).toContain('agent_release_info{release="v3"} 1');
     expect(info).not.toContain('agent_release_info{release="v3-fix"}');
+  });
+
+  it('rolls back to where the engine says when the hook names it, and refuses an unknown one', async () => {
+    const service = await start({ release: 'v2' });
+    await post(service, '/deploy', { release: 'v3' });
+    await post(service, '/deploy', { release: 'v3-fix' });
+    expect(await post(service, '/rollback', { action: 'rollback', from: 'v3-fix', to: 'v2' })).toEqual({
+      status: 200,
+      body: { live: 'v2', previous: 'v3-fix' },
+    });
+    expect(await post(service, '/rollback', { to: 'v9' })).toMatchObject({
+      status: 400,
+      body: { field: 'to' },
+    });
   });
 
   it('answers a repeated Idempotency-Key with its first answer and changes nothing', async () => {

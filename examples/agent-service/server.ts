@@ -70,7 +70,8 @@ const text = z.string().min(1, 'must not be empty');
 const bodies = {
   ask: z.object({ question: text }),
   deploy: z.object({ release: releaseName }),
-  rollback: z.object({}).optional(),
+  // `to` is where the engine's release record says the rollback lands: honoured when it names a release.
+  rollback: z.object({ to: releaseName.optional() }).optional(),
   eval: z.object({
     release: releaseName,
     cases: z
@@ -115,19 +116,20 @@ class ReleaseRecord {
     return (this.history.at(-1) as ReleaseChange).release;
   }
 
-  /** The release named, refused (400, field `release`) when the scenario has no such release. */
-  check(release: string): string {
+  /** The release named, refused (400 naming `field`) when the scenario has no such release. */
+  check(release: string, field = 'release'): string {
     if (this.known.has(release)) return release;
     const names = [...this.known].join(', ');
-    throw new Refused(`unknown release ${JSON.stringify(release)} (the releases are ${names})`, 'release');
+    throw new Refused(`unknown release ${JSON.stringify(release)} (the releases are ${names})`, field);
   }
 
   deploy(release: string): { live: string; previous: string } {
     return this.move(this.check(release), 'deploy');
   }
 
-  /** Back to the last release in the history that is not the live one. */
-  rollback(): { live: string; previous: string } {
+  /** Back to `to` when named, else to the last release in the history that is not the live one. */
+  rollback(to?: string): { live: string; previous: string } {
+    if (to !== undefined) return this.move(this.check(to, 'to'), 'rollback');
     const live = this.live;
     const target = this.history.findLast((change) => change.release !== live);
     if (!target)
@@ -312,8 +314,8 @@ function buildApp(
   );
   app.post('/rollback', (request, reply) =>
     idempotent.answer(keyOf('rollback', request.headers['idempotency-key']), reply, () => {
-      parse(bodies.rollback, request.body);
-      const moved = record.rollback();
+      const body = parse(bodies.rollback, request.body);
+      const moved = record.rollback(body?.to);
       metrics.live(moved.live);
       return moved;
     }),
