@@ -27,7 +27,9 @@ export class PrometheusSli {
   private polling = false;
 
   constructor(
-    private readonly live: Pick<LiveApi, 'recordSli' | 'metrics'>,
+    private readonly live: Pick<LiveApi, 'recordSli' | 'metrics'> & {
+      noteSliRead?: (sli: string, minute: number, error: string | null) => void;
+    },
     private readonly config: PrometheusConfig,
     private readonly log: (message: string) => void = () => undefined,
   ) {
@@ -74,11 +76,13 @@ export class PrometheusSli {
       this.up.set(0);
       this.queries.inc({ sli, outcome: 'error' });
       this.log(`prometheus: ${sli}: ${(error as Error).message}`);
+      this.live.noteSliRead?.(sli, -1, (error as Error).message);
       return;
     }
     try {
-      this.live.recordSli(sli, counts.requests, counts.errors);
+      const { minute } = this.live.recordSli(sli, counts.requests, counts.errors);
       this.queries.inc({ sli, outcome: 'ok' });
+      this.live.noteSliRead?.(sli, minute, null);
     } catch (error) {
       if (!(error instanceof Refused || error instanceof PayloadError)) throw error;
       this.queries.inc({ sli, outcome: 'counted' });
@@ -96,7 +100,8 @@ export class PrometheusSli {
         last = error as Error;
       }
     }
-    throw new Error(`${last.message} (after ${this.config.retries + 1} tries)`);
+    const tries = this.config.retries + 1;
+    throw new Error(`${last.message} (after ${tries} ${tries === 1 ? 'try' : 'tries'})`);
   }
 
   private async once(expr: string): Promise<number> {
@@ -105,7 +110,14 @@ export class PrometheusSli {
       this.config.url.endsWith('/') ? this.config.url : `${this.config.url}/`,
     );
     url.searchParams.set('query', expr);
-    const response = await fetch(url, { signal: AbortSignal.timeout(this.config.timeoutSeconds * 1000) });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(this.config.timeoutSeconds * 1000),
+    }).catch((error: Error & { cause?: { code?: string } }) => {
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS failure) is its cause.
+      const why =
+        error.name === 'TimeoutError' ? `no answer in ${this.config.timeoutSeconds}s` : error.cause?.code;
+      throw new Error(`${url.origin}: ${why ?? error.message}`);
+    });
     const answer = (await response.json().catch(() => ({}))) as QueryAnswer;
     if (!response.ok || answer.status !== 'success')
       throw new Error(`HTTP ${response.status}: ${answer.error ?? 'not a query answer'}`);

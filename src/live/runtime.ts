@@ -50,6 +50,14 @@ export function lastLiveRun(store: Store): StoredRun | null {
   return null;
 }
 
+/** The reads of one SLI from Prometheus: failures in a row (0 once one succeeds) and the last error. */
+export interface SliReads {
+  failures: number;
+  lastError: string | null;
+  /** The engine minute of the last read that answered. */
+  lastOkMinute: number | null;
+}
+
 /** Someone watching the engine's actors as they move: the inspector attached to the server. */
 export interface LiveTap {
   inspect(event: InspectionEvent): void;
@@ -85,6 +93,7 @@ export class LiveEngine {
   private readonly minutes: EngineMinutes;
   private readonly taps = new Set<LiveTap>();
   private readonly seen = new Set<string>();
+  private readonly sliReads = new Map<string, SliReads>();
 
   constructor(options: LiveOptions) {
     const { store, clock } = options;
@@ -250,18 +259,31 @@ export class LiveEngine {
       }));
   }
 
+  /**
+   * How the reads of an SLI from Prometheus are going (prometheus.ts reports each one): shown with
+   * the incidents that watch it, so an SLI that stopped moving says why. Not journaled: it is the
+   * state of the connection now, not something the machines did.
+   */
+  noteSliRead(sli: string, minute: number, error: string | null): void {
+    const reads = this.sliReads.get(sli) ?? { failures: 0, lastError: null, lastOkMinute: null };
+    if (error === null) Object.assign(reads, { failures: 0, lastError: null, lastOkMinute: minute });
+    else Object.assign(reads, { failures: reads.failures + 1, lastError: error });
+    this.sliReads.set(sli, reads);
+  }
+
   /** One incident: its record, its postmortem and fix once written and shipped, and its trace. */
   incident(id: string) {
     const incident = this.find(id);
     const trace = this.engine.trace.entries.filter((e) => e.actor === id);
     const { learn, ship } = incident.actor.getSnapshot().context;
+    const sliReads = (incident.type && this.sliReads.get(incident.type.sli)) ?? null;
     const postmortem = learn && {
       accepted: learn.accepted,
       findings: learn.findings,
       regressionCases: learn.regressionCases.map((c) => c.id),
       markdown: learn.markdown,
     };
-    return { ...incidentRecord(this.engine, incident), postmortem, ship, trace };
+    return { ...incidentRecord(this.engine, incident), postmortem, ship, sliReads, trace };
   }
 
   /** Streams what the actors do from now on to `tap`, until the returned function is called. */

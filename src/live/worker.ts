@@ -122,6 +122,11 @@ export class LeasedWorker {
     return { minute: this.minute() - 1 };
   }
 
+  /** The holder keeps how its Prometheus reads go; a standby reads nothing. */
+  noteSliRead(sli: string, minute: number, error: string | null): void {
+    this.live?.noteSliRead(sli, minute, error);
+  }
+
   /** Workers run on the wall clock: a time scale is for one-process game days. */
   readonly timeScale = 1;
   readonly engineTimeOf = (wallMs: number): number => wallMs;
@@ -175,7 +180,7 @@ export class LeasedWorker {
       [this.liveRun(), id],
     );
     // The postmortem and the fix live in the holder's machines, not in the stored record.
-    return { ...this.stored(id), postmortem: null, ship: null, trace };
+    return { ...this.stored(id), postmortem: null, ship: null, sliReads: null, trace };
   }
 
   /** A clean stop: the last inputs are committed and the lease is given up for the next worker. */
