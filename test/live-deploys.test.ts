@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../bench/ports.js';
 import { stockPlays } from '../src/engine/plays.js';
 import { SqliteStore } from '../src/engine/sqlite-store.js';
 import { EngineMinutes, engineTimeOf, minuteStart } from '../src/live/clock.js';
@@ -354,11 +355,17 @@ describe('the deploy.promote hook', () => {
 
     service.failPromote = 2;
     expect((await s.live.deploy('v3')).verdict).toBe('promote');
+    // Heartbeats wake the follower every 50 ms meanwhile: a retry still waits for its backoff.
+    const heartbeats = setInterval(() => follower.wake(), 50);
+    // The first retry is due 0.5 s after the first failure: six heartbeats later it has not come.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(service.to('/promote')).toHaveLength(1);
     // Real timers: the retries come after 0.5 s and 1 s.
     await until('the third promote call', () => (service.to('/promote').length >= 3 ? true : null));
     await until('the success log', () =>
       logs.some((l) => l.message.startsWith('promoted through')) ? true : null,
     );
+    clearInterval(heartbeats);
     const calls = service.to('/promote');
     expect(calls).toHaveLength(3);
     for (const call of calls) {
@@ -483,6 +490,22 @@ describe('deploys and the clock over HTTP', () => {
 
       const after = await app.inject({ method: 'GET', url: '/readyz' });
       expect(after.json().clock).toEqual({ epoch: '2026-12-01T09:00:20Z', timeScale: 60, minute: 3 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 502 with the reason when the eval endpoint fails, and deploys nothing', async () => {
+    const closed = await freePort();
+    const s = startLive(configText(evalsYaml(`http://127.0.0.1:${closed}`)));
+    const app = buildServer(s.live, { token: null, logger: false });
+    try {
+      const failed = await app.inject({ method: 'POST', url: '/api/deploys', payload: { candidate: 'v3' } });
+      expect(failed.statusCode).toBe(502);
+      expect(failed.json().error).toMatch(
+        /^no canary evidence for v3: POST http:\/\/127\.0\.0\.1:\d+\/eval failed: ECONNREFUSED$/,
+      );
+      expect(s.live.engine.releaseHistory().map((r) => r.release)).toEqual(['v2']);
     } finally {
       await app.close();
     }

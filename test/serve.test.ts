@@ -263,6 +263,40 @@ describe('runbook serve', () => {
   });
 });
 
+describe('redelivery keys', () => {
+  it("are kept an hour past the alert's end, then forgotten", async () => {
+    const s = await start();
+    const ended = {
+      labels: { alertname: 'HighLatency', service: 'billing' },
+      startsAt: '2026-12-01T09:00:00Z',
+      endsAt: '2026-12-01T09:10:00Z',
+    };
+    const firing = { labels: { alertname: 'HighErrorRate', service: 'agent' } };
+    expect((await call(s.base, 'POST', '/api/v2/alerts', [ended, firing])).json).toEqual({
+      accepted: 2,
+      duplicates: 0,
+    });
+    s.advance(60); // 10:00:20: the ended alert ended 50 minutes ago; the firing one's end (now + 5) at 09:05:20
+    s.live.heartbeat();
+    expect(s.live.rememberedKeys).toBe(2);
+    expect((await call(s.base, 'POST', '/api/v2/alerts', [ended])).json).toEqual({
+      accepted: 0,
+      duplicates: 1,
+    });
+    s.advance(6); // 10:06:20: the firing one is forgotten, the ended one (09:10) not yet
+    s.live.heartbeat();
+    expect(s.live.rememberedKeys).toBe(1);
+    s.advance(4); // 10:10:20
+    s.live.heartbeat();
+    expect(s.live.rememberedKeys).toBe(0);
+    // A redelivery that late is news: Alertmanager does not send one (it resends with a new endsAt).
+    expect((await call(s.base, 'POST', '/api/v2/alerts', [ended])).json).toEqual({
+      accepted: 1,
+      duplicates: 0,
+    });
+  });
+});
+
 describe('Alertmanager defaults for posted alerts', () => {
   const now = Date.UTC(2026, 11, 1, 9, 0, 0);
   it('fills a missing startsAt with now and a missing or zero endsAt with now plus the resolve timeout', () => {

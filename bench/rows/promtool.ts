@@ -2,17 +2,31 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BacktestRow, backtest } from '../../src/toolkit/slo.js';
-import { rulesYaml, slothRules } from '../../src/toolkit/sloth.js';
-import { fmtMs, fmtRatio, median, msSince } from '../measure.js';
+import { type RuleGroup, rulesYaml, slothRules } from '../../src/toolkit/sloth.js';
+import { fmtMs, fmtRatio } from '../measure.js';
 import { CASE_OBJECTIVE_PERCENT, casesSpec, havePromtool, promtoolTest, runPromtool } from '../promtool.js';
 import type { Row } from '../table.js';
-import { monthOfMinutes } from './backtest.js';
+import { backtestSeries, monthOfMinutes } from './backtest.js';
 
 const DAYS = Number(process.env.PROMTOOL_BENCH_DAYS ?? 30);
 const MINUTES = DAYS * 1440;
-const WARMUP = 5;
-const RUNS = 11;
 const TARGET_RATIO = 1000;
+
+/**
+ * The rules without the period (30d) ones: those feed budget dashboards, not the alerts, and past
+ * about a week of one-minute samples promtool's test harness refuses their `[30d]` ranges ("query
+ * processing would load too many samples into memory"), which is its limit, not a disagreement.
+ */
+function alertingRules(rules: { groups: RuleGroup[] }): { groups: RuleGroup[] } {
+  const period = /ratio_rate30d|^slo:period_/;
+  return {
+    ...rules,
+    groups: rules.groups.map((group) => ({
+      ...group,
+      rules: group.rules.filter((rule) => !('record' in rule && period.test(rule.record))),
+    })),
+  };
+}
 
 /** The minutes around every change of what fires: promtool checks these, not all 43,200. */
 function transitions(rows: readonly BacktestRow[]): number[] {
@@ -46,18 +60,15 @@ export function promtool(): Row {
   const steps = monthOfMinutes().slice(0, MINUTES);
   const cases = [{ name: 'month', steps }];
   const objective = CASE_OBJECTIVE_PERCENT / 100;
-  const times: number[] = [];
-  let rows: BacktestRow[] = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const start = performance.now();
-    rows = backtest(steps, { objective, from: 0, to: MINUTES - 1 });
-    if (i >= WARMUP) times.push(msSince(start));
-  }
-  const backtestMs = median(times);
+  const options = { objective, from: 0, to: MINUTES - 1 };
+  // The baseline is the backtest row's own: the columnar backtest `runbook burn` runs. The rows as
+  // objects give promtool its expectations.
+  const { ms: backtestMs } = backtestSeries(steps, options);
+  const rows = backtest(steps, options);
   const dir = mkdtempSync(join(tmpdir(), 'runbook-bench-promtool-'));
   try {
     const spec = casesSpec(cases);
-    const rules = slothRules(spec);
+    const rules = alertingRules(slothRules(spec));
     const rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, rulesYaml(rules, 'bench'));
     const minutes = transitions(rows);
@@ -79,7 +90,7 @@ export function promtool(): Row {
       baseline: `backtest ${fmtMs(backtestMs)}`,
       ratio: fmtRatio(ratio),
       pass: agrees && ratio >= TARGET_RATIO,
-      how: `promtool test rules (Debian's, once) on the backtest row's ${DAYS} days of per-minute counts with the rules of runbook rules (${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules, evaluated every minute), alerts checked at the ${minutes.length} minutes around each change of what fires; baseline: backtest() on the same counts, median of ${RUNS} after ${WARMUP} warm-up${first}`,
+      how: `promtool test rules (Debian's, once) on the backtest row's ${DAYS} days of per-minute counts with the rules of runbook rules (${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules, evaluated every minute; the 30d period rules left out, see alertingRules), alerts checked at the ${minutes.length} minutes around each change of what fires; baseline: the backtest row's backtestColumns() on the same counts${first}`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

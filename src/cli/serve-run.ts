@@ -129,12 +129,16 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   else if (flags.inspectorPort !== undefined)
     app.log.warn('no inspector: a Postgres worker may hand the run to another');
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
-  const heartbeat = setInterval(() => live.heartbeat(), heartbeatMs(flags.timeScale));
+  // The run's own pace: a resumed run keeps the time scale it started with, whatever the flag says now.
+  const { timeScale } = live;
+  if (timeScale !== flags.timeScale)
+    app.log.warn({ timeScale, flag: flags.timeScale }, 'the resumed run keeps its own --time-scale');
+  const heartbeat = setInterval(() => live.heartbeat(), heartbeatMs(timeScale));
   // Prometheus is read once an engine minute's evaluation interval: scaled with the engine's clock.
   const prometheus = config.prometheus
     ? new PrometheusSli(
         live,
-        { ...config.prometheus, intervalSeconds: config.prometheus.intervalSeconds / flags.timeScale },
+        { ...config.prometheus, intervalSeconds: config.prometheus.intervalSeconds / timeScale },
         (message) => app?.log.warn(message),
       )
     : null;

@@ -35,9 +35,9 @@ export class ReleaseFollower {
     this.told = history.at(-1)?.via === 'canary' ? history.length - 1 : history.length;
   }
 
-  /** Something was committed: a promotion may be waiting to be carried out. */
+  /** Something was committed: a promotion may be waiting to be carried out (not before a retry is due). */
   wake(): void {
-    if (this.busy || this.stopped) return;
+    if (this.busy || this.stopped || this.retry !== undefined) return;
     this.busy = true;
     void this.follow().finally(() => {
       this.busy = false;
@@ -73,7 +73,10 @@ export class ReleaseFollower {
       });
       if (!called.ok) {
         log(`deploy hook failed, retrying in ${this.retryMs} ms: ${called.detail}`, fields);
-        this.retry = setTimeout(() => this.wake(), this.retryMs);
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.wake();
+        }, this.retryMs);
         this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
         return;
       }

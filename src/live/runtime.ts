@@ -21,10 +21,13 @@ import { liveWorld } from './world.js';
  * resumes its last running run by replaying the journal's own inputs.
  */
 
-/** A request the engine refuses: 404 unknown, 409 not now. */
+/** How long after an alert's end its redelivery key is kept: a redelivery later than that is news. */
+export const REMEMBER_MINUTES = 60;
+
+/** A request the engine refuses: 404 unknown, 409 not now, 502 the world it asked failed. */
 export class Refused extends Error {
   constructor(
-    readonly status: 404 | 409,
+    readonly status: 404 | 409 | 502,
     message: string,
   ) {
     super(message);
@@ -92,7 +95,9 @@ export class LiveEngine {
   private readonly epochMs: number;
   private readonly minutes: EngineMinutes;
   private readonly taps = new Set<LiveTap>();
-  private readonly seen = new Set<string>();
+  /** Redelivery keys of the alerts received, with when each alert ends (engine ms): see `forget`. */
+  private readonly seen = new Map<string, number>();
+  private forgotUpTo = 0;
   private readonly sliReads = new Map<string, SliReads>();
 
   constructor(options: LiveOptions) {
@@ -138,7 +143,8 @@ export class LiveEngine {
     );
     this.journal.register(this.metrics.registry);
     const replayed = this.engine.replayJournal();
-    for (const { input } of replayed) if (input.kind === 'alert' && input.key) this.seen.add(input.key);
+    for (const { input } of replayed)
+      if (input.kind === 'alert' && input.key) this.seen.set(input.key, parseTimestamp(input.alert.endsAt));
     this.resumed = replayed.length;
     this.minutes = new EngineMinutes(clock, this.epochMs, this.timeScale);
     this.minutes.resumeAt(this.engine.now());
@@ -158,7 +164,10 @@ export class LiveEngine {
    * by the deploy hook (release-hook.ts), after the commit.
    */
   async deploy(candidate: string) {
-    const report = await this.engine.canaryEvidence(candidate);
+    // The eval endpoint failing is the world's fault, not the caller's: 502, with its reason.
+    const report = await Promise.resolve(this.engine.canaryEvidence(candidate)).catch((error: Error) => {
+      throw new Refused(502, `no canary evidence for ${candidate}: ${error.message}`);
+    });
     this.tick();
     this.engine.submit({ kind: 'deploy', candidate, report });
     this.engine.flush();
@@ -179,8 +188,29 @@ export class LiveEngine {
     if (t > this.engine.now()) this.engine.submit({ kind: 'tick', t });
   }
 
+  /**
+   * Forgets the redelivery keys of alerts that ended more than REMEMBER_MINUTES ago, once an engine
+   * minute, so a server up for months holds the keys of the last hour's alerts, not of every alert
+   * it ever took. Alertmanager retries a notification until the next one for its group (group_interval,
+   * minutes), and resends a firing alert with a new endsAt (a new key) anyway: a redelivery of an
+   * alert an hour past its end does not come.
+   */
+  private forget(): void {
+    const now = this.engine.now();
+    if (now <= this.forgotUpTo) return;
+    this.forgotUpTo = now;
+    const before = this.engineTimeOf(this.clock()) - REMEMBER_MINUTES * 60_000;
+    for (const [key, endsAt] of this.seen) if (endsAt < before) this.seen.delete(key);
+  }
+
+  /** How many redelivery keys are held now. */
+  get rememberedKeys(): number {
+    return this.seen.size;
+  }
+
   /** The timer's beat: the clock moves even when nobody calls; quiet minutes ride with the next commit. */
   heartbeat(): void {
+    this.forget();
     this.tick();
     this.engine.commit();
     this.afterCommit();
@@ -192,7 +222,7 @@ export class LiveEngine {
     let accepted = 0;
     for (const { alert, key } of alerts) {
       if (this.seen.has(key)) continue;
-      this.seen.add(key);
+      this.seen.set(key, parseTimestamp(alert.endsAt));
       this.engine.submit({ kind: 'alert', alert, key });
       accepted++;
     }

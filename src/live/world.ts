@@ -31,11 +31,12 @@ async function ask<T>(url: string, body: unknown, schema: z.ZodType<T>, timeoutS
       signal: AbortSignal.timeout(timeoutSeconds * 1000),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    // fetch says only "fetch failed": the reason (ECONNREFUSED, a refused port) is its cause.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why =
       (error as Error).name === 'TimeoutError'
         ? `no answer in ${timeoutSeconds}s`
-        : (cause ?? (error as Error).message);
+        : (cause?.code ?? cause?.message ?? (error as Error).message);
     throw new Error(`POST ${url} failed: ${why}`);
   }
   const text = await response.text();
