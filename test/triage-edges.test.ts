@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Ticket, type TriagePolicy, triage } from '../src/toolkit/triage.js';
+import { type IncidentSpan, link, type Ticket, type TriagePolicy, triage } from '../src/toolkit/triage.js';
 
 // Every word of the default severity definitions, each on its own: dropping or misspelling one word of
 // the policy changes how a ticket is triaged, and mutation testing showed no test would notice.
@@ -72,5 +72,42 @@ describe('conditions of a custom rule', () => {
       triage(ticket('hello'), { ...policy, rules: [{ severity: 'sev1', because: 'one', minCustomers: 1 }] })
         .severity,
     ).toBe('sev4');
+  });
+});
+
+describe('a ticket without a body', () => {
+  it('is read by its title alone', () => {
+    const policy: TriagePolicy = {
+      rules: [{ severity: 'sev2', because: 'asks where', anyWords: ['here', 'was', 'stryker'] }],
+      fallback: 'sev4',
+    };
+    expect(triage(ticket('refund page'), policy)).toEqual({
+      severity: 'sev4',
+      because: 'no rule matched; fallback sev4',
+    });
+    expect(triage(ticket('refund page', { body: '' }), policy).severity).toBe('sev4');
+    expect(triage(ticket('refund page was here'), policy).severity).toBe('sev2');
+  });
+});
+
+describe('link, service by service', () => {
+  const span = (overrides: Partial<IncidentSpan>): IncidentSpan => ({
+    id: 'INC-1',
+    service: 'agent',
+    startsAt: 0,
+    endsAt: 100,
+    open: true,
+    ...overrides,
+  });
+
+  it('never links a ticket to an incident of another service, even the only one covering it', () => {
+    expect(link(ticket('hello', { at: 50 }), [span({ service: 'search' })])).toBeUndefined();
+    // Nor to another service's incident that started later than this service's one.
+    expect(
+      link(ticket('hello', { at: 50 }), [
+        span({ id: 'INC-agent' }),
+        span({ id: 'INC-search', service: 'search', startsAt: 40 }),
+      ]),
+    ).toBe('INC-agent');
   });
 });
