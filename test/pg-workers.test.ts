@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -33,8 +35,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The shipped example's service, its epoch five minutes back: an SLI minute can be posted at once. */
-function liveConfig(): string {
+/**
+ * The shipped example's service, its epoch five minutes back: an SLI minute can be posted at once.
+ * With `rollbackHook`, the rollback play calls it (a play that takes as long as the hook holds it).
+ */
+function liveConfig(rollbackHook?: string): string {
   const file = join(dir, `live-${++databases}.yaml`);
   const epoch = new Date(Math.floor(Date.now() / 60000) * 60000 - 5 * 60000).toISOString();
   writeFileSync(
@@ -58,9 +63,42 @@ incidentTypes:
 postmortem:
   rootCauses: [To be written.]
   trigger: To be written.
-`,
+${rollbackHook ? `deploy:\n  rollback: { play: http, with: { url: "${rollbackHook}", timeoutSeconds: 30 } }\n` : ''}`,
   );
   return file;
+}
+
+/**
+ * A deploy system's rollback endpoint that records every call's idempotency key. While `holding`,
+ * it answers nobody (the play is in flight, for as long as the test wants); otherwise 200 at once.
+ */
+function rollbackEndpoint() {
+  const keys: string[] = [];
+  const held: ServerResponse[] = [];
+  let holding = false;
+  const server = createServer((req, res) => {
+    keys.push(String(req.headers['idempotency-key']));
+    req.resume();
+    if (holding) held.push(res);
+    else res.end('{"rolledBack": true}');
+  });
+  return {
+    keys,
+    hold: (on: boolean) => {
+      holding = on;
+    },
+    listen: () =>
+      new Promise<string>((done) =>
+        server.listen(0, '127.0.0.1', () =>
+          done(`http://127.0.0.1:${(server.address() as AddressInfo).port}/rollback`),
+        ),
+      ),
+    close: () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }
 
 interface Worker {
@@ -217,9 +255,10 @@ async function settled(db: string, workers: Worker[], accepted: number, played =
 }
 
 describe.runIf(postgresAvailable())('runbook serve workers on one Postgres', () => {
-  it('carries on after the lead worker is SIGKILLed: same incidents as one worker, none twice, no alert lost', async () => {
+  it('carries on after the lead worker is SIGKILLed mid-play: same incidents as one worker, none twice, no alert lost, the play run again under its key', async () => {
     const c = cluster as Cluster;
-    const config = liveConfig();
+    const deploys = rollbackEndpoint();
+    const config = liveConfig(await deploys.listen());
     const single = c.database('single');
     const alone = await serve(single, config, 3);
     await until('the single worker to lead', () => holder(single));
@@ -227,19 +266,18 @@ describe.runIf(postgresAvailable())('runbook serve workers on one Postgres', () 
     acceptedAlone += await post([alone], storm.slice(45));
     const reference = await settled(single, [alone], acceptedAlone, true);
 
+    expect(deploys.keys).toEqual(['INC-1/1/1']);
+
     const shared = c.database('shared');
     const workers = await Promise.all([1, 2, 3].map(() => serve(shared, config, 3)));
     const lead = await until('a worker to lead', () => holder(shared));
+    // The owner's rollback play will hang in the deploy system: it dies in the middle of it.
+    deploys.hold(true);
     let accepted = await pageAndAck(workers);
-    await until('the ack to be applied', async () => {
-      const [row] = await query<{ state: string }>(
-        shared,
-        "SELECT state FROM incidents WHERE (record::json -> 'milestones' ->> 'acknowledged') IS NOT NULL",
-      );
-      return row;
-    });
+    await until('the rollback play to be in flight', async () => deploys.keys.length === 2);
     const owner = workers.find((w) => w.name === lead) as Worker;
     owner.child.kill('SIGKILL');
+    deploys.hold(false);
     const survivors = workers.filter((w) => w !== owner);
     // While nobody holds the lease the survivors still take alerts: into the inbox.
     accepted += await post(survivors, storm.slice(45));
@@ -285,6 +323,9 @@ describe.runIf(postgresAvailable())('runbook serve workers on one Postgres', () 
     expect(records.map((r) => r.id)).toEqual(records.map((_, i) => `INC-${i + 1}`));
     const [inbox] = await query<{ n: number }>(shared, 'SELECT count(*)::int AS n FROM inbox');
     expect(inbox?.n).toBe(0);
+    // The play the dead owner was running ran again on the new one, under the same idempotency key.
+    expect(deploys.keys).toEqual(['INC-1/1/1', 'INC-1/1/1', 'INC-1/1/1']);
+    deploys.close();
   }, 300_000);
 
   it('makes one run and one incident when two workers start together and both get the same group', async () => {
