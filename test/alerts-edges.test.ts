@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { dedup, makeAlert, minuteToTimestamp, parseAlert, parseTimestamp } from '../src/toolkit/alerts.js';
+import {
+  dedup,
+  fingerprint,
+  type Labels,
+  makeAlert,
+  minuteToTimestamp,
+  parseAlert,
+  parseTimestamp,
+  timestampToMinute,
+} from '../src/toolkit/alerts.js';
 import { InputError } from '../src/toolkit/errors.js';
 
 // The RFC3339 reader at each of its bounds, and the wording of every refusal of an alert.
@@ -50,6 +59,10 @@ describe('parseTimestamp at the edges of each field', () => {
     ['2026-01-01T00:00-00Z', 'a dash for the second colon'],
     ['202/-01-01T00:00:00Z', "'/', the character before '0'"],
     ['202:-01-01T00:00:00Z', "':', the character after '9'"],
+    ['2026-01-01T00:00:00.5', 'a fraction and no zone'],
+    ['2026-01-01T00:00:00#01:00', "an offset signed by neither '+' nor '-'"],
+    ['2026-01-01T00:00:00 01:00', 'an offset signed by a space'],
+    ['2026-01-01T00:00:00+01x30', 'an offset whose colon is another character'],
   ])('rejects %s (%s)', (ts) => {
     expect(parseTimestamp(ts)).toBeNaN();
   });
@@ -58,6 +71,64 @@ describe('parseTimestamp at the edges of each field', () => {
 describe('minuteToTimestamp', () => {
   it('refuses an epoch that is not a timestamp, quoting it', () => {
     expect(() => minuteToTimestamp(0, 'monday')).toThrow('epoch is not an RFC3339 timestamp: "monday"');
+  });
+});
+
+describe('timestampToMinute', () => {
+  it('refuses a timestamp that is not RFC3339, quoting it', () => {
+    expect(() => timestampToMinute('monday')).toThrow(new RangeError('not an RFC3339 timestamp: "monday"'));
+  });
+});
+
+/** FNV-1a 64 the slow, obvious way: BigInt over Node's UTF-8 bytes (a lone surrogate is U+FFFD, as in Go). */
+function referenceFingerprint(labels: Labels): string {
+  let hash = 0xcbf29ce484222325n;
+  const add = (byte: number) => {
+    hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  };
+  for (const name of Object.keys(labels).sort()) {
+    for (const byte of Buffer.from(name, 'utf8')) add(byte);
+    add(0xff);
+    for (const byte of Buffer.from(labels[name] ?? '', 'utf8')) add(byte);
+    add(0xff);
+  }
+  return hash.toString(16).padStart(16, '0');
+}
+
+describe('fingerprint at each bound of UTF-8', () => {
+  // Each value is hashed first as the whole value (its first non-ASCII character is the one named)
+  // and after an ASCII prefix, so both the inlined ASCII loop and the UTF-8 encoder meet it.
+  it.each([
+    ['\u007f', 'the last one-byte character'],
+    ['\u0080', 'the first two-byte character'],
+    ['\u07ff', 'the last two-byte character'],
+    ['\u0800', 'the first three-byte character'],
+    ['\ud7ff', 'the last character below the surrogates'],
+    ['\ue000', 'the first character above the surrogates'],
+    ['\ue000a', 'a character above the surrogates, then ASCII'],
+    ['\uffff', 'the last three-byte character'],
+    ['\ud800\udc00', 'the first surrogate pair (U+10000)'],
+    ['\udbff\udfff', 'the last surrogate pair (U+10FFFF)'],
+    ['\ud800', 'a lone high surrogate at the end'],
+    ['\udbff', 'the last high surrogate, alone'],
+    ['\udc00', 'a lone low surrogate'],
+    ['\udfff', 'the last low surrogate, alone'],
+    ['\ud800a', 'a high surrogate followed by ASCII'],
+    ['\ud800\ue000', 'a high surrogate followed by a character above the surrogates'],
+    ['\udc00\udc00', 'two low surrogates'],
+    ['\udc00\udfff', 'a low surrogate followed by the last low surrogate'],
+    ['\u4e2d\udc00', 'a three-byte character followed by a lone low surrogate'],
+    ['\ue000\udc00', 'a character above the surrogates followed by a lone low surrogate'],
+  ])('hashes %j (%s) as its UTF-8 bytes', (value) => {
+    for (const labels of [{ v: value }, { v: `ab${value}` }, { [value]: 'x' }]) {
+      expect(fingerprint(labels)).toBe(referenceFingerprint(labels));
+    }
+  });
+
+  it('gives a lone surrogate the fingerprint of U+FFFD, as Go does', () => {
+    expect(fingerprint({ v: '\ud800' })).toBe(fingerprint({ v: '\ufffd' }));
+    expect(fingerprint({ v: '\udfff' })).toBe(fingerprint({ v: '\ufffd' }));
+    expect(fingerprint({ v: '\u0080' })).not.toBe(fingerprint({ v: '\u00c2\u0080' }));
   });
 });
 
@@ -87,6 +158,18 @@ describe('parseAlert says what is wrong', () => {
 
   it.each([
     ['an alert that is not an object', 'x', 'runbook: alerts[3]: must be an object'],
+    ['an alert that is null', null, 'runbook: alerts[3]: must be an object'],
+    ['an alert that is a list', [valid], 'runbook: alerts[3]: must be an object'],
+    [
+      'labels that are null',
+      { ...valid, labels: null },
+      'runbook: alerts[3].labels: must be an object of strings',
+    ],
+    [
+      'annotations that are null',
+      { ...valid, annotations: null },
+      'runbook: alerts[3].annotations: must be an object of strings',
+    ],
     ['missing labels', { ...valid, labels: undefined }, 'runbook: alerts[3].labels: is required'],
     ['no labels', { ...valid, labels: {} }, 'runbook: alerts[3].labels: must have at least one label'],
     [
