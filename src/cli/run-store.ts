@@ -35,10 +35,14 @@ function faultHooks(): { afterCommit?: (seq: number) => void; beforeCommit?: (se
  * The journal at `file`: an SQLite file (created for a new run, required to exist for reading one), or
  * a `postgres://` URL (the database must exist; its tables are created on first use).
  */
-export function openStore(file: string, mustExist = true): Store {
+export function openStore(
+  file: string,
+  mustExist = true,
+  checkpoint: 'inline' | 'background' = 'inline',
+): Store {
   if (file === '') throw new InputError('needs a file name or a postgres:// URL', undefined, '--db');
   if (isPostgresUrl(file)) return new PgStore(file, faultHooks());
-  return new SqliteStore(file, { ...faultHooks(), mustExist });
+  return new SqliteStore(file, { ...faultHooks(), mustExist, checkpoint });
 }
 
 interface NewRun {

@@ -68,7 +68,8 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
     );
   }
   // Without --db the journal lives in memory: nothing survives a restart, but the outbox still delivers.
-  const store = openStore(flags.db ?? ':memory:', false);
+  // Checkpoints off the main thread: no answer waits for the WAL to be copied back.
+  const store = openStore(flags.db ?? ':memory:', false, 'background');
   if (store instanceof PgStore && flags.timeScale !== 1) {
     store.close();
     throw new InputError(

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InputError } from '../toolkit/errors.js';
 import {
@@ -93,7 +94,18 @@ export interface SqliteStoreOptions {
   beforeCommit?: (seq: number) => void;
   /** Open an existing journal only: for reading runs, not for starting one. */
   mustExist?: boolean;
+  /**
+   * 'inline' (default): the writer checkpoints the WAL every 8192 pages, in the commit that crosses
+   * it (fine for a drill). 'background': a thread of its own does, every second, so no commit waits
+   * for one (`runbook serve`, where every commit is someone's answer; see sqlite-checkpointer.ts).
+   */
+  checkpoint?: 'inline' | 'background';
 }
+
+/** How often the background checkpointer runs: the WAL holds about this much of the journal's writes. */
+const CHECKPOINT_EVERY_MS = 1000;
+/** Where the writer checkpoints by itself: a 32 MB WAL (8192 pages of 4 KB). */
+const BACKSTOP_PAGES = 8192;
 
 function storeError(file: string, error: unknown): InputError {
   const code = (error as { code?: string }).code ?? '';
@@ -135,7 +147,20 @@ export class SqliteStore implements Store {
       this.db.close();
       throw error instanceof InputError ? error : storeError(file, error);
     }
+    if (options.checkpoint === 'background' && !this.db.memory) {
+      // The writer's own checkpoint (every BACKSTOP_PAGES) is left as a backstop, for writes that
+      // outrun the thread (a saturated server): most of the WAL is copied back by then.
+      this.checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), {
+        workerData: { file: this.db.name, intervalMs: CHECKPOINT_EVERY_MS },
+      });
+      // It never keeps the process alive, and a checkpoint cut short is redone by the next open.
+      this.checkpointer.unref();
+      // A thread that cannot start or dies leaves the writer's backstop: the WAL stays bounded.
+      this.checkpointer.on('error', () => undefined);
+    }
   }
+
+  private checkpointer: Worker | null = null;
 
   private migrate(): void {
     const { db } = this;
@@ -162,7 +187,7 @@ export class SqliteStore implements Store {
     db.pragma(`synchronous = ${this.options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     // A checkpoint copies the WAL back and fsyncs: every 1000 pages (the default) is dozens a shift.
-    db.pragma('wal_autocheckpoint = 8192');
+    db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     if (version === SCHEMA_VERSION) return;
     db.transaction(() => {
       for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
@@ -223,6 +248,8 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    void this.checkpointer?.terminate();
+    this.checkpointer = null;
     if (this.db.open) this.db.close();
   }
 }
