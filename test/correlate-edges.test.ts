@@ -141,3 +141,166 @@ describe('refusals name what is wrong', () => {
     ]);
   });
 });
+
+describe('counting and naming across incidents of one key', () => {
+  it('counts the distinct label sets of every incident of a key, not of the first alone', () => {
+    const result = correlate(
+      [
+        alert({ service: 'agent', instance: 'pod-1' }, 0, 10),
+        alert({ service: 'agent', instance: 'pod-2' }, 100, 110),
+        alert({ service: 'agent', instance: 'pod-3' }, 200, 210),
+        alert({ service: 'agent', instance: 'pod-1' }, 300, 310),
+      ],
+      options,
+    );
+    expect(result.groups.map((group) => group.count)).toEqual([1, 1, 1, 1]);
+    expect([result.posted, result.distinct]).toEqual([4, 3]);
+  });
+
+  it('lists the alertnames of a group sorted, whatever order they arrived in, and no name for an alert without one', () => {
+    const [group] = correlate(
+      [
+        alert({ service: 'agent', alertname: 'B' }),
+        alert({ service: 'agent', alertname: 'A' }),
+        alert({ service: 'agent', instance: 'unnamed' }),
+      ],
+      options,
+    ).groups;
+    expect(group).toMatchObject({ count: 3, alertnames: ['A', 'B'] });
+    const [named] = correlate(
+      [alert({ service: 'agent', alertname: 'A' }), alert({ service: 'agent', instance: 'unnamed' })],
+      options,
+    ).groups;
+    expect(named?.alertnames).toEqual(['A']);
+  });
+
+  it('orders the incidents of one key by start, before the epoch too', () => {
+    const result = correlate(
+      [alert({ service: 'agent' }, -100, -90), alert({ service: 'agent', instance: 'x' }, -50, -40)],
+      options,
+    );
+    expect(result.groups.map((group) => [group.startsAt, group.endsAt])).toEqual([
+      [-100, -90],
+      [-50, -40],
+    ]);
+  });
+
+  it('merges only the incidents a late alert bridges, leaving those before and after alone', () => {
+    const result = correlate(
+      [
+        alert({ service: 'agent', instance: 'a' }, 0, 10),
+        alert({ service: 'agent', instance: 'b' }, 100, 110),
+        alert({ service: 'agent', instance: 'c' }, 200, 210),
+        alert({ service: 'agent', instance: 'd' }, 300, 310),
+        // Within 30 minutes of b's end and of c's start, more than 30 from a and d.
+        alert({ service: 'agent', instance: 'bridge' }, 120, 170),
+      ],
+      options,
+    );
+    expect(result.groups.map((group) => [group.startsAt, group.endsAt, group.count])).toEqual([
+      [0, 10, 1],
+      [100, 210, 3],
+      [300, 310, 1],
+    ]);
+  });
+
+  it('merges the first two incidents a late alert bridges, leaving the last alone', () => {
+    const result = correlate(
+      [
+        alert({ service: 'agent', instance: 'a' }, 0, 10),
+        alert({ service: 'agent', instance: 'b' }, 100, 110),
+        alert({ service: 'agent', instance: 'c' }, 200, 210),
+        alert({ service: 'agent', instance: 'bridge' }, 20, 80),
+      ],
+      options,
+    );
+    expect(result.groups.map((group) => [group.startsAt, group.endsAt, group.count])).toEqual([
+      [0, 110, 3],
+      [200, 210, 1],
+    ]);
+  });
+});
+
+describe('a label named "undefined"', () => {
+  // Only the group-by labels decide a group; a label that happens to be called "undefined" is one
+  // more label that is not among them.
+  const alerts = [alert({ service: 'agent', undefined: 'x' }), alert({ service: 'agent', undefined: 'y' })];
+
+  it.each([[['service']], [[]]])('does not split the groups of group_by %j', (groupBy) => {
+    const result = correlate(alerts, { groupBy });
+    expect(result.groups).toHaveLength(1);
+    expect(result.groups[0]?.count).toBe(2);
+  });
+});
+
+describe('Correlator.restore of a save with fewer labels than its group_by', () => {
+  it('reads a value the save lacks as empty', () => {
+    const correlator = new Correlator({ groupBy: ['service'] });
+    correlator.add(alert({ service: 'agent' }));
+    const byTwo = { groupBy: ['service', 'region'] };
+    const { correlator: restored } = Correlator.restore(byTwo, correlator.save([]));
+    expect(restored.result().groups.map((group) => [group.key, group.labels])).toEqual([
+      ['{service="agent",region=""}', { service: 'agent', region: '' }],
+    ]);
+    // The restored tuple is the one a new alert without a region lands in.
+    restored.add(alert({ service: 'agent', instance: 'pod-2' }));
+    expect(restored.result().groups.map((group) => group.count)).toEqual([2]);
+  });
+});
+
+describe('sorting the fingerprints of a big group by bucket', () => {
+  // 1,100 alerts or more take the bucketed sort; each case must still come out as a plain string
+  // sort orders it. Alerts are admitted in the order listed.
+  const hex = (n: number, width: number) => (n >>> 0).toString(16).padStart(width, '0');
+  const spread = (n: number) =>
+    Array.from({ length: n }, (_, i) => hex(Math.imul(i + 1, 0x9e3779b1), 8) + hex(i, 8));
+  const sortedOf = (fingerprints: string[]) => {
+    const alerts = fingerprints.map((fp) => ({ ...alert({ service: 'agent' }), fingerprint: fp }));
+    return correlate(alerts, options).groups[0]?.fingerprints;
+  };
+
+  it.each([
+    [
+      'out of order in the first bucket, the last bucket and a crowded bucket between',
+      [
+        '0000000000000002',
+        '0000000000000001',
+        'ffff000000000002',
+        'ffff000000000001',
+        ...Array.from({ length: 40 }, (_, i) => `8888${hex(40 - i, 12)}`),
+        ...spread(1100),
+      ],
+    ],
+    [
+      'whose first four digits are all letters',
+      Array.from({ length: 1296 }, (_, i) => {
+        const k = (i * 1031) % 1296; // every prefix of four letters a-f once, out of order
+        const prefix = [k % 6, Math.floor(k / 6) % 6, Math.floor(k / 36) % 6, Math.floor(k / 216) % 6]
+          .map((d) => 'abcdef'[d])
+          .join('');
+        return prefix + hex(i, 12);
+      }),
+    ],
+    [
+      'whose first four digits are all decimal, and one starting with z',
+      [
+        ...Array.from({ length: 1100 }, (_, i) => String((i * 7919) % 10000).padStart(4, '0') + hex(i, 12)),
+        'zzzz000000000000',
+      ],
+    ],
+    [
+      'whose first four digits are all decimal, and one starting with capitals',
+      [
+        ...Array.from({ length: 1100 }, (_, i) => String((i * 7919) % 10000).padStart(4, '0') + hex(i, 12)),
+        'ZZZZ000000000000',
+      ],
+    ],
+    ['with letters past f among them', [...spread(1100), 'zzzz000000000000', 'g000000000000000']],
+    [
+      'with capitals and punctuation among them',
+      [...spread(1100), 'FFFF000000000000', 'Zebra00000000000', '----000000000000'],
+    ],
+  ])('%s', (_what, fingerprints) => {
+    expect(sortedOf(fingerprints)).toEqual([...fingerprints].sort());
+  });
+});
