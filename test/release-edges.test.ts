@@ -106,6 +106,31 @@ describe('the release machine, event by event', () => {
   });
 });
 
+describe('a release rolled back from, after another release is promoted', () => {
+  it('stays bad: a later rollback never lands on it', () => {
+    const { actor, deploy, context } = start();
+    deploy('v2');
+    deploy('v3');
+    actor.send({ type: 'ROLLBACK' });
+    expect(context()).toMatchObject({ live: 'v2', bad: ['v3'] });
+    deploy('v4');
+    expect(context()).toMatchObject({ live: 'v4', bad: ['v3'], lastGood: 'v2' });
+    actor.send({ type: 'ROLLBACK' });
+    expect(context()).toMatchObject({ live: 'v2', bad: ['v3', 'v4'], lastGood: 'v1' });
+    actor.send({ type: 'ROLLBACK' });
+    expect(context()).toMatchObject({ live: 'v1', bad: ['v3', 'v4', 'v2'], lastGood: null });
+    expect(context().history.map((record) => `${record.via}:${record.release}`)).toEqual([
+      'initial:v1',
+      'canary:v2',
+      'canary:v3',
+      'rollback:v2',
+      'canary:v4',
+      'rollback:v2',
+      'rollback:v1',
+    ]);
+  });
+});
+
 describe('lastGoodOf', () => {
   const history = (...releases: string[]): ReleaseRecord[] =>
     releases.map((release, at) => ({ release, at, via: 'canary' }));
