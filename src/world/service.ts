@@ -54,10 +54,15 @@ export function answer(release: ReleaseSpec, question: Question): string {
  * number i (counting from minute 0) asks question i mod n.
  */
 export function questionCounts(minute: number, requests: number, n: number): number[] {
-  const base = Math.floor(requests / n);
-  const extra = requests % n;
-  const start = (minute * requests) % n;
-  return Array.from({ length: n }, (_, j) => base + ((((j - start) % n) + n) % n < extra ? 1 : 0));
+  const counts = new Array<number>(n);
+  for (let j = 0; j < n; j++) counts[j] = questionCount(minute, requests, n, j);
+  return counts;
+}
+
+/** How many of minute `minute`'s requests ask question `j` (one entry of `questionCounts`). */
+function questionCount(minute: number, requests: number, n: number, j: number): number {
+  const offset = (j - ((minute * requests) % n) + n) % n;
+  return Math.floor(requests / n) + (offset < requests % n ? 1 : 0);
 }
 
 export interface ServiceOptions {
@@ -84,6 +89,7 @@ export class ServiceUnderOperation {
   private indexBuiltAt = 0;
   private indexerRunning = true;
   private readonly flagsOff = new Set<string>();
+  private wrong: { release: string; indexes: number[] } | null = null;
 
   constructor(options: ServiceOptions) {
     this.options = options;
@@ -105,6 +111,7 @@ export class ServiceUnderOperation {
   setFlag(name: string, on: boolean): void {
     if (on) this.flagsOff.delete(name);
     else this.flagsOff.add(name);
+    this.wrong = null;
   }
 
   flagOn(name: string): boolean {
@@ -145,18 +152,31 @@ export class ServiceUnderOperation {
     this.indexerRunning = state.indexerRunning;
     this.flagsOff.clear();
     for (const flag of state.flagsOff) this.flagsOff.add(flag);
+    this.wrong = null;
+  }
+
+  /**
+   * The questions the live release answers wrongly and no flag deflects: they change only with the
+   * release or a flag, not from minute to minute, so they are kept until one of those changes.
+   */
+  private wrongQuestions(): number[] {
+    const release = this.options.live();
+    if (this.wrong?.release === release) return this.wrong.indexes;
+    const live = this.release(release);
+    const indexes: number[] = [];
+    this.options.questions.forEach((question, j) => {
+      const deflected = !this.flagOn(`answer:${question.topic}`);
+      if (!deflected && !answersCorrectly(live, question)) indexes.push(j);
+    });
+    this.wrong = { release, indexes };
+    return indexes;
   }
 
   /** The traffic of one minute, counted per SLI. */
   serve(minute: number): Record<SliName, MinuteCounts> {
     const { requestsPerMinute: requests, questions } = this.options;
-    const live = this.release(this.options.live());
-    const counts = questionCounts(minute, requests, questions.length);
     let wrong = 0;
-    questions.forEach((question, j) => {
-      const deflected = !this.flagOn(`answer:${question.topic}`);
-      if (!deflected && !answersCorrectly(live, question)) wrong += counts[j] ?? 0;
-    });
+    for (const j of this.wrongQuestions()) wrong += questionCount(minute, requests, questions.length, j);
     const stale = this.indexAge(minute) > this.options.index.maxAgeMinutes;
     return {
       quality: { requests, errors: wrong },
