@@ -1,4 +1,4 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 /**
@@ -35,11 +35,9 @@ const UNIT_TESTS = [
   'triage-edges',
 ];
 
-export default mergeConfig(
-  base,
-  defineConfig({
-    test: {
-      include: UNIT_TESTS.map((name) => `test/${name}.test.ts`),
-    },
-  }),
-);
+// Not mergeConfig: it concatenates arrays, so the base's `test/**` include would come along and
+// every mutant would run the whole suite.
+export default defineConfig({
+  ...base,
+  test: { ...base.test, include: UNIT_TESTS.map((name) => `test/${name}.test.ts`) },
+});
