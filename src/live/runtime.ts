@@ -126,8 +126,9 @@ export class LiveEngine {
     this.journal = new JournalWatch(clock, options.config.journal);
     this.engine = new Engine({
       config: engineConfigOf(stored.config, stored.epoch),
-      world: liveWorld(stored.config.evals),
-      // Hooks and notifiers come from the file as it is now: they do not change what the machines did.
+      // Hooks, eval endpoints and notifiers come from the file as it is now: where they are does not
+      // change what the machines did.
+      world: liveWorld(options.config.evals),
       plays: { ...stockPlays, ...livePlays(options.config.deploy), ...options.plays },
       journal: this.run && this.journal.timed(this.run),
       inspect: (event) => {
