@@ -249,7 +249,8 @@ async function settled(db: string, workers: Worker[], accepted: number, played =
     );
     const total = records.reduce((sum, r) => sum + r.alerts, 0);
     const agent = records.find((r) => r.labels.service === 'agent');
-    const done = total === accepted && (!played || agent?.plays[0]?.outcome !== undefined);
+    const outcome = agent?.plays[0]?.outcome;
+    const done = total === accepted && (!played || (outcome !== undefined && outcome !== 'running'));
     return done ? records : null;
   });
 }
