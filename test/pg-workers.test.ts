@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type Cluster, postgresAvailable, startCluster } from '../bench/postgres-cluster.js';
 
 /**
@@ -108,7 +109,7 @@ interface Worker {
   log: () => string;
 }
 
-function serve(db: string, config: string, lease: number): Promise<Worker> {
+function serve(db: string, config: string, lease: number, extra: string[] = []): Promise<Worker> {
   const child = spawn(process.execPath, [
     CLI,
     'serve',
@@ -120,6 +121,7 @@ function serve(db: string, config: string, lease: number): Promise<Worker> {
     config,
     '--lease',
     String(lease),
+    ...extra,
   ]);
   children.push(child);
   let out = '';
@@ -328,6 +330,49 @@ describe.runIf(postgresAvailable())('runbook serve workers on one Postgres', () 
     expect(deploys.keys).toEqual(['INC-1/1/1', 'INC-1/1/1', 'INC-1/1/1']);
     deploys.close();
   }, 300_000);
+
+  it('shows each worker’s inspector the engine it drives: the run so far on taking it over, then each transition', async () => {
+    const c = cluster as Cluster;
+    const db = c.database('inspect');
+    const config = liveConfig();
+    const first = await serve(db, config, 2, ['--inspector-port', '0']);
+    await until('the first worker to lead', async () => (await holder(db)) === first.name);
+    const second = await serve(db, config, 2, ['--inspector-port', '0']);
+    const inspectorOf = (w: Worker) =>
+      until('the inspector URL in the log', async () => /"inspector":"(http:[^"]+)"/.exec(w.log())?.[1]);
+    const watch = async (w: Worker) => {
+      const socket = new WebSocket(`${(await inspectorOf(w)).replace('http', 'ws')}ws`);
+      const seen: { actor: string; to: string }[] = [];
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { type: string; entry?: { actor: string; to: string } };
+        if (message.type === 'trace' && message.entry) seen.push(message.entry);
+      });
+      return { socket, seen };
+    };
+    const standby = await watch(second);
+    const lead = await watch(first);
+    await call(second.base, 'POST', '/api/v2/alerts', [
+      { labels: { alertname: 'Inspect', service: 'agent' } },
+    ]);
+    await until('the holder’s inspector to show INC-1', async () =>
+      lead.seen.some((e) => e.actor === 'INC-1' && e.to === 'watching'),
+    );
+    // The standby drives nothing: its inspector has nothing to show.
+    expect(standby.seen.filter((e) => e.actor.startsWith('INC-'))).toEqual([]);
+    first.child.kill('SIGKILL');
+    await until('the second worker to take over', async () => (await holder(db)) === second.name);
+    // Watching from before the takeover, it now streams the new engine's transitions as they happen.
+    await call(second.base, 'POST', '/api/sli', { sli: 'quality', requests: 1000, errors: 400 });
+    await until('the page on the new holder’s inspector', async () =>
+      standby.seen.some((e) => e.actor === 'INC-1' && e.to === 'page'),
+    );
+    // A page opened now gets the run so far first, replayed from the journal.
+    const late = await watch(second);
+    await until('the run so far', async () =>
+      ['watching', 'page'].every((to) => late.seen.some((e) => e.actor === 'INC-1' && e.to === to)),
+    );
+    for (const { socket } of [standby, lead, late]) socket.close();
+  }, 120_000);
 
   it('makes one run and one incident when two workers start together and both get the same group', async () => {
     const c = cluster as Cluster;

@@ -123,12 +123,8 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   app = buildServer(live, { token, logger: { level: 'info' } });
   if (live instanceof LeasedWorker) live.heartbeat();
   const inspector =
-    flags.inspectorPort === undefined || !(live instanceof LiveEngine)
-      ? null
-      : await openInspector(live, flags.inspectorPort);
+    flags.inspectorPort === undefined ? null : await openInspector(live, config.name, flags.inspectorPort);
   if (inspector) app.log.info({ inspector: inspector.url }, 'inspector attached to the engine');
-  else if (flags.inspectorPort !== undefined)
-    app.log.warn('no inspector: a Postgres worker may hand the run to another');
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
   // The run's own pace: a resumed run keeps the time scale it started with, whatever the flag says now.
   const { timeScale } = live;
@@ -208,14 +204,17 @@ function followReleases(
   });
 }
 
-/** The offline inspector, watching this engine's actors rather than running a shift (loaded only when asked for). */
-async function openInspector(live: LiveEngine, port: number) {
+/**
+ * The offline inspector, watching this engine's actors rather than running a shift (loaded only when
+ * asked for). On Postgres it follows the engine this worker drives, whenever it holds the run.
+ */
+async function openInspector(live: LiveEngine | LeasedWorker, name: string, port: number) {
   const { startInspector } = await import('../views/inspector/server.js');
   return startInspector({
-    scenario: { name: live.config.name },
+    scenario: { name },
     live: {
-      name: live.config.name,
-      trace: () => live.engine.trace.entries,
+      name,
+      trace: () => (live instanceof LiveEngine ? live.engine.trace.entries : live.trace()),
       watch: (tap) => live.watch(tap),
     },
     port,

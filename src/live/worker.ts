@@ -9,7 +9,7 @@ import { JournalWatch } from './backpressure.js';
 import type { WallClock } from './clock.js';
 import type { LiveConfig } from './config.js';
 import type { Received } from './intake.js';
-import { type LiveEngine, lastLiveRun, Refused } from './runtime.js';
+import { type LiveEngine, type LiveTap, lastLiveRun, Refused } from './runtime.js';
 
 /**
  * One of several `runbook serve` workers on one Postgres. The live run is one journal, replayed
@@ -48,6 +48,9 @@ export class LeasedWorker {
   private readonly standbyMetrics = { registry: new Registry() };
   /** A standby journals what it receives in the inbox: its own watch says when that falls behind. */
   private readonly standbyJournal: JournalWatch;
+  /** Who watches this worker's engine (the inspector), and how to stop each watching the current one. */
+  private readonly taps = new Set<LiveTap>();
+  private readonly watching = new Map<LiveTap, () => void>();
 
   constructor(private readonly options: WorkerOptions) {
     this.clock = options.clock;
@@ -97,6 +100,7 @@ export class LeasedWorker {
     if (!this.live) {
       if (!this.lease.claim()) return;
       this.live = this.options.startEngine();
+      for (const tap of this.taps) this.watching.set(tap, this.live.watch(tap));
       this.options.log('took the lease: driving the live run', {
         run: this.live.run?.id,
         replayed: this.live.resumed,
@@ -203,8 +207,30 @@ export class LeasedWorker {
     }
   }
 
+  /**
+   * The inspector follows the engine this worker drives (the transitions so far, then each one as it
+   * happens); while it stands by there is nothing to show, and when it takes the run (again) the
+   * watchers are attached to the new engine.
+   */
+  watch(tap: LiveTap): () => void {
+    this.taps.add(tap);
+    if (this.live) this.watching.set(tap, this.live.watch(tap));
+    return () => {
+      this.taps.delete(tap);
+      this.watching.get(tap)?.();
+      this.watching.delete(tap);
+    };
+  }
+
+  /** The transitions of the run so far, as this worker's engine has them (none while standing by). */
+  trace(): readonly TraceEntry[] {
+    return this.live?.engine.trace.entries ?? [];
+  }
+
   /** Stops driving the run, writing nothing more: what this engine did since its last commit is not kept. */
   private drop(why: string): void {
+    for (const unwatch of this.watching.values()) unwatch();
+    this.watching.clear();
     this.live?.engine.stop();
     this.live = null;
     this.options.log(`lost the lease (${why}): standing by`);
