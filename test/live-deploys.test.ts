@@ -495,6 +495,21 @@ describe('deploys and the clock over HTTP', () => {
     }
   });
 
+  it('answers 409 to a deploy when there is no eval set to judge it on, and asks the endpoint nothing', async () => {
+    const text = configText(evalsYaml(service.base)).replace(/evalSet:\n( {2}- .*\n)+/, '');
+    const s = startLive(text);
+    const app = buildServer(s.live, { token: null, logger: false });
+    try {
+      const refused = await app.inject({ method: 'POST', url: '/api/deploys', payload: { candidate: 'v3' } });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().error).toMatch(/no eval set.*evalSet/);
+      expect(service.to('/eval')).toHaveLength(0);
+      expect(s.live.engine.releaseHistory()).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers 502 with the reason when the eval endpoint fails, and deploys nothing', async () => {
     const closed = await freePort();
     const s = startLive(configText(evalsYaml(`http://127.0.0.1:${closed}`)));

@@ -165,6 +165,9 @@ export class LiveEngine {
    * by the deploy hook (release-hook.ts), after the commit.
    */
   async deploy(candidate: string) {
+    // With nothing to judge on every candidate would score 0% and be rejected: say why instead.
+    if (this.engine.evalSet.length === 0)
+      throw new Refused(409, 'the canary has no eval set to judge on: configure evalSet (and evals.url)');
     // The eval endpoint failing is the world's fault, not the caller's: 502, with its reason.
     const report = await Promise.resolve(this.engine.canaryEvidence(candidate)).catch((error: Error) => {
       throw new Refused(502, `no canary evidence for ${candidate}: ${error.message}`);
