@@ -165,15 +165,22 @@ export async function runStory(options: StoryOptions): Promise<StoryResult> {
   }
 }
 
-async function tell(parts: Parts, options: StoryOptions): Promise<StoryResult> {
-  const { timeScale, say } = options;
+/** Where the parts answer, once all are up. */
+interface Urls {
+  service: string;
+  prometheus: string;
+  serve: string;
+}
+
+/** Writes the rules and the configurations, then starts the four parts on free loopback ports. */
+async function startParts(parts: Parts, options: StoryOptions): Promise<Urls> {
+  const { timeScale } = options;
   const [servicePort, promPort, amPort, servePort] = (await ports(4)) as [number, number, number, number];
-  const root = packageRoot();
   const rules = join(parts.dir, 'rules.yaml');
   await promisify(execFile)(
     process.execPath,
     [CLI, 'rules', '--slo', RULES_SLO, '--time-scale', String(timeScale), '--out', rules],
-    { cwd: root },
+    { cwd: packageRoot() },
   );
   const service = await parts.start(
     'service',
@@ -231,41 +238,44 @@ async function tell(parts: Parts, options: StoryOptions): Promise<StoryResult> {
     ],
     /Server listening at (http:\/\/127\.0\.0\.1:\d+)/,
   );
-  const started = performance.now();
-  const startedAt = Date.now();
-  const { clock } = await getJson<{ clock: { epoch: string; timeScale: number } }>(`${serve}/readyz`);
-  const epochMs = Date.parse(clock.epoch);
-  const seconds = () => Math.round((performance.now() - started) / 100) / 10;
-  const minuteNow = () => Math.floor(((Date.now() - epochMs) * timeScale) / 60_000);
-  const moment = (what: string): Moment => ({ seconds: seconds(), minute: minuteNow(), what });
-  const timeline: Moment[] = [];
-  const mark = (what: string) => {
-    const m = moment(what);
-    timeline.push(m);
-    say(`${m.seconds.toFixed(1).padStart(6)} s  min ${String(m.minute).padStart(4)}  ${what}`);
+  return { service, prometheus, serve };
+}
+
+/**
+ * The story's clock: real seconds since the engine started and the engine's minute (from its epoch
+ * and time scale, as `/readyz` gives them). `mark` notes a moment and narrates it.
+ */
+class Timeline {
+  readonly moments: Moment[] = [];
+  private readonly started = performance.now();
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly epochMs: number,
+    private readonly timeScale: number,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  mark(what: string): Moment {
+    const m: Moment = {
+      seconds: Math.round((performance.now() - this.started) / 100) / 10,
+      minute: Math.floor(((Date.now() - this.epochMs) * this.timeScale) / 60_000),
+      what,
+    };
+    this.moments.push(m);
+    this.say(`${m.seconds.toFixed(1).padStart(6)} s  min ${String(m.minute).padStart(4)}  ${what}`);
     return m;
-  };
-  mark(
-    `all parts up: service on v2 (${options.scenario}), Prometheus, Alertmanager, runbook serve --time-scale ${timeScale}`,
-  );
+  }
 
-  // A few healthy engine minutes first: the SLI's windows have a baseline.
-  await new Promise((r) => setTimeout(r, (8 * 60_000) / timeScale));
-  const deploy = await postJson<{ verdict: string; live: string; reasons: string[] }>(
-    `${serve}/api/deploys`,
-    { candidate: 'v3' },
-  );
-  mark(
-    `deploy v3 through the engine: canary ${deploy.verdict} (${deploy.reasons.join('; ') || 'no reasons'})`,
-  );
-  await until(
-    'the service to run v3',
-    async () => ((await getJson<{ live: string }>(`${service}/release`)).live === 'v3' ? true : null),
-    10_000,
-  );
-  mark('the deploy hook put v3 live on the service');
+  /** Real seconds at the start of an engine minute: where the engine's own transitions go. */
+  secondsAt(minute: number): number {
+    return Math.round((this.epochMs + (minute * 60_000) / this.timeScale - this.startedAt) / 100) / 10;
+  }
+}
 
-  const alertFiredAt = await until(
+/** Polls Prometheus until its page alert for the SLO fires. */
+function pageAlertFiring(prometheus: string, timeline: Timeline): Promise<Moment> {
+  return until(
     'the page alert in Prometheus',
     async () => {
       const { data } = await getJson<{
@@ -277,10 +287,37 @@ async function tell(parts: Parts, options: StoryOptions): Promise<StoryResult> {
           a.labels.sloth_severity === 'page' &&
           a.state === 'firing',
       );
-      return page ? mark('Prometheus: AgentAnswerQualityBurn (sloth_severity=page) firing') : null;
+      return page ? timeline.mark('Prometheus: AgentAnswerQualityBurn (sloth_severity=page) firing') : null;
     },
     120_000,
   );
+}
+
+async function tell(parts: Parts, options: StoryOptions): Promise<StoryResult> {
+  const { timeScale } = options;
+  const { service, prometheus, serve } = await startParts(parts, options);
+  const { clock } = await getJson<{ clock: { epoch: string } }>(`${serve}/readyz`);
+  const timeline = new Timeline(Date.parse(clock.epoch), timeScale, options.say);
+  timeline.mark(
+    `all parts up: service on v2 (${options.scenario}), Prometheus, Alertmanager, runbook serve --time-scale ${timeScale}`,
+  );
+
+  // A few healthy engine minutes first: the SLI's windows have a baseline.
+  await new Promise((r) => setTimeout(r, (8 * 60_000) / timeScale));
+  const deploy = await postJson<{ verdict: string; live: string; reasons: string[] }>(
+    `${serve}/api/deploys`,
+    { candidate: 'v3' },
+  );
+  timeline.mark(
+    `deploy v3 through the engine: canary ${deploy.verdict} (${deploy.reasons.join('; ') || 'no reasons'})`,
+  );
+  await until(
+    'the service to run v3',
+    async () => ((await getJson<{ live: string }>(`${service}/release`)).live === 'v3' ? true : null),
+    10_000,
+  );
+  timeline.mark('the deploy hook put v3 live on the service');
+  const alertFiredAt = await pageAlertFiring(prometheus, timeline);
 
   const paged = await until(
     'an incident paged by the engine',
@@ -292,9 +329,9 @@ async function tell(parts: Parts, options: StoryOptions): Promise<StoryResult> {
     },
     90_000,
   );
-  mark(`engine: ${paged.id} paged ${paged.severity} (alert in through Alertmanager's webhook)`);
+  timeline.mark(`engine: ${paged.id} paged ${paged.severity} (alert in through Alertmanager's webhook)`);
   await postJson(`${serve}/api/incidents/${paged.id}/ack`, { by: 'Alice Chen' });
-  mark(`acknowledged ${paged.id} through the API (Alice Chen)`);
+  timeline.mark(`acknowledged ${paged.id} through the API (Alice Chen)`);
 
   const incident = await until(
     'the incident to finish',
@@ -304,16 +341,16 @@ async function tell(parts: Parts, options: StoryOptions): Promise<StoryResult> {
     },
     180_000,
   );
-  mark(`engine: ${incident.id} ${incident.state}`);
+  timeline.mark(`engine: ${incident.id} ${incident.state}`);
   const { history } = await getJson<{ history: { release: string; via: string }[] }>(`${service}/release`);
+  const wrong = perEngineMinute('agent_answers_total{outcome="wrong"}', timeScale);
+  const total = perEngineMinute('agent_answers_total', timeScale);
   const sli = await getJson<{ data: { result: { value: [number, string] }[] } }>(
-    `${prometheus}/api/v1/query?query=${encodeURIComponent(`1 - (${perEngineMinute('agent_answers_total{outcome="wrong"}', timeScale)}) / (${perEngineMinute('agent_answers_total', timeScale)})`)}`,
+    `${prometheus}/api/v1/query?query=${encodeURIComponent(`1 - (${wrong}) / (${total})`)}`,
   );
-  // The engine's own moments, from its trace: real seconds from its clock, epoch and scale.
-  const secondsAt = (minute: number) =>
-    Math.round((epochMs + (minute * 60_000) / timeScale - startedAt) / 100) / 10;
+  // The engine's own moments, from its trace, placed at the start of their engine minute.
   const engineMoments = incident.trace.map((e) => ({
-    seconds: secondsAt(e.t),
+    seconds: timeline.secondsAt(e.t),
     minute: e.t,
     what: `engine trace: ${incident.id} ${e.from ?? '(new)'} -> ${e.to} on ${e.event}`,
   }));
@@ -324,7 +361,9 @@ async function tell(parts: Parts, options: StoryOptions): Promise<StoryResult> {
     incident,
     serviceReleases: history.map(({ release, via }) => ({ release, via })),
     finalSli: Number(sli.data.result[0]?.value[1] ?? Number.NaN),
-    timeline: [...timeline, ...engineMoments].sort((a, b) => a.minute - b.minute || a.seconds - b.seconds),
+    timeline: [...timeline.moments, ...engineMoments].sort(
+      (a, b) => a.minute - b.minute || a.seconds - b.seconds,
+    ),
   };
 }
 
