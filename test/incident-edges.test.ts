@@ -33,6 +33,8 @@ interface Options {
   plays?: Record<string, Script>;
   learn?: (input: LearnInput) => Promise<LearnOutput>;
   ship?: (input: ShipInput) => Promise<ShipOutput>;
+  /** Leave writePostmortem and shipFix to the machine's own placeholders. */
+  unprovided?: boolean;
 }
 
 function start(options: Options = {}) {
@@ -48,20 +50,23 @@ function start(options: Options = {}) {
       const script = options.plays?.[name] ?? (() => ({ ok: true, detail: `${name} done` }));
       return script(input);
     });
+  const steps = {
+    writePostmortem: fromPromise<LearnOutput, LearnInput>(async ({ input }) => {
+      seen.learn.push(input);
+      return options.learn ? options.learn(input) : GOOD_LEARN;
+    }),
+    shipFix: fromPromise<ShipOutput, ShipInput>(async ({ input }) => {
+      seen.ship.push(input);
+      return options.ship
+        ? options.ship(input)
+        : { candidate: 'v4', verdict: 'promote', reasons: [], live: 'v4' };
+    }),
+  };
   const machine = incidentMachine.provide({
     actors: {
       rollback: play('rollback'),
       reindex: play('reindex'),
-      writePostmortem: fromPromise<LearnOutput, LearnInput>(async ({ input }) => {
-        seen.learn.push(input);
-        return options.learn ? options.learn(input) : GOOD_LEARN;
-      }),
-      shipFix: fromPromise<ShipOutput, ShipInput>(async ({ input }) => {
-        seen.ship.push(input);
-        return options.ship
-          ? options.ship(input)
-          : { candidate: 'v4', verdict: 'promote', reasons: [], live: 'v4' };
-      }),
+      ...(options.unprovided ? {} : steps),
     },
   });
   const input: IncidentInput = {
@@ -233,10 +238,13 @@ describe('mitigation', () => {
     };
     const incident = await pagedAndAcked({ runbook, plays });
     await incident.settle();
-    expect(incident.context().plays.map((play) => play.detail)).toEqual([
-      '',
-      'the play reported {"ok":"yes"}; a play must return { ok, detail }',
+    expect(incident.context().plays.map((play) => [play.outcome, play.detail])).toEqual([
+      ['failure', ''],
+      ['failure', 'the play reported {"ok":"yes"}; a play must return { ok, detail }'],
     ]);
+    expect(incident.context().escalation).toBe(
+      'runbook used up: rollback, reindex; SLI still below objective',
+    );
   });
 
   it('records what a play threw, and a play that never reports as timed out after its timeout', async () => {
@@ -373,6 +381,8 @@ describe("a play's report, checked and worded", () => {
     expect(isPlayOutput({ ok: 'true' })).toBe(false);
     expect(isPlayOutput(null)).toBe(false);
     expect(isPlayOutput(true)).toBe(false);
+    // A function with an ok property is still no report: a play must return an object.
+    expect(isPlayOutput(Object.assign(() => true, { ok: true }))).toBe(false);
   });
 
   it('quotes what a play reported, at most 80 characters of it', () => {
@@ -391,5 +401,36 @@ describe("a play's report, checked and worded", () => {
     expect(thrown('text')).toBe('text');
     expect(thrown(null)).toBe('null');
     expect(thrown(Object.create(null))).toBe('object');
+  });
+});
+
+describe('steps that report nothing, or are not provided', () => {
+  it('ships with no regression cases when the postmortem resolves with nothing', async () => {
+    const incident = await mitigated({ learn: async () => undefined as unknown as LearnOutput });
+    expect(incident.seen.ship).toEqual([{ incidentId: 'INC-1', regressionCases: [] }]);
+    expect(incident.state()).toBe('verify');
+  });
+
+  it("names 'live' when the ship step resolved with nothing and the SLI falls while verifying", async () => {
+    const incident = await mitigated({ ship: async () => undefined as unknown as ShipOutput });
+    incident.sample(0.5);
+    expect(incident.state()).toBe('escalated');
+    expect(incident.context().escalation).toBe('SLI fell to 50.0% (< 99.0%) while verifying live');
+  });
+
+  it('records, as their failures, a postmortem and a ship step that were never provided', async () => {
+    const incident = await mitigated({ unprovided: true });
+    await incident.settle();
+    expect(incident.state()).toBe('verify');
+    expect(incident.context().learn).toEqual({
+      accepted: false,
+      findings: [],
+      markdown: '',
+      regressionCases: [],
+      error: 'writePostmortem is not provided: pass it with machine.provide({ actors: { writePostmortem } })',
+    });
+    expect(incident.context().ship?.reasons).toEqual([
+      'ship failed: shipFix is not provided: pass it with machine.provide({ actors: { shipFix } })',
+    ]);
   });
 });

@@ -59,6 +59,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const dir = mkdtempSync(join(tmpdir(), 'runbook-gameday-'));
+  const started = performance.now();
   let failures = 0;
   try {
     for (const [i, story] of STORIES.entries()) {
@@ -79,6 +80,10 @@ async function main(): Promise<number> {
     if (keep) process.stdout.write(`\nfiles kept in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    `\ngame day: ${STORIES.length} stories in ${seconds} s, ${failures === 0 ? 'everything shown' : `${failures} checks not shown`}\n`,
+  );
   return failures === 0 ? 0 : 1;
 }
 
