@@ -12,6 +12,7 @@ import base from './vitest.config.js';
 const UNIT_TESTS = [
   'alerts',
   'alerts-edges',
+  'backtest-columns',
   'burn-cli',
   'canary',
   'canary-edges',
