@@ -31,6 +31,7 @@ const UNIT_TESTS = [
   'service',
   'slo',
   'slo-edges',
+  'sloth-edges',
   'storm',
   'triage',
   'triage-edges',
