@@ -35,6 +35,7 @@ const UNIT_TESTS = [
   'storm',
   'triage',
   'triage-edges',
+  'yaml-edges',
 ];
 
 // Not mergeConfig: it concatenates arrays, so the base's `test/**` include would come along and
