@@ -28,6 +28,7 @@ const UNIT_TESTS = [
   'onset',
   'postmortem',
   'postmortem-edges',
+  'schema-errors-edges',
   'service',
   'slo',
   'slo-edges',
