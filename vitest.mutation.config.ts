@@ -34,6 +34,7 @@ const UNIT_TESTS = [
   'slo-edges',
   'sloth-edges',
   'storm',
+  'support-edges',
   'triage',
   'triage-edges',
   'yaml-edges',

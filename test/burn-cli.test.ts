@@ -196,7 +196,7 @@ describe('runbook burn on bad input', () => {
     [
       'more errors than requests',
       () => ['--series', fixture('too-many-errors.json')],
-      /too-many-errors\.json: steps\[0\]\.errors: must not exceed requests \(11 > 10\)/,
+      /too-many-errors\.json: steps\[0\]\.errors: must not exceed requests \(10\) \(got 11\)/,
     ],
     [
       'step minutes that do not increase',

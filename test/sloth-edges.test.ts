@@ -480,13 +480,13 @@ describe('parseSlothSpec refusals', () => {
       'a label name with a digit first',
       spec(slo, 'labels: { 1bad: x }\n'),
       'labels.1bad',
-      'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*) (got a mapping)',
+      'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*) (got "1bad")',
     ],
     [
       'a label name with a dash',
       spec(slo, 'labels: { ok_1: x, b-c: y }\n'),
       'labels.b-c',
-      'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*) (got a mapping)',
+      'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*) (got "b-c")',
     ],
     [
       'objective 100',

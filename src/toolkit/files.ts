@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from './errors.js';
 
 /** 1 MiB: a scenario is a page of YAML (the stock shift is 4 KB); parsing one this size takes about a second. */
@@ -6,7 +6,9 @@ export const MAX_SCENARIO_BYTES = 1 << 20;
 /** 16 MiB: a burn series is a list of steps, one per change in traffic, not one per minute. */
 export const MAX_SERIES_BYTES = 16 << 20;
 
-export const mebibytes = (bytes: number) => `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
+export function mebibytes(bytes: number): string {
+  return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
+}
 
 /** Why a file the user named cannot be read, as one phrase (`no such file`, `is a directory`). */
 export function unreadable(file: string, code: string | undefined): InputError {
@@ -28,17 +30,16 @@ export function readUserFile(path: string, limit = MAX_SCENARIO_BYTES): string {
   }
   const tooBig = () => new InputError(`is larger than ${mebibytes(limit)}, the most this reads`, path);
   try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw unreadable(path, 'EISDIR');
-    if (stat.isFile() && stat.size > limit) throw tooBig();
-    // One byte over the limit is enough to know the file is too big.
+    // Read, not stat: a device or a pipe has no size. One byte over the limit is enough to know the
+    // input is too big. A directory opens but fails to read (EISDIR), reported below.
     const buffer = Buffer.allocUnsafe(limit + 1);
     let length = 0;
-    for (let read = -1; read !== 0 && length <= limit; length += read) {
-      read = readSync(fd, buffer, length, buffer.length - length, null);
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) return buffer.toString('utf8', 0, length);
+      length += read;
+      if (length > limit) throw tooBig();
     }
-    if (length > limit) throw tooBig();
-    return buffer.toString('utf8', 0, length);
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw unreadable(path, (error as NodeJS.ErrnoException).code);

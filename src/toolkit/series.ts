@@ -15,40 +15,38 @@ const wholeMinute = z.number().int().min(0);
 /** A billion requests a minute: far past any service, and sums over a year stay exact in a double. */
 const count = z.number().int().min(0).max(1_000_000_000, 'must be <= 1,000,000,000 a minute');
 
-// Strict objects, so a misspelt field (`untill`) is reported instead of silently ignored.
+// Strict objects, so a misspelt field (`untill`) is reported instead of silently ignored. Zod runs
+// these refinements only over input whose fields it accepted; `input` is the value the message is
+// about, shown as "(got ...)".
+function refuse(ctx: z.core.$RefinementCtx<unknown>, path: PropertyKey[], input: unknown, message: string) {
+  ctx.addIssue({ code: 'custom', path, input, message });
+}
+
 const stepSchema = z
   .strictObject({ minute: wholeMinute, requests: count, errors: count })
   .superRefine((step, ctx) => {
     if (step.errors > step.requests) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['errors'],
-        message: `must not exceed requests (${step.errors} > ${step.requests})`,
-      });
+      refuse(ctx, ['errors'], step.errors, `must not exceed requests (${step.requests})`);
     }
   });
 
 const seriesSchema = z
   .strictObject({ steps: z.array(stepSchema).min(1), until: wholeMinute.optional() })
   .superRefine(({ steps, until }, ctx) => {
-    // Zod runs refinements over input that already failed, so compare only numbers it accepted.
-    steps.forEach((step, i) => {
-      const previous = steps[i - 1]?.minute;
-      if (typeof previous === 'number' && typeof step.minute === 'number' && step.minute <= previous) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', i, 'minute'],
-          message: `must be greater than the previous step's minute (${step.minute} <= ${previous})`,
-        });
+    let last = -1;
+    for (const [i, step] of steps.entries()) {
+      if (step.minute <= last) {
+        refuse(
+          ctx,
+          ['steps', i, 'minute'],
+          step.minute,
+          `must be greater than the previous step's minute (${last})`,
+        );
       }
-    });
-    const last = steps.at(-1)?.minute;
-    if (until !== undefined && typeof last === 'number' && until < last) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['until'],
-        message: `must not be before the last step's minute (${until} < ${last})`,
-      });
+      last = step.minute;
+    }
+    if ((until ?? Number.POSITIVE_INFINITY) < last) {
+      refuse(ctx, ['until'], until, `must not be before the last step's minute (${last})`);
     }
   });
 

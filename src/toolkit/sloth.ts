@@ -37,6 +37,7 @@ const labels = z.record(z.string(), z.string()).superRefine((record, ctx) => {
       ctx.addIssue({
         code: 'custom',
         path: [key],
+        input: key,
         message: 'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*)',
       });
   }
