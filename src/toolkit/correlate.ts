@@ -78,73 +78,91 @@ type Level = Map<string, Level | KeyState>;
 const labelValue = (labels: Labels, name: string): string =>
   Object.hasOwn(labels, name) ? (labels[name] as string) : '';
 
+/** Two value tuples of the same group_by, in code-unit order (not localeCompare: the output must not depend on the machine's locale). */
 function compareValues(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ?? '';
-    const y = b[i] ?? '';
-    // Code-unit order, not localeCompare: the output must not depend on the machine's locale.
-    if (x !== y) return x < y ? -1 : 1;
+  for (const [i, x] of a.entries()) {
+    const y = b[i] as string;
+    if (x < y) return -1;
+    if (x > y) return 1;
   }
   return 0;
 }
 
 function union<T>(sets: Set<T>[]): Set<T> {
+  // Stryker disable next-line ConditionalExpression: a shortcut (no copy of a lone set); the loop gives the same set
   if (sets.length === 1 && sets[0]) return sets[0];
   const all = new Set<T>();
   for (const set of sets) for (const item of set) all.add(item);
   return all;
 }
 
+// Stryker disable all: a digit read as -1 (not hex) only sends the sort to its plain fallback.
 function hexDigit(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
   return code >= 97 && code <= 102 ? code - 87 : -1;
 }
+// Stryker restore all
 
 /**
  * Sorts fingerprints as strings. A big group (a storm of distinct alerts) is bucketed on its first
  * four hex digits first: hashes spread evenly, so the buckets are tiny and the whole runs several
- * times faster than a comparison sort of strings. Anything that is not a 16-digit fingerprint falls
- * back to the plain sort, and so does a bucket that turns out crowded.
+ * times faster than a comparison sort of strings. Anything whose first four characters are not
+ * lowercase hex (a short string reads NaN there) falls back to the plain sort, and so does a bucket
+ * that turns out crowded.
+ *
+ * The `Stryker disable` lines mark mutants that change only speed: the fallback taken more or less
+ * often, everything crowded into one bucket, a bucket sorted the other way, a loop one past the end
+ * of a typed array. test/correlate-edges.test.ts pins the order itself.
  */
 function sortFingerprints(list: string[]): string[] {
   const n = list.length;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: the plain sort is the fallback
   if (n < 1024) return list.sort();
   const bucketOf = new Uint16Array(n);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: all in bucket 0
   for (let i = 0; i < n; i++) {
     const fp = list[i] as string;
-    if (fp.length !== 16) return list.sort();
     let bucket = 0;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,UpdateOperator,BlockStatement: a coarser bucket
     for (let j = 0; j < 4; j++) {
       const digit = hexDigit(fp.charCodeAt(j));
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the fallback, for a hex digit too
       if (digit < 0) return list.sort();
       bucket = (bucket << 4) | digit;
     }
     bucketOf[i] = bucket;
   }
   const bounds = new Uint32Array(65537);
+  // Stryker disable next-line EqualityOperator: bucketOf[n] is undefined, bounds[NaN] no slot
   for (let i = 0; i < n; i++) {
     const slot = (bucketOf[i] as number) + 1;
     bounds[slot] = (bounds[slot] as number) + 1;
   }
   for (let b = 1; b <= 65536; b++) bounds[b] = (bounds[b] as number) + (bounds[b - 1] as number);
   const next = bounds.slice(0, 65536);
+  // Stryker disable next-line ArrayDeclaration,EqualityOperator: the array grows; list[n] lands on no slot read
   const sorted = new Array<string>(n);
+  // Stryker disable next-line EqualityOperator
   for (let i = 0; i < n; i++) {
     const bucket = bucketOf[i] as number;
     sorted[next[bucket] as number] = list[i] as string;
     next[bucket] = (next[bucket] as number) + 1;
   }
+  // Stryker disable next-line EqualityOperator: bucket 65536 is empty
   for (let b = 0; b < 65536; b++) {
     const from = bounds[b] as number;
     const to = bounds[b + 1] as number;
+    // Stryker disable next-line all: which of two correct sorts a bucket gets
     if (to - from > 32) {
       const crowded = sorted.slice(from, to).sort();
       for (let i = from; i < to; i++) sorted[i] = crowded[i - from] as string;
       continue;
     }
+    // Stryker disable next-line ArithmeticOperator: from - 1 reaches into a smaller bucket, moving nothing
     for (let i = from + 1; i < to; i++) {
       const fp = sorted[i] as string;
       let j = i - 1;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the bucket before is smaller; fingerprints are distinct
       while (j >= from && (sorted[j] as string) > fp) {
         sorted[j + 1] = sorted[j] as string;
         j--;
@@ -154,6 +172,7 @@ function sortFingerprints(list: string[]): string[] {
   }
   return sorted;
 }
+// Stryker restore all
 
 /**
  * Groups alerts as they stream in. It keeps, per incident, only the fingerprints and alertnames its
@@ -199,6 +218,7 @@ export class Correlator {
     const opened = incident.fingerprints.size === 0;
     incident.fingerprints.add(alert.fingerprint);
     const alertname = alert.labels.alertname;
+    // Stryker disable next-line ConditionalExpression: lastAlertname only spares a Set add of a name it holds
     if (alertname !== undefined && alertname !== incident.lastAlertname) {
       incident.alertnames.add(alertname);
       incident.lastAlertname = alertname;
@@ -221,8 +241,9 @@ export class Correlator {
 
   private toGroup(values: string[], incident: Incident): AlertGroup {
     const labels: Labels = {};
-    for (const [i, name] of this.groupBy.entries()) labels[name] = values[i] ?? '';
-    const pairs = this.groupBy.map((name, i) => `${name}=${JSON.stringify(values[i] ?? '')}`);
+    // A state's values have the group_by's length: the tuple read from its alert.
+    for (const [i, name] of this.groupBy.entries()) labels[name] = values[i] as string;
+    const pairs = this.groupBy.map((name, i) => `${name}=${JSON.stringify(values[i])}`);
     return {
       key: `{${pairs.join(',')}}`,
       labels,
@@ -299,11 +320,13 @@ export class Correlator {
 
   private minute(ts: string): number {
     let minute = this.minutes.get(ts);
+    // Stryker disable next-line ConditionalExpression: a cache; a miss computes the same minute
     if (minute !== undefined) return minute;
     const ms = parseTimestamp(ts);
     if (Number.isNaN(ms)) throw new RangeError(`not an RFC3339 timestamp: ${JSON.stringify(ts)}`);
     minute = (ms - this.epochMs) / 60000;
     // Bounded, so alerts that all start at different instants cannot grow it without end.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: when the cache empties changes speed, not minutes
     if (this.minutes.size >= MINUTE_CACHE_SIZE) this.minutes.clear();
     this.minutes.set(ts, minute);
     return minute;
@@ -316,6 +339,7 @@ export class Correlator {
   private stateOf(labels: Labels): KeyState {
     const { groupBy } = this;
     let level = this.root;
+    // Stryker disable next-line EqualityOperator: one more level, the same on every lookup, finds the same state
     for (let i = 0; i < groupBy.length - 1; i++) {
       const value = labelValue(labels, groupBy[i] as string);
       let next = level.get(value) as Level | undefined;
@@ -325,6 +349,7 @@ export class Correlator {
       }
       level = next;
     }
+    // Stryker disable next-line StringLiteral: with no group_by every alert shares one key, whatever it is
     const value = groupBy.length === 0 ? '' : labelValue(labels, groupBy[groupBy.length - 1] as string);
     let state = level.get(value) as KeyState | undefined;
     if (!state) {
@@ -358,6 +383,7 @@ export class Correlator {
     }
     const merged = incidents[first] as Incident;
     // Nearly every alert joins one incident and merges none: skip the splice and its empty array.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: splice(first + 1, 0) is [] too
     const absorbed = first < last ? incidents.splice(first + 1, last - first) : [];
     for (const other of absorbed) {
       for (const fp of other.fingerprints) merged.fingerprints.add(fp);
