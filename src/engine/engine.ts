@@ -1,4 +1,4 @@
-import { type Actor, type AnyActorRef, createActor, type InspectionEvent, SimulatedClock } from 'xstate';
+import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import {
   type IncidentContext,
   type IncidentMachine,
@@ -22,6 +22,7 @@ import { escalationsDue } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import { SliLedger } from '../toolkit/slo.js';
 import { link, route, type Severity, triage } from '../toolkit/triage.js';
+import { EngineClock } from './clock.js';
 import {
   type EngineConfig,
   type IncidentTypeConfig,
@@ -113,7 +114,7 @@ const nextRound = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Engine {
   readonly config: EngineConfig;
-  readonly clock = new SimulatedClock();
+  readonly clock = new EngineClock();
   readonly trace: TraceRecorder;
   correlator: Correlator;
   readonly incidents: EngineIncident[] = [];
@@ -426,10 +427,18 @@ export class Engine {
   /** Whether the buffer holds an input other than a tick or SLI counts: one the world cannot send again. */
   private loud = false;
 
-  /** Lets running plays and tasks report (each report is its own input and commit) before the world moves on. */
-  async drain(): Promise<void> {
+  /**
+   * Lets running plays and tasks report (each report is its own input and commit) before the world
+   * moves on. Answers `undefined` when nothing is running, so a quiet minute does not wait for a
+   * turn of the event loop; otherwise a promise to await.
+   */
+  drain(): Promise<void> | undefined {
     if (this.replaying) this.applyRecordedTasks();
-    if (this.replaying) return;
+    if (this.replaying || !this.busy()) return undefined;
+    return this.reports();
+  }
+
+  private async reports(): Promise<void> {
     for (let round = 0; round < DRAIN_ROUNDS && this.busy(); round++) {
       const before = this.inputsApplied;
       await nextRound();

@@ -90,18 +90,32 @@ function decimalFraction(x: number): Fraction | null {
 }
 
 /** The error budget, 1 - objective: exact when the objective is a decimal of up to 15 digits. */
+/** Shared by every caller of an objective (`budgetOf` keeps them): read, never changed. */
 interface Budget {
-  exact: Fraction | null;
-  value: number;
+  readonly exact: Readonly<Fraction> | null;
+  readonly value: number;
 }
 
+/** Budgets already worked out: a service has a handful of objectives and asks every minute. */
+const budgets = new Map<number, Budget>();
+
 function budgetOf(objective: number): Budget {
+  let budget = budgets.get(objective);
+  // Stryker disable next-line ConditionalExpression: a cache; a miss works out the same budget
+  if (budget) return budget;
   if (!(objective > 0 && objective < 1))
     throw new RangeError(`objective must be in (0, 1), got ${objective}`);
   const share = decimalFraction(objective);
-  if (!share) return { exact: null, value: 1 - objective };
-  const exact: Fraction = [share[1] - share[0], share[1]];
-  return { exact, value: exact[0] / exact[1] };
+  if (share) {
+    const exact: Fraction = [share[1] - share[0], share[1]];
+    budget = { exact, value: exact[0] / exact[1] };
+  } else {
+    budget = { exact: null, value: 1 - objective };
+  }
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: when the cache empties changes speed only
+  if (budgets.size >= 256) budgets.clear();
+  budgets.set(objective, budget);
+  return budget;
 }
 
 /**

@@ -187,14 +187,16 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
   );
   const end = scenario.until ?? lastEvent + 1440;
   let served: Record<SliName, MinuteCounts> | null = restored?.served ?? null;
+  // Most minutes have no event and no ticket: look them up by minute rather than scan the lists.
+  const eventsAt = byMinute(scenario.timeline);
+  const ticketsAt = byMinute(scenario.tickets);
 
   let t = restored ? restored.t + 1 : 0;
   for (; t <= end; t++) {
     engine.submit({ kind: 'tick', t });
     // The minute that just ended, counted by the service: every incident on the SLI samples it.
     if (served) for (const sli of SLIS) engine.submit({ kind: 'sli', sli, counts: served[sli] });
-    for (const event of scenario.timeline) {
-      if (event.at !== t) continue;
+    for (const event of eventsAt.get(t) ?? []) {
       if ('deploy' in event) {
         engine.submit({ kind: 'deploy', candidate: event.deploy, report: engine.canaryReport(event.deploy) });
       } else {
@@ -205,22 +207,37 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
       engine.submit({ kind: 'alert', alert: arriving.value.alert });
       arrived++;
     }
-    for (const ticket of scenario.tickets) if (ticket.at === t) engine.submit({ kind: 'ticket', ticket });
+    for (const ticket of ticketsAt.get(t) ?? []) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
-    await engine.drain();
+    const reports = engine.drain();
+    if (reports) await reports;
     served = service.serve(t);
     if (t % every === 0) {
       engine.checkpoint({ t, served, arrived, service: service.state() } satisfies WorldState);
     }
 
-    const typedOpen = engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
-    if (t >= lastEvent && !typedOpen) break;
+    if (t >= lastEvent && !typedOpen(engine)) break;
   }
   return { start: 0, end: Math.min(t, end) };
 }
+
+/** Each item under its minute, in the order listed. */
+function byMinute<T extends { at: number }>(items: readonly T[]): Map<number, T[]> {
+  const at = new Map<number, T[]>();
+  for (const item of items) {
+    const list = at.get(item.at);
+    if (list) list.push(item);
+    else at.set(item.at, [item]);
+  }
+  return at;
+}
+
+/** Whether an incident of a known type is still being worked: the shift goes on until none is. */
+const typedOpen = (engine: Engine): boolean =>
+  engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
 
 /**
  * On-call acknowledges a page `ackMinutes` after it was paged, a ticket `ticketAckMinutes` after it
