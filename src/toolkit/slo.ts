@@ -159,7 +159,6 @@ export function evaluatePolicy(burn: Burn, policy: readonly BurnPair[] = DEFAULT
   return { alert, firing };
 }
 
-const INITIAL_CAPACITY = 1024;
 const NO_TRAFFIC: MinuteCounts = Object.freeze({ requests: 0, errors: 0 });
 
 /**
@@ -168,8 +167,10 @@ const NO_TRAFFIC: MinuteCounts = Object.freeze({ requests: 0, errors: 0 });
  */
 export class SliLedger {
   // prefix[i] is the total over minutes 0 .. i-1, so prefix[0] is always 0.
-  #requests = new Float64Array(INITIAL_CAPACITY + 1);
-  #errors = new Float64Array(INITIAL_CAPACITY + 1);
+  // Plain arrays of doubles, grown by push: V8 keeps them unboxed, and growing them reuses the heap
+  // where a typed array's doubling asked the system for fresh, zeroed memory each time.
+  readonly #requests: number[] = [0];
+  readonly #errors: number[] = [0];
   #minutes = 0;
 
   /** Appends the next minute: the first call records minute 0, the next minute 1, and so on. */
@@ -181,9 +182,8 @@ export class SliLedger {
       );
     }
     const last = this.#minutes;
-    if (last + 1 >= this.#requests.length) this.#grow();
-    this.#requests[last + 1] = total(this.#requests, last) + requests;
-    this.#errors[last + 1] = total(this.#errors, last) + errors;
+    this.#requests.push(total(this.#requests, last) + requests);
+    this.#errors.push(total(this.#errors, last) + errors);
     this.#minutes = last + 1;
   }
 
@@ -280,20 +280,10 @@ export class SliLedger {
       errors: total(this.#errors, end) - total(this.#errors, start),
     };
   }
-
-  #grow(): void {
-    const capacity = (this.#requests.length - 1) * 2;
-    const requests = new Float64Array(capacity + 1);
-    const errors = new Float64Array(capacity + 1);
-    requests.set(this.#requests);
-    errors.set(this.#errors);
-    this.#requests = requests;
-    this.#errors = errors;
-  }
 }
 
 /** The running total over the minutes before `minute`. */
-function total(prefix: Float64Array, minute: number): number {
+function total(prefix: readonly number[], minute: number): number {
   // Callers stay within 0 .. minutes recorded, always inside the array; `??` only satisfies the checker.
   return prefix[minute] ?? 0;
 }
