@@ -87,6 +87,13 @@ export const incidentUnderBench = incidentMachine.provide({
   },
 });
 
+// One runbook and one severity map for every incident, as the engine passes a type's runbook and the
+// alerting's severities to all the incidents it opens: per incident, only what differs.
+const RUNBOOK: IncidentInput['runbook'] = [
+  { play: 'rollback', timeout: 10, retries: 0, onFailure: 'next', with: {} },
+];
+const SEVERITY_FOR: IncidentInput['severityFor'] = { page: 'sev1', ticket: 'sev3' };
+
 export function incidentInput(id: string, ops: PlayOps): IncidentInput {
   return {
     id,
@@ -94,8 +101,8 @@ export function incidentInput(id: string, ops: PlayOps): IncidentInput {
     type: 'quality-regression',
     objective: 0.99,
     policy: DEFAULT_POLICY,
-    runbook: [{ play: 'rollback', timeout: 10, retries: 0, onFailure: 'next', with: {} }],
-    severityFor: { page: 'sev1', ticket: 'sev3' },
+    runbook: RUNBOOK,
+    severityFor: SEVERITY_FOR,
     settleMinutes: SETTLE_MINUTES,
     verifyMinutes: VERIFY_MINUTES,
     ops,

@@ -59,8 +59,19 @@ const URGENCY: Record<AlertDecision['alert'], number> = { none: 0, ticket: 1, pa
 
 /** How an alerting pair is named in `firing` and in summaries: `page:1h/5m`. */
 export function pairName(pair: BurnPair): string {
-  return `${pair.severity}:${pair.long}/${pair.short}`;
+  let name = pairNames.get(pair);
+  if (name === undefined) {
+    name = `${pair.severity}:${pair.long}/${pair.short}`;
+    pairNames.set(pair, name);
+  }
+  return name;
 }
+
+/**
+ * Each pair's name, made once: every incident's detection and every backtest row lists the names
+ * of its firing pairs, and with a policy's pairs shared they share the strings too.
+ */
+const pairNames = new WeakMap<BurnPair, string>();
 
 /**
  * A quantity as an exact fraction of two whole numbers: `[numerator, denominator]`.
