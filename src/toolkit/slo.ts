@@ -100,8 +100,10 @@ function decimalFraction(x: number): Fraction | null {
     : null;
 }
 
-/** The error budget, 1 - objective: exact when the objective is a decimal of up to 15 digits. */
-/** Shared by every caller of an objective (`budgetOf` keeps them): read, never changed. */
+/**
+ * The error budget, 1 - objective: exact when the objective is a decimal of up to 15 digits. Shared
+ * by every caller of an objective (`budgetOf` keeps them): read, never changed.
+ */
 interface Budget {
   readonly exact: Readonly<Fraction> | null;
   readonly value: number;
@@ -254,8 +256,9 @@ export class SliLedger {
     wholeMinutes(atMinute, 'minute');
     const elapsed = Math.max(0, Math.min(atMinute, this.#minutes) - Math.max(0, atMinute - periodMinutes));
     const { requests, errors } = this.#counts(periodMinutes, atMinute);
-    const ratio = requests === 0 ? 0 : errors / requests;
-    return 1 - burnRate(ratio, objective) * (elapsed / periodMinutes);
+    // From the counts, as burnAt does: not through the float ratio and back to a fraction.
+    const burn = requests === 0 ? 0 : burnOver(errors, requests, budgetOf(objective));
+    return 1 - burn * (elapsed / periodMinutes);
   }
 
   /**

@@ -196,7 +196,7 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
     engine.submit({ kind: 'tick', t });
     // The minute that just ended, counted by the service: every incident on the SLI samples it.
     if (served) for (const sli of SLIS) engine.submit({ kind: 'sli', sli, counts: served[sli] });
-    for (const event of eventsAt.get(t) ?? []) {
+    for (const event of eventsAt.get(t) ?? NOTHING) {
       if ('deploy' in event) {
         engine.submit({ kind: 'deploy', candidate: event.deploy, report: engine.canaryReport(event.deploy) });
       } else {
@@ -207,7 +207,7 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
       engine.submit({ kind: 'alert', alert: arriving.value.alert });
       arrived++;
     }
-    for (const ticket of ticketsAt.get(t) ?? []) engine.submit({ kind: 'ticket', ticket });
+    for (const ticket of ticketsAt.get(t) ?? NOTHING) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
@@ -223,6 +223,9 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
   }
   return { start: 0, end: Math.min(t, end) };
 }
+
+/** What a minute without events or tickets holds: one empty list, not a new one a minute. */
+const NOTHING: readonly never[] = [];
 
 /** Each item under its minute, in the order listed. */
 function byMinute<T extends { at: number }>(items: readonly T[]): Map<number, T[]> {
