@@ -105,6 +105,9 @@ interface Task {
 
 const CHILD_IDS: Record<TaskKind, string> = { play: 'play', learn: 'postmortem', ship: 'fix' };
 
+/** No incident waiting for a human: shared, as most minutes have none. */
+const NOBODY: readonly EngineIncident[] = [];
+
 /** Quiet inputs (ticks, SLI counts that moved no machine) that may wait for the next commit. */
 const MAX_QUIET = 600;
 
@@ -291,7 +294,9 @@ export class Engine {
   }
 
   /** The incidents paged or ticketed and not yet acknowledged, oldest first. */
-  awaitingAck(): EngineIncident[] {
+  awaitingAck(): readonly EngineIncident[] {
+    // Asked every minute, and nearly every minute nobody is waiting.
+    if (this.waiting.size === 0) return NOBODY;
     return [...this.waiting]
       .map((id) => this.byId.get(id) as EngineIncident)
       .sort((a, b) => order(a.id) - order(b.id));
@@ -757,6 +762,7 @@ export class Engine {
   }
 
   private startTasks(): void {
+    if (this.tasks.size === 0) return;
     const waiting = [...this.tasks.values()].filter((task) => !task.started);
     if (waiting.length === 0) return;
     for (const task of waiting) task.started = true;
