@@ -60,6 +60,7 @@ const URGENCY: Record<AlertDecision['alert'], number> = { none: 0, ticket: 1, pa
 /** How an alerting pair is named in `firing` and in summaries: `page:1h/5m`. */
 export function pairName(pair: BurnPair): string {
   let name = pairNames.get(pair);
+  // Stryker disable next-line ConditionalExpression: a cache; a miss makes the same name
   if (name === undefined) {
     name = `${pair.severity}:${pair.long}/${pair.short}`;
     pairNames.set(pair, name);
