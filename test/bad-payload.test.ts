@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeInputs } from '../src/engine/journal-codec.js';
 import { type BadPayload, badPayloads } from './bad-payload/cases.js';
 import { assertBuilt, BIN } from './support/cli-process.js';
 
@@ -82,7 +83,7 @@ function journalRows(): unknown {
       tables.map((table) => [table, sqlite.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()]),
     );
     rows.journal = (rows.journal as { inputs: string }[]).flatMap((row) =>
-      (JSON.parse(row.inputs) as { kind: string }[]).filter((input) => input.kind !== 'tick'),
+      decodeInputs(row.inputs, db, 'row').filter((input) => input.kind !== 'tick'),
     );
     return rows;
   } finally {

@@ -11,6 +11,7 @@ import {
   type Store,
   type StoredRun,
 } from './journal.js';
+import { decodeInputs, encodeInputs } from './journal-codec.js';
 import type { PgCall, Statement } from './pg-worker.js';
 import type { TraceEntry } from './trace.js';
 
@@ -96,6 +97,9 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE outbox ADD COLUMN last_error TEXT;
    CREATE INDEX outbox_undelivered ON outbox (run_id, position) WHERE delivered_at IS NULL;`,
+  // v5: a journal row may stand for a run of quiet minutes with a marker (src/engine/journal-codec.ts).
+  // No table changes: the version is there so that an older runbook refuses the database, not misreads it.
+  '-- journal rows: {"again": N} markers',
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -299,8 +303,8 @@ class PgRun implements StoredRun {
       [this.id, after],
     );
     return rows.flatMap((row) =>
-      (JSON.parse(row.inputs) as JournalEntry['input'][])
-        .map((input, i) => ({ seq: row.first + i, input }))
+      decodeInputs(row.inputs, this.store.location, `run ${this.id}'s journal row at input ${row.first}`)
+        .map((input, i) => ({ seq: Number(row.first) + i, input }))
         .filter((entry) => entry.seq > after),
     );
   }
@@ -314,7 +318,7 @@ class PgRun implements StoredRun {
     const last = batch.inputs[batch.inputs.length - 1];
     if (!first || !last) return;
     this.hooks.beforeCommit?.(last.seq);
-    const inputs = JSON.stringify(batch.inputs.map((entry) => entry.input));
+    const inputs = encodeInputs(batch.inputs.map((entry) => entry.input));
     const incidents = batch.incidents.map((i) => ({ ...i, record: JSON.stringify(i.record) }));
     // The order they were owed in: a page goes out before its acknowledgement.
     const outbox = batch.notifications.map((n, i) => ({

@@ -12,6 +12,7 @@ import {
   type Store,
   type StoredRun,
 } from './journal.js';
+import { decodeInputs, encodeInputs } from './journal-codec.js';
 import type { TraceEntry } from './trace.js';
 
 /**
@@ -81,6 +82,9 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE outbox ADD COLUMN last_error TEXT;
    CREATE INDEX outbox_undelivered ON outbox (run_id, position) WHERE delivered_at IS NULL;`,
+  // v4: a journal row may stand for a run of quiet minutes with a marker (src/engine/journal-codec.ts).
+  // No table changes: the version is there so that an older runbook refuses the file, not misreads it.
+  '-- journal rows: {"again": N} markers',
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 const APPLICATION_ID = 0x52424d31; // "RBM1": tells our files from any other SQLite database
@@ -290,8 +294,8 @@ class SqliteRun implements StoredRun {
       )
       .all(this.id, after) as { first: number; inputs: string }[];
     return rows.flatMap((row) =>
-      (JSON.parse(row.inputs) as JournalEntry['input'][])
-        .map((input, i) => ({ seq: row.first + i, input }))
+      decodeInputs(row.inputs, this.store.location, `run ${this.id}'s journal row at input ${row.first}`)
+        .map((input, i) => ({ seq: Number(row.first) + i, input }))
         .filter((entry) => entry.seq > after),
     );
   }
@@ -302,7 +306,7 @@ class SqliteRun implements StoredRun {
     if (!first || !last) return;
     this.hooks.beforeCommit?.(last.seq);
     this.store.write(() => {
-      const inputs = JSON.stringify(batch.inputs.map((entry) => entry.input));
+      const inputs = encodeInputs(batch.inputs.map((entry) => entry.input));
       this.insertInputs.run(this.id, first.seq, last.seq, inputs);
       for (const e of batch.trace) {
         this.insertTrace.run(this.id, e.seq, e.t, e.actor, e.from, e.event, e.to);

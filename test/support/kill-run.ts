@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
+import { decodeInputs } from '../../src/engine/journal-codec.js';
 import type { ShiftResult } from '../../src/world/drill.js';
 
 /**
@@ -167,10 +168,10 @@ export async function killAndResume(suite: KillSuite): Promise<void> {
   const result = JSON.parse(base.stdout) as ShiftResult;
   const batches = await suite.batches(baseDb);
   const entries = batches.flatMap((batch) =>
-    (JSON.parse(batch.inputs) as Entry['input'][]).map((input, i) => ({
+    decodeInputs(batch.inputs, baseDb, `row ${batch.first_seq}`).map((input, i) => ({
       seq: batch.first_seq + i,
       kind: (input as { kind: string }).kind,
-      input,
+      input: input as Entry['input'],
     })),
   );
 
