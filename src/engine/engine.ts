@@ -169,7 +169,7 @@ export class Engine {
       this.trace.inspect(event);
       options.inspect?.(event);
     };
-    this.machine = this.provideTasks();
+    this.machine = Engine.machineFor(Object.keys(this.plays));
     if (saved) {
       const { engine, world } = JSON.parse(saved.state) as { engine: EngineState; world: unknown };
       this.restoredWorld = world;
@@ -256,7 +256,7 @@ export class Engine {
     state.incidents.forEach((saved, i) => {
       const snapshot = saved.snapshot as { context: IncidentContext };
       snapshot.context.input.ops = this.machineOps;
-      const actor = createActor(this.machine, {
+      const actor = this.incidentActor({
         id: saved.id,
         clock: this.clock,
         inspect: this.inspect,
@@ -582,7 +582,7 @@ export class Engine {
   ): EngineIncident {
     const id = `INC-${this.incidents.length + 1}`;
     const { config } = this;
-    const actor = createActor(this.machine, {
+    const actor = this.incidentActor({
       id,
       clock: this.clock,
       inspect: this.inspect,
@@ -684,17 +684,41 @@ export class Engine {
   }
 
   /** The machine with stand-ins for every play and task: the engine runs the real ones. */
-  private provideTasks(): IncidentMachine {
+  /**
+   * The incident machine with stand-ins for the plays, the postmortem and the ship step. Providing
+   * builds a whole new machine (every state node again), a tenth of a millisecond that a drill or a
+   * bench of many engines would pay per engine: so it is built once per set of play names and shared,
+   * and a stand-in finds its engine through the actor system of the incident it runs in.
+   */
+  private static machineFor(playNames: readonly string[]): IncidentMachine {
+    const key = JSON.stringify(playNames);
+    const known = Engine.machines.get(key);
+    if (known) return known;
     const standIn = <TOutput, TInput>(kind: TaskKind, name: string) =>
-      deferred<TOutput, TInput>((self, input) => this.taskStarted(kind, name, self as DeferredRef, input));
-    const plays = Object.fromEntries(Object.keys(this.plays).map((name) => [name, standIn('play', name)]));
-    return incidentMachine.provide({
+      deferred<TOutput, TInput>((self, input) =>
+        Engine.bySystem.get(self.system)?.taskStarted(kind, name, self as DeferredRef, input),
+      );
+    const plays = Object.fromEntries(playNames.map((name) => [name, standIn('play', name)]));
+    const machine = incidentMachine.provide({
       actors: {
         ...(plays as Record<'rollback', PlayLogic>),
         writePostmortem: standIn<LearnOutput, LearnInput>('learn', 'writePostmortem'),
         shipFix: standIn<ShipOutput, ShipInput>('ship', 'shipFix'),
       },
     });
+    Engine.machines.set(key, machine);
+    return machine;
+  }
+
+  private static readonly machines = new Map<string, IncidentMachine>();
+  /** Each incident actor's system, to the engine that created it: whose stand-ins start in it. */
+  private static readonly bySystem = new WeakMap<object, Engine>();
+
+  /** An incident actor of this engine, its stand-ins routed here. */
+  private incidentActor(options: Parameters<typeof createActor<IncidentMachine>>[1]): IncidentActor {
+    const actor = createActor(this.machine, options);
+    Engine.bySystem.set(actor.system, this);
+    return actor;
   }
 
   private taskStarted(kind: TaskKind, name: string, ref: DeferredRef, input: unknown): void {
