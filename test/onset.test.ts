@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { onsetOf } from '../src/engine/learn.js';
 import { SliLedger } from '../src/toolkit/slo.js';
@@ -81,5 +82,39 @@ describe('onsetOf: where MTTD, MTTM and MTTR count from', () => {
     ]);
     expect(onsetOf(ledger, 0.99, 4)).toBe(2);
     expect(onsetOf(ledger, 0.999, 4)).toBe(0);
+  });
+
+  it('agrees with the walk minute by minute on any history', () => {
+    // The definition, read literally: walk back from detection, adding up good minutes' requests,
+    // and let a bad minute restart the stretch unless those requests would have held a bad answer.
+    const walk = (ledger: SliLedger, objective: number, detected: number) => {
+      let onset = detected;
+      let quiet = 0;
+      for (let minute = detected - 1; minute >= 0; minute--) {
+        if (ledger.sli(minute + 1) >= objective) {
+          quiet += ledger.countsOver(1, minute + 1).requests;
+          continue;
+        }
+        if (quiet * ledger.errorRatio(detected - minute, detected) >= 1) break;
+        onset = minute;
+        quiet = 0;
+      }
+      return onset;
+    };
+    const minute = fc
+      .tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }))
+      .map(([requests, errors]): [number, number] => [requests, Math.min(errors, requests)]);
+    fc.assert(
+      fc.property(
+        fc.array(minute, { maxLength: 40 }),
+        fc.constantFrom(0.5, 0.9, 0.99),
+        fc.integer({ min: 0, max: 45 }),
+        (minutes, objective, detected) => {
+          const ledger = ledgerOf(minutes);
+          expect(onsetOf(ledger, objective, detected)).toBe(walk(ledger, objective, detected));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

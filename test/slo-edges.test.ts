@@ -389,3 +389,41 @@ describe('pairFiresAt', () => {
     expect(pairFiresAt(columns, columns.policy.length, 10)).toBe(false);
   });
 });
+
+describe('SliLedger.lastMinuteBelow', () => {
+  // minute: 0 good, 1 bad, 2 no traffic, 3 exactly at 0.9, 4 bad, 5 good
+  const ledger = ledgerOf([
+    [10, 0],
+    [10, 5],
+    [0, 0],
+    [10, 1],
+    [10, 2],
+    [10, 0],
+  ]);
+
+  it('is the latest minute before the given one below the objective, -1 when none is', () => {
+    expect(ledger.lastMinuteBelow(0.9, 6)).toBe(4);
+    expect(ledger.lastMinuteBelow(0.9, 5)).toBe(4);
+    expect(ledger.lastMinuteBelow(0.9, 4)).toBe(1);
+    expect(ledger.lastMinuteBelow(0.9, 1)).toBe(-1);
+    expect(ledger.lastMinuteBelow(0.9, 0)).toBe(-1);
+  });
+
+  it('counts a minute at the objective and a minute without requests as not below', () => {
+    expect(ledger.lastMinuteBelow(0.9, 4)).toBe(1);
+    expect(ledger.lastMinuteBelow(0.95, 4)).toBe(3);
+    expect(ledger.lastMinuteBelow(1, 3)).toBe(1);
+  });
+
+  it('reads only the minutes recorded, and agrees with sli() on each', () => {
+    expect(ledger.lastMinuteBelow(0.9, 100)).toBe(4);
+    expect(ledger.lastMinuteBelow(0.99, 100)).toBe(4);
+    for (let m = 0; m < 6; m++)
+      expect(ledger.lastMinuteBelow(0.9, m + 1) === m).toBe(ledger.sli(m + 1) < 0.9);
+  });
+
+  it('refuses a minute that is not a whole number >= 0', () => {
+    expect(() => ledger.lastMinuteBelow(0.9, -1)).toThrow(/minute must be a whole number >= 0, got -1/);
+    expect(() => ledger.lastMinuteBelow(0.9, 1.5)).toThrow(/got 1.5/);
+  });
+});

@@ -371,7 +371,7 @@ export class Engine {
       if (!this.replaying) this.endReplay();
       return;
     }
-    this.buffered.push({ seq: ++this.seq, input });
+    this.keep(input);
     if (input.kind !== 'tick' && input.kind !== 'sli') this.loud = true;
     this.apply(input);
   }
@@ -406,8 +406,9 @@ export class Engine {
       notifications.push(...this.notices);
       this.journal.commit({ inputs: this.buffered, trace, incidents, notifications });
     }
-    this.notices = [];
-    this.buffered = [];
+    // A quiet minute owes nothing: its empty lists are kept rather than made again, minute after minute.
+    if (this.notices.length > 0) this.notices = [];
+    if (this.buffered.length > 0) this.buffered = [];
     this.loud = false;
     this.traceMark = this.trace.entries.length;
     if (!this.replaying) this.startTasks();
@@ -458,6 +459,8 @@ export class Engine {
   }
 
   private busy(): boolean {
+    // Asked every minute; iterating even an empty Map makes an iterator object.
+    if (this.tasks.size === 0) return false;
     for (const task of this.tasks.values()) if (task.started) return true;
     return false;
   }
@@ -487,9 +490,15 @@ export class Engine {
     this.startTasks();
   }
 
+  /** Numbers an input; with a journal, buffers it for the next commit (without one, nothing reads it). */
+  private keep(input: Input): void {
+    const seq = ++this.seq;
+    if (this.journal) this.buffered.push({ seq, input });
+  }
+
   /** A report of a play or task, or what it did while running: applied and committed at once. */
   private submitTask(input: TaskInput): void {
-    this.buffered.push({ seq: ++this.seq, input });
+    this.keep(input);
     this.loud = true;
     this.apply(input);
     this.commit();
@@ -740,6 +749,7 @@ export class Engine {
 
   /** A task whose stand-in the machine has stopped (a play that timed out) is stopped for good. */
   private dropStaleTasks(): void {
+    if (this.tasks.size === 0) return;
     for (const [key, task] of this.tasks) {
       const actor = this.byId.get(task.incident)?.actor;
       const snapshot = actor?.getSnapshot();

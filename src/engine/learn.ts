@@ -48,15 +48,15 @@ const minuteSli = (ledger: SliLedger, m: number) => ledger.sli(m + 1);
  */
 export function onsetOf(ledger: SliLedger, objective: number, detected: number): number {
   let onset = detected;
-  let quiet = 0; // requests served in the good minutes between `minute` and `onset`
-  for (let minute = detected - 1; minute >= 0; minute--) {
-    if (minuteSli(ledger, minute) >= objective) {
-      quiet += ledger.countsOver(1, minute + 1).requests;
-      continue;
-    }
-    if (quiet * ledger.errorRatio(detected - minute, detected) >= 1) break;
-    onset = minute;
-    quiet = 0;
+  for (
+    let bad = ledger.lastMinuteBelow(objective, onset);
+    bad >= 0;
+    bad = ledger.lastMinuteBelow(objective, onset)
+  ) {
+    // The good minutes between this bad minute and the stretch so far, and what they served.
+    const quiet = ledger.countsOver(onset - bad - 1, onset).requests;
+    if (quiet * ledger.errorRatio(detected - bad, detected) >= 1) break;
+    onset = bad;
   }
   return onset;
 }

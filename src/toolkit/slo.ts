@@ -227,6 +227,22 @@ export class SliLedger {
     return 1 - this.errorRatio(windowMinutes, atMinute);
   }
 
+  /**
+   * The latest minute before `beforeMinute` whose SLI (`sli(m + 1)`: that minute alone) is below
+   * `objective`, or -1 when there is none. A minute without requests is not below. Reads the running
+   * totals directly: walking back through a quiet history makes no object a minute.
+   */
+  lastMinuteBelow(objective: number, beforeMinute: number): number {
+    wholeMinutes(beforeMinute, 'minute');
+    for (let m = Math.min(beforeMinute, this.#minutes) - 1; m >= 0; m--) {
+      const requests = total(this.#requests, m + 1) - total(this.#requests, m);
+      const errors = total(this.#errors, m + 1) - total(this.#errors, m);
+      // The same arithmetic as sli(): 1 - errors / requests, and no traffic is a ratio of 0.
+      if (1 - (requests === 0 ? 0 : errors / requests) < objective) return m;
+    }
+    return -1;
+  }
+
   /** The burn rate over every alerting window at `atMinute`, from the counts themselves (see Fraction). */
   burnAt(atMinute: number, objective: number): Burn {
     wholeMinutes(atMinute, 'minute');

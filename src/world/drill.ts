@@ -247,8 +247,10 @@ const typedOpen = (engine: Engine): boolean =>
  * was opened; a ticket that turns into a page gets the page's deadline, counted from the page.
  */
 function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
+  const waiting = engine.awaitingAck();
+  if (waiting.length === 0) return;
   const { ackMinutes, ticketAckMinutes } = scenario.oncall;
-  for (const incident of engine.awaitingAck()) {
+  for (const incident of waiting) {
     const snapshot = incident.actor.getSnapshot();
     const { milestones } = snapshot.context;
     let due: number | null = null;

@@ -178,11 +178,24 @@ export class ServiceUnderOperation {
     let wrong = 0;
     for (const j of this.wrongQuestions()) wrong += questionCount(minute, requests, questions.length, j);
     const stale = this.indexAge(minute) > this.options.index.maxAgeMinutes;
-    return {
-      quality: { requests, errors: wrong },
-      freshness: { requests, errors: stale ? requests : 0 },
-    };
+    const freshErrors = stale ? requests : 0;
+    // Most minutes count what the minute before counted: hand out the same (frozen) counts again,
+    // rather than three new objects a minute that the engine's inputs would keep alive.
+    const last = this.lastServed;
+    if (
+      last?.quality.requests === requests &&
+      last.quality.errors === wrong &&
+      last.freshness.errors === freshErrors
+    )
+      return last;
+    this.lastServed = Object.freeze({
+      quality: Object.freeze({ requests, errors: wrong }),
+      freshness: Object.freeze({ requests, errors: freshErrors }),
+    });
+    return this.lastServed;
   }
+
+  private lastServed: Readonly<Record<SliName, Readonly<MinuteCounts>>> | null = null;
 
   /**
    * Scores a release on eval cases, as the canary does: correct iff it gives the expected answer.
