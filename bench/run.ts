@@ -7,6 +7,7 @@ import { durable } from './rows/durable.js';
 import { fleet } from './rows/fleet.js';
 import { intake } from './rows/intake.js';
 import { overhead } from './rows/overhead.js';
+import { cli, correlateFile } from './rows/process.js';
 import { promtool } from './rows/promtool.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
@@ -26,6 +27,8 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   durable,
   fleet,
   storm,
+  'correlate-file': correlateFile,
+  cli,
   backtest,
   intake,
   workers,

@@ -193,6 +193,21 @@ describe('runbook storm', () => {
     expect(readdirSync(dir).filter((name) => name.includes('.tmp-'))).toEqual([]);
   });
 
+  it('writes NDJSON, one alert a line, for --ndjson or an .ndjson name: the same alerts, the same groups', async () => {
+    const list = await run('storm', '--seed', '7', '--alerts', '300', '--services', '12');
+    const lines = await run('storm', '--seed', '7', '--alerts', '300', '--services', '12', '--ndjson');
+    const alerts = JSON.parse(list.stdout) as unknown[];
+    expect(lines.stdout.split('\n')).toEqual([...alerts.map((alert) => JSON.stringify(alert)), '']);
+    const out = fixture('seeded.ndjson');
+    await run('storm', '--seed', '7', '--alerts', '300', '--services', '12', '--out', out);
+    expect(readFileSync(out, 'utf8')).toBe(lines.stdout);
+    const listed = fixture('seeded-list.json');
+    writeFileSync(listed, list.stdout);
+    const asList = await run('correlate', '--alerts', listed, '--json');
+    const asLines = await run('correlate', '--alerts', out, '--json');
+    expect(asLines.stdout).toBe(asList.stdout);
+  });
+
   it('writes a valid empty list for zero alerts', async () => {
     const { code, stdout } = await run('storm', '--alerts', '0');
     expect(code).toBe(0);

@@ -116,6 +116,21 @@ interface StormOptions {
   services: number;
   instances: number;
   out?: string;
+  ndjson?: boolean;
+}
+
+/** The storm as NDJSON, one alert a line (as big exports write them), a thousand lines a chunk. */
+function* stormNdjson(spec: StormSpec): Generator<string> {
+  let chunk = '';
+  let count = 0;
+  for (const alert of generateStorm(spec)) {
+    chunk += `${JSON.stringify(alert)}\n`;
+    if (++count % 1000 === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield chunk;
 }
 
 /** The storm as a JSON list, a thousand alerts a chunk: big enough to write fast, small enough to stream. */
@@ -139,6 +154,7 @@ alertnames, pods and start minutes come from the seed. The same flags always wri
 Examples:
   $ runbook storm                                  # the stock storm: 40 alerts over 5 services
   $ runbook storm --seed 7 --alerts 1000000 --services 10000 --out big.json
+  $ runbook storm --seed 7 --alerts 1000000 --services 10000 --out big.ndjson   # one alert a line
 `;
 
 export const registerStorm: CommandModule = (program, ctx) => {
@@ -170,6 +186,10 @@ export const registerStorm: CommandModule = (program, ctx) => {
       stockStorm.services[0]?.instances ?? 4,
     )
     .option('--out <file>', 'write to this file (atomically) instead of stdout', pathFlag('--out'))
+    .option(
+      '--ndjson',
+      'one alert a line instead of a JSON list (the default for an --out named .ndjson or .jsonl)',
+    )
     .addHelpText('after', STORM_EXAMPLES)
     .action(async (options: StormOptions) => {
       const spec: StormSpec = {
@@ -178,12 +198,14 @@ export const registerStorm: CommandModule = (program, ctx) => {
         alerts: options.alerts,
         services: stockServices(options.services, options.instances),
       };
+      const ndjson = options.ndjson === true || /\.(ndjson|jsonl)$/i.test(options.out ?? '');
+      const text = ndjson ? stormNdjson(spec) : stormJson(spec);
       if (options.out === undefined) {
-        await streamOut(ctx.io, stormJson(spec));
+        await streamOut(ctx.io, text);
         return;
       }
       checkWritable(options.out);
-      await writeFileAtomic(options.out, stormJson(spec));
+      await writeFileAtomic(options.out, text);
       const what = `${spec.alerts} alerts over ${options.services} services (seed ${spec.seed})`;
       ctx.io.err(`wrote ${what} to ${options.out}\n`);
     });
