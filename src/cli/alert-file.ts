@@ -328,28 +328,37 @@ export function isNdjson(file: string, head: Buffer): boolean {
   }
 }
 
+/** How messages name standard input (`--alerts -`). */
+const STDIN_NAME = '(standard input)';
+
 /**
- * Streams the alerts of a file into `onAlert`: a JSON list, `{"alerts": [...]}`, or NDJSON (one alert
+ * Streams the alerts of a file (or of standard input, `-`) into `onAlert`: a JSON list, `{"alerts": [...]}`, or NDJSON (one alert
  * a line). The text is read a chunk at a time and each chunk's alerts are parsed with JSON.parse and
  * handed over, so a million-alert file never sits in memory as text or as objects.
  */
 export async function readAlerts(
-  file: string,
+  source: string,
   onAlert: (alert: Alert) => void,
   resolveTimeoutMinutes = DEFAULT_RESOLVE_TIMEOUT_MINUTES,
 ): Promise<void> {
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(file).isDirectory();
-  } catch (error) {
-    throw unreadable(file, (error as NodeJS.ErrnoException).code);
+  // `-` is standard input, as for most command-line tools: `runbook storm | runbook correlate --alerts -`.
+  const fromStdin = source === '-';
+  const file = fromStdin ? STDIN_NAME : source;
+  if (!fromStdin) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(file).isDirectory();
+    } catch (error) {
+      throw unreadable(file, (error as NodeJS.ErrnoException).code);
+    }
+    if (isDirectory) throw unreadable(file, 'EISDIR');
   }
-  if (isDirectory) throw unreadable(file, 'EISDIR');
   const sink = new AlertSink(onAlert, resolveTimeoutMinutes);
   let scanner: AlertListScanner | AlertLineScanner | null = null;
   let bytes = 0;
+  const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: CHUNK_BYTES });
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+    for await (const chunk of input) {
       const data = chunk as Buffer;
       bytes += data.length;
       if (bytes > MAX_ALERT_FILE_BYTES)

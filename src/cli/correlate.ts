@@ -30,13 +30,18 @@ Examples:
   $ runbook storm --seed 32 --out storm.json
   $ runbook correlate --alerts storm.json --group-by service
   $ runbook correlate --alerts storm.json --gap 15 --json
+  $ runbook storm --ndjson | runbook correlate --alerts -
 `;
 
 export const registerCorrelate: CommandModule = (program, ctx) => {
   program
     .command('correlate')
     .description("Group alerts into incidents with Alertmanager's group_by semantics; streams big files.")
-    .requiredOption('--alerts <file>', 'the alerts (JSON or NDJSON, see below)', pathFlag('--alerts'))
+    .requiredOption(
+      '--alerts <file>',
+      'the alerts (JSON or NDJSON, see below); - reads standard input',
+      pathFlag('--alerts'),
+    )
     .addOption(
       new Option('--group-by <labels>', 'comma-separated label names')
         .argParser(labelsFlag('--group-by'))
