@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNdjson, readAlerts } from '../src/cli/alert-file.js';
+import { isNdjson, readAlerts, scanAlerts } from '../src/cli/alert-file.js';
 import { type Alert, makeAlert } from '../src/toolkit/alerts.js';
 import { InputError } from '../src/toolkit/errors.js';
 
@@ -90,6 +91,61 @@ describe('readAlerts', () => {
     expect(await failure('shape.json', '"alerts"')).toMatch(/must be a JSON list of alerts/);
     expect(await failure('value.json', '{"alerts": {"a": 1}}')).toMatch(
       /value\.json: alerts: must be a list of alerts/,
+    );
+  });
+});
+
+describe('scanAlerts: however the bytes are cut', () => {
+  // Label values full of what the scan must see through: quotes, runs of backslashes, brackets,
+  // commas, colons and characters of two to four UTF-8 bytes.
+  const tricky = fc
+    .array(fc.constantFrom('\\', '"', '\\"', '\\\\', '[', ']', '{', '}', ',', ':', 'a', 'é', '✓', '𝄞', ' '), {
+      maxLength: 12,
+    })
+    .map((parts) => parts.join(''));
+  const alert = fc
+    .tuple(tricky, tricky, fc.integer({ min: 0, max: 100 }))
+    .map(([service, note, start]) =>
+      makeAlert({ alertname: 'X', service, note }, { summary: note }, start, start + 5),
+    );
+
+  const cut = (text: string, sizes: number[]): Buffer[] => {
+    const bytes = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    let at = 0;
+    for (let i = 0; at < bytes.length; i++) {
+      const size = sizes[i % sizes.length] ?? 1;
+      chunks.push(bytes.subarray(at, at + size));
+      at += size;
+    }
+    return chunks;
+  };
+  const scan = async (text: string, sizes: number[]) => {
+    const got: Alert[] = [];
+    await scanAlerts('cut.json', cut(text, sizes), (a) => got.push(a));
+    return got;
+  };
+
+  it('keeps a top-level key cut by a chunk whole, and refuses one past the frame limit', async () => {
+    const list = [makeAlert({ alertname: 'X' }, {}, 0, 5)];
+    const text = JSON.stringify({ receiver: 'r', alerts: list, groupLabels: {} });
+    for (let size = 1; size < 40; size++) expect(await scan(text, [size])).toEqual(list);
+    const long = `{"${'k'.repeat(3 << 20)}": 1, "alerts": []}`;
+    await expect(scan(long, [1 << 20])).rejects.toThrow(/has more than 1 MiB of JSON outside any alert/);
+  });
+
+  it('reads the same alerts from a list, a wrapped list or a pretty-printed one, cut anywhere', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(alert, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 6 }),
+        async (list, sizes) => {
+          expect(await scan(JSON.stringify(list), sizes)).toEqual(list);
+          expect(await scan(JSON.stringify({ x: '"]\\', alerts: list }), sizes)).toEqual(list);
+          expect(await scan(JSON.stringify(list, null, 2), sizes)).toEqual(list);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

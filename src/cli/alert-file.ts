@@ -120,16 +120,11 @@ class AlertListScanner {
     let lastComma = -1;
     let i = this.rest.length;
     for (; i < buf.length; i++) {
-      const b = buf[i] as number;
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (b === BACKSLASH) this.escaped = true;
-        else if (b === QUOTE) {
-          this.inString = false;
-          if (this.keyStart >= 0) this.keyEnds(buf, i);
-        }
+        i = this.skipString(buf, i);
         continue;
       }
+      const b = buf[i] as number;
       const kind = KIND[b] as number;
       if (kind === WHITESPACE) continue;
       if (this.topLevel === 'done')
@@ -186,12 +181,15 @@ class AlertListScanner {
         mark = lastComma + 1;
       }
     } else {
-      this.frame += buf.toString('utf8', mark, buf.length);
-      mark = buf.length;
-      if (this.frame.length > MAX_ALERT_BYTES)
+      // A top-level key cut by the chunk's end stays in `rest`, whole, for keyEnds to read once it closes.
+      const upTo = this.keyStart >= 0 ? this.keyStart : buf.length;
+      this.frame += buf.toString('utf8', mark, upTo);
+      mark = upTo;
+      if (this.frame.length + (buf.length - upTo) > MAX_ALERT_BYTES)
         throw new InputError(`has more than ${mebibytes(MAX_ALERT_BYTES)} of JSON outside any alert`);
     }
     this.elementStart -= mark;
+    if (this.keyStart >= 0) this.keyStart -= mark;
     this.rest = buf.subarray(mark);
   }
 
@@ -209,6 +207,39 @@ class AlertListScanner {
       throw invalid((error as Error).message);
     }
     if (!this.sawList) throw new InputError('is required (a list of alerts)', undefined, 'alerts');
+  }
+
+  /**
+   * Inside a string from `from`: jumps to its closing quote (memchr, through Buffer.indexOf: most of an
+   * alert's bytes are in strings, and a byte loop over them was most of the scan) and returns where it
+   * is, having left the string; or returns the chunk's last byte when the string goes on past it. A
+   * quote ends the string unless an odd run of backslashes comes right before it. UTF-8 never has a
+   * quote or backslash byte inside a longer character, so bytes are safe to search.
+   */
+  private skipString(buf: Buffer, from: number): number {
+    let at = from;
+    if (this.escaped) {
+      this.escaped = false;
+      at++;
+    }
+    for (;;) {
+      const quote = buf.indexOf(QUOTE, at);
+      const end = quote < 0 ? buf.length : quote;
+      let before = end - 1;
+      while (before >= at && buf[before] === BACKSLASH) before--;
+      const escapedByRun = (end - 1 - before) % 2 === 1;
+      if (quote < 0) {
+        // The chunk ends inside the string; a trailing odd run of backslashes escapes the next byte.
+        this.escaped = escapedByRun;
+        return buf.length - 1;
+      }
+      if (!escapedByRun) {
+        this.inString = false;
+        if (this.keyStart >= 0) this.keyEnds(buf, quote);
+        return quote;
+      }
+      at = quote + 1;
+    }
   }
 
   /** The first byte of the file: a list or an object; any other JSON value is the wrong shape. */
@@ -353,12 +384,25 @@ export async function readAlerts(
     }
     if (isDirectory) throw unreadable(file, 'EISDIR');
   }
+  const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  await scanAlerts(file, input, onAlert, resolveTimeoutMinutes);
+}
+
+/**
+ * The alerts of a stream of chunks, however it is cut, named `file` in messages: what readAlerts does
+ * once the file is open (and what a test feeds a chunk at a time).
+ */
+export async function scanAlerts(
+  file: string,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  onAlert: (alert: Alert) => void,
+  resolveTimeoutMinutes = DEFAULT_RESOLVE_TIMEOUT_MINUTES,
+): Promise<void> {
   const sink = new AlertSink(onAlert, resolveTimeoutMinutes);
   let scanner: AlertListScanner | AlertLineScanner | null = null;
   let bytes = 0;
-  const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: CHUNK_BYTES });
   try {
-    for await (const chunk of input) {
+    for await (const chunk of chunks) {
       const data = chunk as Buffer;
       bytes += data.length;
       if (bytes > MAX_ALERT_FILE_BYTES)
