@@ -106,6 +106,11 @@ describe('journal rows: quiet minutes as one marker', () => {
     expect(refused('{"kind":"tick"}')).toMatch(/row at input 41 is not a list of inputs/);
     expect(refused('[1]')).toMatch(/holds something that is not an input/);
     expect(refused('[{')).toMatch(/row at input 41 is not JSON/);
+    const twoMinutes = JSON.stringify([...quiet(1), { again: 1 }]);
+    expect(decodeInputs(twoMinutes, 'shifts.db', 'row', 6)).toHaveLength(6);
+    expect(() => decodeInputs(twoMinutes, 'shifts.db', 'row', 7)).toThrow(
+      /row holds 6 inputs where its sequence numbers say 7/,
+    );
   });
 });
 
@@ -135,5 +140,29 @@ describe('the stock shift journaled', () => {
     const written = JSON.stringify(entries.map((e) => e.input)).length;
     expect(entries.length).toBeGreaterThan(13_000);
     expect(bytes).toBeLessThan(written / 10);
+  });
+
+  it('refuses a row whose inputs do not fill its sequence numbers, naming the file', () => {
+    const file = join(dir, 'short.db');
+    const store = new SqliteStore(file);
+    const run = store.createRun({ scenario: 'x.yaml', scenarioText: '{}', plays: null });
+    run.commit({
+      inputs: [1, 2, 3].map((seq) => ({ seq, input: tick(seq) })),
+      trace: [],
+      incidents: [],
+      notifications: [],
+    });
+    store.close();
+    const db = new Database(file);
+    db.prepare('UPDATE journal SET last_seq = 4').run();
+    db.close();
+    const reopened = new SqliteStore(file);
+    try {
+      expect(() => reopened.openRun(run.id).entries()).toThrow(
+        /holds 3 inputs where its sequence numbers say 4/,
+      );
+    } finally {
+      reopened.close();
+    }
   });
 });

@@ -95,9 +95,10 @@ export function encodeInputs(inputs: readonly Input[]): string {
 
 /**
  * A journal row's inputs, as they were committed. A row that does not decode (a journal edited by
- * hand, or damaged) is refused naming the store (`location`) and the row (`row`).
+ * hand, or damaged), or decodes to another count than its sequence numbers span (`expected`), is
+ * refused naming the store (`location`) and the row (`row`).
  */
-export function decodeInputs(text: string, location: string, row: string): Input[] {
+export function decodeInputs(text: string, location: string, row: string, expected?: number): Input[] {
   const refuse = (why: string) => new InputError(`${row} ${why}`, location, '--db');
   let items: Row;
   try {
@@ -129,5 +130,7 @@ export function decodeInputs(text: string, location: string, row: string): Input
       for (let j = 1; j < template.length; j++) inputs.push(structuredClone(template[j] as Input));
     }
   }
+  if (expected !== undefined && inputs.length !== expected)
+    throw refuse(`holds ${inputs.length} inputs where its sequence numbers say ${expected}`);
   return inputs;
 }

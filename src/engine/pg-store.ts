@@ -298,12 +298,17 @@ class PgRun implements StoredRun {
   ) {}
 
   entries(after = 0): JournalEntry[] {
-    const rows = this.store.rows<{ first: number; inputs: string }>(
-      'SELECT first_seq AS first, inputs FROM journal WHERE run_id = $1 AND last_seq > $2 ORDER BY first_seq',
+    const rows = this.store.rows<{ first: number; last: number; inputs: string }>(
+      'SELECT first_seq AS first, last_seq AS last, inputs FROM journal WHERE run_id = $1 AND last_seq > $2 ORDER BY first_seq',
       [this.id, after],
     );
     return rows.flatMap((row) =>
-      decodeInputs(row.inputs, this.store.location, `run ${this.id}'s journal row at input ${row.first}`)
+      decodeInputs(
+        row.inputs,
+        this.store.location,
+        `run ${this.id}'s journal row at input ${row.first}`,
+        Number(row.last) - Number(row.first) + 1,
+      )
         .map((input, i) => ({ seq: Number(row.first) + i, input }))
         .filter((entry) => entry.seq > after),
     );

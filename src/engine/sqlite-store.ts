@@ -290,11 +290,16 @@ class SqliteRun implements StoredRun {
   entries(after = 0): JournalEntry[] {
     const rows = this.db
       .prepare(
-        'SELECT first_seq AS first, inputs FROM journal WHERE run_id = ? AND last_seq > ? ORDER BY first_seq',
+        'SELECT first_seq AS first, last_seq AS last, inputs FROM journal WHERE run_id = ? AND last_seq > ? ORDER BY first_seq',
       )
-      .all(this.id, after) as { first: number; inputs: string }[];
+      .all(this.id, after) as { first: number; last: number; inputs: string }[];
     return rows.flatMap((row) =>
-      decodeInputs(row.inputs, this.store.location, `run ${this.id}'s journal row at input ${row.first}`)
+      decodeInputs(
+        row.inputs,
+        this.store.location,
+        `run ${this.id}'s journal row at input ${row.first}`,
+        Number(row.last) - Number(row.first) + 1,
+      )
         .map((input, i) => ({ seq: Number(row.first) + i, input }))
         .filter((entry) => entry.seq > after),
     );
