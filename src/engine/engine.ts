@@ -108,8 +108,13 @@ const CHILD_IDS: Record<TaskKind, string> = { play: 'play', learn: 'postmortem',
 /** No incident waiting for a human: shared, as most minutes have none. */
 const NOBODY: readonly EngineIncident[] = [];
 
-/** Quiet inputs (ticks, SLI counts that moved no machine) that may wait for the next commit. */
-const MAX_QUIET = 600;
+/**
+ * Quiet inputs (ticks, SLI counts that moved no machine) that may wait for the next commit. They are
+ * what the world sends again after a crash, so the cap bounds memory and resending, not what is lost;
+ * since a run of repeated minutes takes a few bytes in the journal (journal-codec.ts), it is a sim day
+ * of a drill's three inputs a minute rather than 200 minutes, and a quiet day is a commit, not seven.
+ */
+const MAX_QUIET = 4320;
 
 /** Rounds of the event loop a drain waits for plays to report before the world moves on. */
 const DRAIN_ROUNDS = 100;
@@ -426,7 +431,7 @@ export class Engine {
   private mustCommit(): boolean {
     if (this.buffered.length >= this.quietCap || this.trace.entries.length > this.traceMark) return true;
     if (this.notices.length > 0) return true;
-    for (const task of this.tasks.values()) if (!task.started) return true;
+    if (this.tasks.size > 0) for (const task of this.tasks.values()) if (!task.started) return true;
     return this.loud;
   }
 
