@@ -1,5 +1,6 @@
 import { InputError } from '../toolkit/errors.js';
 import type { Input } from './inputs.js';
+import type { JournalEntry } from './journal.js';
 
 /**
  * How a commit's inputs are kept in its journal row: a JSON array of inputs, where a run of quiet
@@ -133,4 +134,27 @@ export function decodeInputs(text: string, location: string, row: string, expect
   if (expected !== undefined && inputs.length !== expected)
     throw refuse(`holds ${inputs.length} inputs where its sequence numbers say ${expected}`);
   return inputs;
+}
+
+/** A journal row as both stores select it: its first and last sequence numbers and its inputs. */
+export interface JournalRow {
+  first: number | string;
+  last: number | string;
+  inputs: string;
+}
+
+/** The entries of a run's journal rows after seq `after`, each row decoded and checked against its span. */
+export function entriesOf(
+  rows: readonly JournalRow[],
+  location: string,
+  run: string,
+  after: number,
+): JournalEntry[] {
+  return rows.flatMap((row) => {
+    const first = Number(row.first);
+    const count = Number(row.last) - first + 1;
+    return decodeInputs(row.inputs, location, `run ${run}'s journal row at input ${first}`, count)
+      .map((input, i) => ({ seq: first + i, input }))
+      .filter((entry) => entry.seq > after);
+  });
 }

@@ -11,7 +11,7 @@ import {
   type Store,
   type StoredRun,
 } from './journal.js';
-import { decodeInputs, encodeInputs } from './journal-codec.js';
+import { encodeInputs, entriesOf, type JournalRow } from './journal-codec.js';
 import type { PgCall, Statement } from './pg-worker.js';
 import type { TraceEntry } from './trace.js';
 
@@ -298,20 +298,11 @@ class PgRun implements StoredRun {
   ) {}
 
   entries(after = 0): JournalEntry[] {
-    const rows = this.store.rows<{ first: number; last: number; inputs: string }>(
+    const rows = this.store.rows<JournalRow>(
       'SELECT first_seq AS first, last_seq AS last, inputs FROM journal WHERE run_id = $1 AND last_seq > $2 ORDER BY first_seq',
       [this.id, after],
     );
-    return rows.flatMap((row) =>
-      decodeInputs(
-        row.inputs,
-        this.store.location,
-        `run ${this.id}'s journal row at input ${row.first}`,
-        Number(row.last) - Number(row.first) + 1,
-      )
-        .map((input, i) => ({ seq: Number(row.first) + i, input }))
-        .filter((entry) => entry.seq > after),
-    );
+    return entriesOf(rows, this.store.location, this.id, after);
   }
 
   /**

@@ -12,7 +12,7 @@ import {
   type Store,
   type StoredRun,
 } from './journal.js';
-import { decodeInputs, encodeInputs } from './journal-codec.js';
+import { encodeInputs, entriesOf, type JournalRow } from './journal-codec.js';
 import type { TraceEntry } from './trace.js';
 
 /**
@@ -292,17 +292,8 @@ class SqliteRun implements StoredRun {
       .prepare(
         'SELECT first_seq AS first, last_seq AS last, inputs FROM journal WHERE run_id = ? AND last_seq > ? ORDER BY first_seq',
       )
-      .all(this.id, after) as { first: number; last: number; inputs: string }[];
-    return rows.flatMap((row) =>
-      decodeInputs(
-        row.inputs,
-        this.store.location,
-        `run ${this.id}'s journal row at input ${row.first}`,
-        Number(row.last) - Number(row.first) + 1,
-      )
-        .map((input, i) => ({ seq: Number(row.first) + i, input }))
-        .filter((entry) => entry.seq > after),
-    );
+      .all(this.id, after) as JournalRow[];
+    return entriesOf(rows, this.store.location, this.id, after);
   }
 
   commit(batch: Batch): void {
