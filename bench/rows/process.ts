@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,14 +20,22 @@ interface Run {
   rssBytes: number;
 }
 
+/** The module each timed process preloads: it writes the process's peak RSS to `rss` in `dir` at exit. */
+function rssProbe(dir: string): string {
+  const preload = join(dir, 'rss-at-exit.mjs');
+  if (!existsSync(preload)) {
+    const rssFile = JSON.stringify(join(dir, 'rss'));
+    writeFileSync(
+      preload,
+      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${rssFile}, String(process.resourceUsage().maxRSS)));\n`,
+    );
+  }
+  return preload;
+}
+
 /** One process: `node ARGS`, its wall time, its peak RSS; a failure stops the row with its stderr. */
 function timed(args: readonly string[], dir: string): Run {
-  const rssFile = join(dir, 'rss');
-  const preload = join(dir, 'rss-at-exit.mjs');
-  writeFileSync(
-    preload,
-    `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
-  );
+  const preload = rssProbe(dir);
   const start = performance.now();
   const child = spawnSync(process.execPath, ['--import', preload, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -35,7 +43,7 @@ function timed(args: readonly string[], dir: string): Run {
   });
   const ms = performance.now() - start;
   if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr}`);
-  return { ms, rssBytes: Number(readFileSync(rssFile, 'utf8')) * 1024 };
+  return { ms, rssBytes: Number(readFileSync(join(dir, 'rss'), 'utf8')) * 1024 };
 }
 
 /** Median wall time of `runs` processes after one to warm the page cache. */
