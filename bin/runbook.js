@@ -1,13 +1,18 @@
 #!/usr/bin/env node
-// The CLI is compiled to dist/ by `npm ci` (the package's `prepare` script runs tsc).
-import { main } from '../dist/src/cli/main.js';
+// `npm ci` builds the CLI (the package's `prepare` script): tsc compiles it to dist/, rolldown bundles
+// it into dist/cli/ (rolldown.config.mjs). The bundle starts from a code cache; the compiled modules
+// are the same code, used when there is no bundle (a build that ran tsc alone).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-process.exitCode = await main(process.argv.slice(2));
-
-// Everything the CLI started has finished by now. A plugged-in play or plays module may have left a
-// timer or a socket behind; it must not keep the process (and a CI job) waiting. Exit once the
-// output has reached its readers.
-const flushed = (stream) =>
-  new Promise((resolve) => (stream.destroyed ? resolve() : stream.write('', () => resolve())));
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-process.exit();
+const bundle = fileURLToPath(new URL('../dist/cli/', import.meta.url));
+const argv = process.argv.slice(2);
+if (existsSync(`${bundle}bin.cjs`)) {
+  const { useCompileCache } = await import('../dist/src/cli/compile-cache.js');
+  useCompileCache(bundle);
+  // Plays modules are imported by this module's import(): code run from the cache has none.
+  await createRequire(import.meta.url)(`${bundle}bin.cjs`).runCli(argv, (url) => import(url));
+} else {
+  await (await import('../dist/src/cli/bin.js')).runCli(argv);
+}

@@ -14,6 +14,19 @@ const isActorLogic = (value: unknown): value is PlayLogic =>
 /** Seconds a plays module may take to load: its top level should define plays, not do work. */
 export const PLAYS_LOAD_SECONDS = 10;
 
+type Importer = (url: string) => Promise<unknown>;
+
+let importModule: Importer = (url) => import(url);
+
+/**
+ * How plays modules are imported from now on. The bundled CLI runs its code from a V8 code cache
+ * (src/cli/compile-cache.ts), where Node 20 has no import() without a flag; bin/runbook.js, an ES
+ * module of Node's own loading, hands over its import().
+ */
+export function importPlaysWith(importer: Importer): void {
+  importModule = importer;
+}
+
 /**
  * Imports the module, or fails with a reason: a top-level await that never settles would otherwise
  * end the process with exit code 13 and nothing said (once nothing else is left to run), or hang
@@ -33,7 +46,7 @@ async function importWithin(url: string): Promise<Record<string, unknown>> {
     ).unref();
   });
   try {
-    return await Promise.race([import(url) as Promise<Record<string, unknown>>, stuck]);
+    return await Promise.race([importModule(url) as Promise<Record<string, unknown>>, stuck]);
   } finally {
     clearTimeout(timer);
     if (onIdle) process.off('beforeExit', onIdle);

@@ -14,6 +14,7 @@ import {
 import { encodeInputs, entriesOf, type JournalRow } from './journal-codec.js';
 import type { PgCall, Statement } from './pg-worker.js';
 import type { TraceEntry } from './trace.js';
+import { workerFile } from './worker-file.js';
 
 /**
  * The journal on PostgreSQL, for several workers on one database: the same tables and migrations as
@@ -161,7 +162,7 @@ function storeError(location: string, error: unknown): InputError {
   return new InputError(why, location, '--db');
 }
 
-const workerFile = new URL('./pg-worker.js', import.meta.url);
+const pgWorker = workerFile('pg-worker.js');
 
 export class PgStore implements Store {
   readonly location: string;
@@ -176,7 +177,7 @@ export class PgStore implements Store {
   ) {
     this.url = url;
     this.location = redacted(url);
-    this.call = createSyncFn<(request: PgCall) => Promise<unknown[][]>>(workerFile, {
+    this.call = createSyncFn<(request: PgCall) => Promise<unknown[][]>>(pgWorker, {
       timeout: CALL_TIMEOUT_MS,
     });
     try {

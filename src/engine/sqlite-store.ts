@@ -14,6 +14,7 @@ import {
 } from './journal.js';
 import { encodeInputs, entriesOf, type JournalRow } from './journal-codec.js';
 import type { TraceEntry } from './trace.js';
+import { workerFile } from './worker-file.js';
 
 /**
  * The embedded journal: one SQLite file in WAL mode. `synchronous = NORMAL`: a commit is a write to
@@ -154,7 +155,7 @@ export class SqliteStore implements Store {
     if (options.checkpoint === 'background' && !this.db.memory) {
       // The writer's own checkpoint (every BACKSTOP_PAGES) is left as a backstop, for writes that
       // outrun the thread (a saturated server): most of the WAL is copied back by then.
-      this.checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), {
+      this.checkpointer = new Worker(workerFile('sqlite-checkpointer.js'), {
         workerData: { file: this.db.name, intervalMs: CHECKPOINT_EVERY_MS },
       });
       // It never keeps the process alive, and a checkpoint cut short is redone by the next open.

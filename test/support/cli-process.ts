@@ -10,12 +10,12 @@ import { resolve } from 'node:path';
  */
 
 export const BIN = resolve('bin/runbook.js');
-const BUILT = resolve('dist/src/cli/main.js');
+const BUILT = [resolve('dist/src/cli/main.js'), resolve('dist/cli/bin.cjs')];
 
-/** Fails early and clearly when the CLI has not been built (`npm test` builds it first). */
+/** Fails early and clearly when the CLI has not been built, or not bundled (`npm test` builds it first). */
 export function assertBuilt(): void {
   const source = statSync(resolve('src/cli/main.ts')).mtimeMs;
-  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < source)
+  if (BUILT.some((file) => !existsSync(file) || statSync(file).mtimeMs < source))
     throw new Error('dist/ is missing or older than src/: run `npm run build` first (npm test does)');
 }
 
