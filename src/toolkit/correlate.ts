@@ -201,7 +201,7 @@ export class Correlator {
   }
 
   add(alert: Alert): void {
-    this.admit(alert);
+    this.place(alert, this.stateOf(alert.labels));
   }
 
   /**
@@ -209,13 +209,22 @@ export class Correlator {
    * online intake opens an incident per new group. Alerts that arrive in start order never merge groups.
    */
   admit(alert: Alert): { group: GroupRef; opened: boolean } {
+    const state = this.stateOf(alert.labels);
+    const incident = this.place(alert, state);
+    return { group: { state, incident } as unknown as GroupRef, opened: this.opened };
+  }
+
+  /** Whether the last alert placed opened its incident. */
+  private opened = false;
+
+  /** Puts the alert in its incident of `state` (its value tuple's), opening or merging incidents. */
+  private place(alert: Alert, state: KeyState): Incident {
     const startsAt = this.minute(alert.startsAt);
     // Alertmanager sends the zero time as endsAt of an alert still firing: it lasts at least to its start.
     const endsAt = Math.max(startsAt, this.minute(alert.endsAt));
-    const state = this.stateOf(alert.labels);
     this.posted++;
     const incident = this.incidentFor(state.incidents, startsAt, endsAt);
-    const opened = incident.fingerprints.size === 0;
+    this.opened = incident.fingerprints.size === 0;
     incident.fingerprints.add(alert.fingerprint);
     const alertname = alert.labels.alertname;
     // Stryker disable next-line ConditionalExpression: lastAlertname only spares a Set add of a name it holds
@@ -223,7 +232,7 @@ export class Correlator {
       incident.alertnames.add(alertname);
       incident.lastAlertname = alertname;
     }
-    return { group: { state, incident } as unknown as GroupRef, opened };
+    return incident;
   }
 
   /** The group behind a reference `admit` gave, as it stands now. */
