@@ -83,11 +83,10 @@ export function* generateStorm(spec: StormSpec): Generator<Alert> {
   const alert = alertMaker(spec);
   const { services } = spec;
   for (let i = 0; i < spec.alerts; i++) {
-    const s = i % services.length;
-    const service = services[s] as StormService;
+    const service = services[i % services.length] as StormService;
     const which = rng.int(service.alertnames.length);
     const instance = rng.int(service.instances ?? DEFAULT_INSTANCES);
-    yield alert(s, which, instance, spec.startMinute + rng.int(spec.spreadMinutes));
+    yield alert(service, which, instance, spec.startMinute + rng.int(spec.spreadMinutes));
   }
 }
 
@@ -131,8 +130,9 @@ export function stormArrivals(spec: StormSpec): {
     *alerts() {
       const alert = alertMaker(spec);
       for (const i of order) {
+        const service = services[i % services.length] as StormService;
         const at = spec.startMinute + (offset[i] as number);
-        yield { at, alert: alert(i % services.length, which[i] as number, instance[i] as number, at) };
+        yield { at, alert: alert(service, which[i] as number, instance[i] as number, at) };
       }
     },
   };
@@ -157,9 +157,7 @@ function alertMaker(spec: StormSpec) {
     pods[n] ??= `pod-${n}`;
     return pods[n];
   };
-  const fingerprintOf = fingerprints(spec.services);
-  return (serviceIndex: number, which: number, instanceIndex: number, startsAt: number): Alert => {
-    const service = spec.services[serviceIndex] as StormService;
+  return (service: StormService, which: number, instanceIndex: number, startsAt: number): Alert => {
     const alertname = service.alertnames[which] as string;
     const instance = pod(instanceIndex);
     // In name order, as Alertmanager sends label sets, which lets fingerprinting skip its sort.
@@ -174,41 +172,7 @@ function alertMaker(spec: StormSpec) {
       annotations: { summary: `${alertname} on ${service.name} ${instance}` },
       startsAt: timestamp(startsAt),
       endsAt: timestamp(startsAt + spec.durationMinutes),
-      fingerprint: fingerprintOf(serviceIndex, which, instanceIndex, labels),
+      fingerprint: fingerprint(labels),
     };
-  };
-}
-
-/** Fingerprints a storm keeps for reuse: a slot each, 32 MB of slots at most. */
-const MAX_KEPT_FINGERPRINTS = 4 * 1024 * 1024;
-
-/**
- * A storm's label set follows from its draw (service, alertname, pod), and draws repeat: the big
- * storm's million alerts carry 120k label sets. Each fingerprint is computed the first time its draw
- * comes up and the same string handed out after that, which also lets a correlator's Set find it by
- * identity: generating the big storm takes 0.25 s instead of 0.6. A storm with more possible label sets
- * than the cap fingerprints every alert. Only the fingerprint is kept: keeping the labels and
- * annotations objects too measured slower (each alert then reads them from a cold cache line, where
- * making them afresh writes to memory the allocator just touched).
- */
-function fingerprints(services: readonly StormService[]) {
-  const first = new Float64Array(services.length + 1);
-  for (const [i, service] of services.entries())
-    first[i + 1] =
-      (first[i] as number) + service.alertnames.length * (service.instances ?? DEFAULT_INSTANCES);
-  const slots = first[services.length] as number;
-  if (slots > MAX_KEPT_FINGERPRINTS)
-    return (_s: number, _w: number, _i: number, labels: Labels) => fingerprint(labels);
-  const kept: (string | undefined)[] = new Array(slots);
-  return (serviceIndex: number, which: number, instance: number, labels: Labels): string => {
-    const service = services[serviceIndex] as StormService;
-    const slot =
-      (first[serviceIndex] as number) + which * (service.instances ?? DEFAULT_INSTANCES) + instance;
-    let fp = kept[slot];
-    if (fp === undefined) {
-      fp = fingerprint(labels);
-      kept[slot] = fp;
-    }
-    return fp;
   };
 }
