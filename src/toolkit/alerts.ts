@@ -22,21 +22,27 @@ const OFFSET_HI = 0xcbf29ce4;
 const OFFSET_LO = 0x84222325;
 // The prime is 2^40 + 0x1b3, so multiplying by it is `h * 0x1b3 + (h << 40)`.
 const PRIME_LO = 0x1b3;
-const TWO_32 = 4294967296;
 // Alertmanager (prometheus/common model.SeparatorByte) ends every name and value with this byte,
 // which never occurs in UTF-8, so `a=bc` and `ab=c` hash differently.
 const SEPARATOR = 0xff;
 
 // The running hash lives in a two-slot typed array rather than being returned as a pair, so hashing
-// a million label sets allocates nothing per byte or per string.
-const hash = new Uint32Array(2);
+// a million label sets allocates nothing per byte or per string. Signed halves: read from an
+// Int32Array they stay 32-bit integers in the optimised loop, where a Uint32Array's values above 2^31
+// would turn every step into floating point (with them, fingerprinting took 420 ns a label set, not 226).
+const hash = new Int32Array(2);
+
+/**
+ * What `lo * 0x1b3` carries into the high half: its bits above 32, from the two 16-bit halves of `lo`
+ * (each product fits in 32 bits). Integer steps only: no double product and float division a byte.
+ */
+const carryOf = (lo: number): number =>
+  ((lo >>> 16) * PRIME_LO + (((lo & 0xffff) * PRIME_LO) >>> 16)) >>> 16;
 
 function addByte(byte: number): void {
-  const lo = ((hash[1] as number) ^ byte) >>> 0;
-  // lo * 0x1b3 < 2^41, exact in a double; its upper bits carry into the high half.
-  const product = lo * PRIME_LO;
-  hash[1] = product;
-  hash[0] = Math.imul(hash[0] as number, PRIME_LO) + ((product / TWO_32) | 0) + (lo << 8);
+  const lo = (hash[1] as number) ^ byte;
+  hash[0] = Math.imul(hash[0] as number, PRIME_LO) + carryOf(lo) + (lo << 8);
+  hash[1] = Math.imul(lo, PRIME_LO);
 }
 
 /** Non-ASCII text: hashes its UTF-8 bytes without encoding it into a buffer first. */
@@ -79,10 +85,9 @@ function addField(text: string): void {
       addByte(SEPARATOR);
       return;
     }
-    lo = (lo ^ code) >>> 0;
-    const product = lo * PRIME_LO;
-    hi = (Math.imul(hi, PRIME_LO) + ((product / TWO_32) | 0) + (lo << 8)) >>> 0;
-    lo = product >>> 0;
+    lo ^= code;
+    hi = (Math.imul(hi, PRIME_LO) + carryOf(lo) + (lo << 8)) | 0;
+    lo = Math.imul(lo, PRIME_LO);
   }
   hash[0] = hi;
   hash[1] = lo;
