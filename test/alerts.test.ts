@@ -4,6 +4,7 @@ import {
   type Alert,
   dedup,
   fingerprint,
+  isZeroTime,
   type Labels,
   makeAlert,
   minuteToTimestamp,
@@ -118,6 +119,20 @@ describe('timestamps', () => {
       expect(parseTimestamp(ts)).toBeNaN();
       expect(() => timestampToMinute(ts)).toThrow(RangeError);
     }
+  });
+});
+
+describe('isZeroTime', () => {
+  it("knows Go's zero time however it is written, and nothing else", () => {
+    for (const zero of ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z', '0000-12-31T23:00:00-01:00'])
+      expect(isZeroTime(zero), zero).toBe(true);
+    for (const other of [
+      '0001-01-01T00:00:01Z',
+      '1001-01-01T00:00:00Z',
+      '2026-01-01T00:00:00Z',
+      '0999-01-01T00:00:00Z',
+    ])
+      expect(isZeroTime(other), other).toBe(false);
   });
 });
 

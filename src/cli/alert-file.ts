@@ -63,19 +63,29 @@ class AlertSink {
     private readonly resolveTimeoutMinutes: number,
   ) {}
 
-  /** `text` holds `count` alerts, comma-separated (a stretch of a JSON list). */
-  list(text: string, count: number): void {
-    let values: unknown;
-    try {
-      values = JSON.parse(`[${text}]`);
-    } catch (error) {
-      throw invalid((error as Error).message);
+  /**
+   * The alerts of a stretch of a JSON list: alert k ends at `ends[k]` (a comma, or the list's closing
+   * bracket) and starts after the one before, the first at `from`. Each is parsed on its own: one
+   * JSON.parse an alert took 1.0 s for a million against 1.7 s for the same text as 1 MB lists.
+   */
+  elements(buf: Buffer, from: number, ends: readonly number[]): void {
+    const to = ends[ends.length - 1] as number;
+    const bytes = buf.subarray(from, to);
+    // ASCII text's string offsets are its byte offsets: decode the stretch once and cut it.
+    const text = isAscii(bytes) ? bytes.toString('latin1') : null;
+    const guard = text === null || text.includes(`"${FORBIDDEN_NAME}"`);
+    let start = from;
+    for (const end of ends) {
+      const part = text === null ? buf.toString('utf8', start, end) : text.slice(start - from, end - from);
+      let value: unknown;
+      try {
+        value = JSON.parse(part);
+      } catch (error) {
+        throw invalid(`alerts[${this.index}]: ${(error as Error).message}`);
+      }
+      this.one(value, guard);
+      start = end + 1;
     }
-    const parsed = values as unknown[];
-    // A stretch that parses to another count was not split where the scan split it: not JSON.
-    if (parsed.length !== count) throw invalid(`expected a value at alerts[${this.index + parsed.length}]`);
-    const guard = text.includes(`"${FORBIDDEN_NAME}"`);
-    for (const value of parsed) this.one(value, guard);
   }
 
   one(value: unknown, guard = true): void {
@@ -109,6 +119,8 @@ class AlertListScanner {
   private valueOfAlerts = false;
   /** Alerts in the list not yet flushed (commas seen since the last flush, plus the one in progress). */
   private pendingCommas = 0;
+  /** Where those commas are in the chunk being scanned: each ends an alert. */
+  private commas: number[] = [];
   private elementStart = 0;
   private frame = '';
 
@@ -166,6 +178,7 @@ class AlertListScanner {
           this.checkSize(i);
           lastComma = i;
           this.pendingCommas++;
+          this.commas.push(i);
           this.elementStart = i + 1;
         } else if (this.depth === 1 && this.topLevel === 'object') this.expectKey = true;
       } else if (b === COLON && this.depth === 1 && this.topLevel === 'object') {
@@ -271,12 +284,13 @@ class AlertListScanner {
   /** Hands the alerts in buf[from, to) to the sink; `last` when `to` is the list's closing bracket. */
   private flush(buf: Buffer, from: number, to: number, last: boolean): void {
     this.checkSize(to);
-    const text = decode(buf, from, to);
     // Up to a comma, each comma ended one alert; up to the closing bracket, one more follows the last.
-    const count = last ? this.pendingCommas + 1 : this.pendingCommas;
+    const ends = this.commas;
+    if (last) ends.push(to);
+    this.commas = [];
     this.pendingCommas = 0;
-    if (last && count === 1 && text.trim() === '') return;
-    this.sink.list(text, count);
+    if (last && ends.length === 1 && decode(buf, from, to).trim() === '') return;
+    this.sink.elements(buf, from, ends);
   }
 
   private checkSize(at: number): void {

@@ -325,9 +325,13 @@ export const DEFAULT_RESOLVE_TIMEOUT_MINUTES = 5;
 
 const ZERO_MS = parseTimestamp(ZERO_TIME);
 
-/** Whether a valid timestamp is Go's zero time: Alertmanager's way of leaving a time unset. */
+/**
+ * Whether a valid timestamp is Go's zero time: Alertmanager's way of leaving a time unset. Only a year
+ * before 1000 can be within a day of it, so any other is told apart by its first digit, without parsing
+ * (an alert file asks this of every time it holds).
+ */
 export function isZeroTime(ts: string): boolean {
-  return parseTimestamp(ts) === ZERO_MS;
+  return ts.charCodeAt(0) === 48 && parseTimestamp(ts) === ZERO_MS;
 }
 
 /** Whether a valid timestamp is unset for Alertmanager: missing, or Go's zero time. */
