@@ -74,15 +74,22 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
  * One group per line: a storm of distinct alerts makes long fingerprint lists, and writing them
  * group by group keeps the whole document from being built as one string.
  */
+/** Output is handed on in pieces of about this many characters: a write per group was a syscall each. */
+const WRITE_CHARS = 1 << 16;
+
 function writeJson(io: Io, correlation: Correlation): void {
   const { group_by, posted, distinct, groups } = correlation;
-  io.out(`${JSON.stringify({ group_by, posted, distinct }).slice(0, -1)},"groups":[`);
+  let pending = `${JSON.stringify({ group_by, posted, distinct }).slice(0, -1)},"groups":[`;
   groups.forEach((group, i) => {
     const { labels, count, fingerprints } = group;
     const span = { startsAt: minuteToTimestamp(group.startsAt), endsAt: minuteToTimestamp(group.endsAt) };
-    io.out(`${i === 0 ? '' : ','}\n${JSON.stringify({ labels, count, fingerprints, ...span })}`);
+    pending += `${i === 0 ? '' : ','}\n${JSON.stringify({ labels, count, fingerprints, ...span })}`;
+    if (pending.length >= WRITE_CHARS) {
+      io.out(pending);
+      pending = '';
+    }
   });
-  io.out('\n]}\n');
+  io.out(`${pending}\n]}\n`);
 }
 
 function table(correlation: Correlation): string {
