@@ -120,9 +120,9 @@ describe('scanAlerts: however the bytes are cut', () => {
     }
     return chunks;
   };
-  const scan = async (text: string, sizes: number[]) => {
+  const scan = async (text: string, sizes: number[], file = 'cut.json') => {
     const got: Alert[] = [];
-    await scanAlerts('cut.json', cut(text, sizes), (a) => got.push(a));
+    await scanAlerts(file, cut(text, sizes), (a) => got.push(a));
     return got;
   };
 
@@ -143,6 +143,22 @@ describe('scanAlerts: however the bytes are cut', () => {
           expect(await scan(JSON.stringify(list), sizes)).toEqual(list);
           expect(await scan(JSON.stringify({ x: '"]\\', alerts: list }), sizes)).toEqual(list);
           expect(await scan(JSON.stringify(list, null, 2), sizes)).toEqual(list);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads the same alerts from NDJSON cut anywhere, a line cut by several chunks included', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(alert, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        async (list, sizes, crlf) => {
+          const text = crlf ? ndjson(list).replaceAll('\n', '\r\n') : ndjson(list);
+          expect(await scan(text, sizes, 'cut.ndjson')).toEqual(list);
+          expect(await scan(text.trimEnd(), sizes, 'cut.ndjson')).toEqual(list);
         },
       ),
       { numRuns: 300 },

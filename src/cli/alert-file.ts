@@ -319,10 +319,23 @@ class AlertLineScanner {
   constructor(private readonly sink: AlertSink) {}
 
   feed(chunk: Buffer): void {
-    const buf = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
-    const last = buf.lastIndexOf(NEWLINE);
-    if (last >= 0) for (const line of decode(buf, 0, last).split('\n')) this.parseLine(line);
-    this.rest = buf.subarray(last + 1);
+    let from = 0;
+    if (this.rest.length > 0) {
+      // Only the line the last chunk cut is joined up, not the whole chunk copied behind it.
+      const first = chunk.indexOf(NEWLINE);
+      const upTo = first < 0 ? chunk.length : first;
+      const line = Buffer.concat([this.rest, chunk.subarray(0, upTo)]);
+      if (first < 0) {
+        this.rest = line;
+        if (this.rest.length > MAX_ALERT_BYTES) throw this.tooBig();
+        return;
+      }
+      this.parseLine(decode(line, 0, line.length));
+      from = first + 1;
+    }
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= from) for (const line of decode(chunk, from, last).split('\n')) this.parseLine(line);
+    this.rest = chunk.subarray(last + 1);
     if (this.rest.length > MAX_ALERT_BYTES) throw this.tooBig();
   }
 
