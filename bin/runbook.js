@@ -10,7 +10,8 @@ const bundle = fileURLToPath(new URL('../dist/cli/', import.meta.url));
 const argv = process.argv.slice(2);
 if (existsSync(`${bundle}bin.cjs`)) {
   const { useCompileCache } = await import('../dist/src/cli/compile-cache.js');
-  useCompileCache(bundle);
+  // Each command starts from a cache of its own code (see src/cli/compile-cache.ts).
+  useCompileCache(bundle, argv[0] ?? 'help');
   // Plays modules are imported by this module's import(): code run from the cache has none.
   await createRequire(import.meta.url)(`${bundle}bin.cjs`).runCli(argv, (url) => import(url));
 } else {

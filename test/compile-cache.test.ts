@@ -44,11 +44,11 @@ interface Run {
   stderr: string;
 }
 
-function run(env: Record<string, string> = {}, cacheDir?: string): Run {
+function run(env: Record<string, string> = {}, cacheRoot?: string, profile = 'gate'): Run {
   const driver = `
     const { useCompileCache, compileCacheStats } = await import(${JSON.stringify(compiled)});
     const { createRequire } = await import('node:module');
-    useCompileCache(${JSON.stringify(bundle)}${cacheDir ? `, ${JSON.stringify(cacheDir)}` : ''});
+    useCompileCache(${JSON.stringify(bundle)}, ${JSON.stringify(profile)}${cacheRoot ? `, ${JSON.stringify(cacheRoot)}` : ''});
     const require = createRequire(${JSON.stringify(join(dir, 'driver.mjs'))});
     const value = require('./bundle/main.cjs').run();
     const outside = require('./outside.cjs')();
@@ -61,7 +61,7 @@ function run(env: Record<string, string> = {}, cacheDir?: string): Run {
   return { code: child.status, out: child.stdout ? JSON.parse(child.stdout) : null, stderr: child.stderr };
 }
 
-const cacheFiles = () => readdirSync(cache).sort();
+const cacheFiles = (profile = 'gate') => readdirSync(join(cache, profile)).sort();
 
 describe('compile cache', () => {
   it('compiles from source once, then every module of the bundle starts from its cache', () => {
@@ -95,14 +95,23 @@ describe('compile cache', () => {
 
   it('recompiles and rewrites a cache file V8 rejects', () => {
     run();
-    for (const name of cacheFiles()) writeFileSync(join(cache, name), Buffer.alloc(4096, 7));
+    for (const name of cacheFiles()) writeFileSync(join(cache, 'gate', name), Buffer.alloc(4096, 7));
     const damaged = run();
     expect(damaged.code, damaged.stderr).toBe(0);
     expect(damaged.out?.value).toEqual({ answer: 42, file: true });
     expect(damaged.out?.stats).toEqual({ hits: 0, misses: 2 });
     expect(run().out?.stats).toEqual({ hits: 2, misses: 0 });
     for (const name of cacheFiles())
-      expect(readFileSync(join(cache, name)).equals(Buffer.alloc(4096, 7))).toBe(false);
+      expect(readFileSync(join(cache, 'gate', name)).equals(Buffer.alloc(4096, 7))).toBe(false);
+  });
+
+  it("keeps a cache per command, so the first command run does not decide every other one's", () => {
+    expect(run({}, undefined, 'gate').out?.stats).toEqual({ hits: 0, misses: 2 });
+    expect(run({}, undefined, 'drill').out?.stats).toEqual({ hits: 0, misses: 2 });
+    expect(run({}, undefined, 'gate').out?.stats).toEqual({ hits: 2, misses: 0 });
+    expect(run({}, undefined, '../../etc').out?.stats).toEqual({ hits: 0, misses: 2 });
+    expect(readdirSync(cache).sort()).toEqual(['drill', 'gate', 'other']);
+    expect(cacheFiles('drill')).toEqual(cacheFiles('gate'));
   });
 
   it('runs without a cache where none can be written', () => {

@@ -14,6 +14,10 @@ import { Script } from 'node:vm';
  * its cache (measured on `runbook gate`: no gain). This cache is written when the process exits, with
  * every function the command ran.
  *
+ * Each command keeps a cache of its own (`profile`, the command's name): a cache holds the functions
+ * the run that wrote it called, and is not written again while V8 accepts it, so a `runbook --help`
+ * run first must not leave `runbook gate` a cache of the help text's code.
+ *
  * A cache file is named by the SHA-1 of the source it was made from: V8 itself only checks the source's
  * length, and a rebuilt bundle of the same length must not run stale bytecode. A file V8 rejects (another
  * Node, other flags) is rewritten at exit; files are written whole and renamed into place, so a process
@@ -37,8 +41,16 @@ export const compileCacheStats = (): Readonly<CompileCacheStats> => ({ ...stats 
 
 type Compile = (this: Module, content: string, filename: string) => unknown;
 
-export function useCompileCache(bundleDir: string, cacheDir = join(bundleDir, '.v8-cache')): void {
+/** What names a profile: a command's name; anything else shares one profile. */
+const PROFILE = /^[a-z][a-z-]{0,31}$/;
+
+export function useCompileCache(
+  bundleDir: string,
+  profile: string,
+  cacheRoot = join(bundleDir, '.v8-cache'),
+): void {
   if (process.env.RUNBOOK_COMPILE_CACHE === '0') return;
+  const cacheDir = join(cacheRoot, PROFILE.test(profile) ? profile : 'other');
   const root = resolve(bundleDir) + sep;
   const proto = Module.prototype as unknown as { _compile: Compile };
   const compile = proto._compile;
@@ -49,10 +61,7 @@ export function useCompileCache(bundleDir: string, cacheDir = join(bundleDir, '.
     const digest = createHash('sha1').update(content).digest('hex').slice(0, 20);
     const file = join(cacheDir, `${basename(filename)}.${digest}.v8`);
     const cachedData = readIfThere(file);
-    const script = new Script(Module.wrap(content), {
-      filename,
-      cachedData,
-    });
+    const script = new Script(Module.wrap(content), { filename, cachedData });
     if (cachedData && !script.cachedDataRejected) stats.hits++;
     else {
       stats.misses++;
