@@ -36,8 +36,7 @@ const hash = new Int32Array(2);
  * What `lo * 0x1b3` carries into the high half: its bits above 32, from the two 16-bit halves of `lo`
  * (each product fits in 32 bits). Integer steps only: no double product and float division a byte.
  */
-const carryOf = (lo: number): number =>
-  ((lo >>> 16) * PRIME_LO + (((lo & 0xffff) * PRIME_LO) >>> 16)) >>> 16;
+const carryOf = (lo: number): number => ((lo >>> 16) * PRIME_LO + (((lo & 0xffff) * PRIME_LO) >>> 16)) >>> 16;
 
 function addByte(byte: number): void {
   const lo = (hash[1] as number) ^ byte;
