@@ -398,21 +398,38 @@ export async function readAlerts(
   source: string,
   onAlert: (alert: Alert) => void,
   resolveTimeoutMinutes = DEFAULT_RESOLVE_TIMEOUT_MINUTES,
+  /** Told after each chunk how many bytes were read, and of how many (null: standard input). */
+  onRead?: (bytes: number, total: number | null) => void,
 ): Promise<void> {
   // `-` is standard input, as for most command-line tools: `runbook storm | runbook correlate --alerts -`.
   const fromStdin = source === '-';
   const file = fromStdin ? STDIN_NAME : source;
+  let total: number | null = null;
   if (!fromStdin) {
-    let isDirectory: boolean;
+    let stats: ReturnType<typeof statSync>;
     try {
-      isDirectory = statSync(file).isDirectory();
+      stats = statSync(file);
     } catch (error) {
       throw unreadable(file, (error as NodeJS.ErrnoException).code);
     }
-    if (isDirectory) throw unreadable(file, 'EISDIR');
+    if (stats.isDirectory()) throw unreadable(file, 'EISDIR');
+    total = stats.isFile() ? stats.size : null;
   }
   const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: CHUNK_BYTES });
-  await scanAlerts(file, input, onAlert, resolveTimeoutMinutes);
+  await scanAlerts(file, onRead ? counted(input, total, onRead) : input, onAlert, resolveTimeoutMinutes);
+}
+
+async function* counted(
+  chunks: AsyncIterable<Buffer>,
+  total: number | null,
+  onRead: (bytes: number, total: number | null) => void,
+): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    yield chunk;
+    bytes += chunk.length;
+    onRead(bytes, total);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { generateStorm, type StormSpec, stockServices, stockStorm } from '../wor
 import { checkWritable, type Io, streamOut, writeFileAtomic } from './io.js';
 import type { CommandModule } from './main.js';
 import { labelsFlag, numberFlag, pathFlag } from './options.js';
+import { megabytes, percent, thousands, withProgress } from './progress.js';
 
 const DEFAULT_GROUP_BY = ['service', 'alertname'];
 interface CorrelateOptions {
@@ -63,7 +64,21 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
     .action(async (options: CorrelateOptions) => {
       const correlator = new Correlator({ groupBy: options.groupBy, gapMinutes: options.gap });
       const { readAlerts } = await import('./alert-file.js');
-      await readAlerts(options.alerts, (alert) => correlator.add(alert), options.resolveTimeout);
+      let alerts = 0;
+      await withProgress(ctx.io, options.json, (line) =>
+        readAlerts(
+          options.alerts,
+          (alert) => {
+            correlator.add(alert);
+            alerts++;
+          },
+          options.resolveTimeout,
+          (bytes, total) =>
+            line.show(
+              `correlate: ${thousands(alerts)} alerts, ${megabytes(bytes)}${total === null ? '' : ` of ${megabytes(total)} (${percent(bytes, total)})`}`,
+            ),
+        ),
+      );
       const correlation = correlator.result();
       if (options.json) writeJson(ctx.io, correlation);
       else ctx.io.out(table(correlation));
@@ -131,28 +146,33 @@ interface StormOptions {
   ndjson?: boolean;
 }
 
-/** The storm as NDJSON, one alert a line (as big exports write them), a thousand lines a chunk. */
-function* stormNdjson(spec: StormSpec): Generator<string> {
+/** Alerts a chunk of the storm's text holds: big enough to write fast, small enough to stream. */
+const STORM_CHUNK = 1000;
+
+/** The storm as NDJSON, one alert a line (as big exports write them); `written` after each chunk. */
+function* stormNdjson(spec: StormSpec, written: (alerts: number) => void): Generator<string> {
   let chunk = '';
   let count = 0;
   for (const alert of generateStorm(spec)) {
     chunk += `${JSON.stringify(alert)}\n`;
-    if (++count % 1000 === 0) {
+    if (++count % STORM_CHUNK === 0) {
       yield chunk;
+      written(count);
       chunk = '';
     }
   }
   yield chunk;
 }
 
-/** The storm as a JSON list, a thousand alerts a chunk: big enough to write fast, small enough to stream. */
-function* stormJson(spec: StormSpec): Generator<string> {
+/** The storm as a JSON list; `written` after each chunk. */
+function* stormJson(spec: StormSpec, written: (alerts: number) => void): Generator<string> {
   let chunk = '[';
   let count = 0;
   for (const alert of generateStorm(spec)) {
     chunk += `${count === 0 ? '' : ','}\n${JSON.stringify(alert)}`;
-    if (++count % 1000 === 0) {
+    if (++count % STORM_CHUNK === 0) {
       yield chunk;
+      written(count);
       chunk = '';
     }
   }
@@ -211,14 +231,21 @@ export const registerStorm: CommandModule = (program, ctx) => {
         services: stockServices(options.services, options.instances),
       };
       const ndjson = options.ndjson === true || /\.(ndjson|jsonl)$/i.test(options.out ?? '');
-      const text = ndjson ? stormNdjson(spec) : stormJson(spec);
-      if (options.out === undefined) {
-        await streamOut(ctx.io, text);
-        return;
-      }
-      checkWritable(options.out);
-      await writeFileAtomic(options.out, text);
+      const out = options.out;
+      if (out !== undefined) checkWritable(out);
+      await withProgress(ctx.io, false, async (line) => {
+        // Redrawn every 50 chunks: a million alerts are a thousand chunks.
+        const written = (alerts: number) => {
+          if (alerts % (50 * STORM_CHUNK) === 0)
+            line.show(
+              `storm: ${thousands(alerts)} of ${thousands(spec.alerts)} alerts (${percent(alerts, spec.alerts)})`,
+            );
+        };
+        const text = ndjson ? stormNdjson(spec, written) : stormJson(spec, written);
+        await (out === undefined ? streamOut(ctx.io, text) : writeFileAtomic(out, text));
+      });
+      if (out === undefined) return;
       const what = `${spec.alerts} alerts over ${options.services} services (seed ${spec.seed})`;
-      ctx.io.err(`wrote ${what} to ${options.out}\n`);
+      ctx.io.err(`wrote ${what} to ${out}\n`);
     });
 };

@@ -8,6 +8,8 @@ export interface Io {
   err(text: string): void;
   /** The stream behind `out`, when there is one: long outputs wait for it to drain (see streamOut). */
   outStream?: NodeJS.WriteStream;
+  /** The stream behind `err`, when there is one: progress is shown only when it is a terminal. */
+  errStream?: NodeJS.WriteStream;
 }
 
 // A reader that goes away early (`runbook paths | head`) is not an error of ours.
@@ -19,6 +21,7 @@ export const processIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   outStream: process.stdout,
+  errStream: process.stderr,
 };
 
 /** Collects output in memory: for tests, and for commands that must not half-write a file. */

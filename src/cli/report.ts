@@ -48,7 +48,7 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
       const { scenario, result, report } =
         flags.run !== undefined && flags.db !== undefined
           ? await (await import('./run-store.js')).storedRun(flags.db, flags.run)
-          : await scoreShift(flags);
+          : await scoreShift(flags, ctx);
       const { renderReport } = await import('../views/report.js');
       const html = await renderReport({ scenario, result, gate: report });
       await writeFileAtomic(flags.out, [html]);

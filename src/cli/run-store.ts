@@ -7,7 +7,7 @@ import { ReplayJournal } from '../engine/replay-journal.js';
 import { SqliteStore } from '../engine/sqlite-store.js';
 import { InputError } from '../toolkit/errors.js';
 import { gate } from '../views/gate.js';
-import { runShift, type ShiftResult } from '../world/drill.js';
+import { runShift, type ShiftOptions, type ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
 import type { CommandContext } from './main.js';
 
@@ -50,6 +50,7 @@ interface NewRun {
   file: string;
   plays: Record<string, PlayLogic>;
   playsModule: string | null;
+  onMinute?: ShiftOptions['onMinute'];
 }
 
 /** Runs a shift with its journal in `db`: the run's id goes to stderr, the result is kept with it. */
@@ -63,7 +64,7 @@ export async function journaledShift(db: string, run: NewRun, ctx?: CommandConte
       plays: run.playsModule === null ? null : resolve(run.playsModule),
     });
     ctx?.io.err(`runbook: run ${journal.id} journaled in ${store.location}\n`);
-    return await finishRun(journal, run.scenario, run.plays, run.file);
+    return await finishRun(journal, run.scenario, run.plays, run.file, run.onMinute);
   } finally {
     store.close();
   }
@@ -80,8 +81,15 @@ async function finishRun(
   scenario: Scenario,
   plays: Record<string, PlayLogic>,
   file: string,
+  onMinute?: ShiftOptions['onMinute'],
 ): Promise<ShiftResult> {
-  const result = await runShift(scenario, { plays, file, journal, checkpointMinutes: checkpointMinutes() });
+  const result = await runShift(scenario, {
+    plays,
+    file,
+    journal,
+    checkpointMinutes: checkpointMinutes(),
+    onMinute,
+  });
   journal.finish(JSON.stringify(result));
   return result;
 }

@@ -7,6 +7,7 @@ import type { Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
 import { pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
+import { type Progress, thousands, withProgress } from './progress.js';
 
 interface ShiftFlags {
   scenario?: string;
@@ -26,14 +27,29 @@ export async function scoreShift(
   const { loadScenario } = await import('../world/scenario.js');
   const scenario = loadScenario(file);
   const plays = flags.plays ? await loadPlays(flags.plays) : {};
-  const result = flags.db
-    ? await (await import('./run-store.js')).journaledShift(
-        flags.db,
-        { scenario, file, plays, playsModule: flags.plays ?? null },
-        ctx,
-      )
-    : await (await import('../world/drill.js')).runShift(scenario, { plays, file });
+  const result = await withProgress(ctx?.io, flags.json, async (line): Promise<ShiftResult> => {
+    const onMinute = drillProgress(line);
+    return flags.db
+      ? await (await import('./run-store.js')).journaledShift(
+          flags.db,
+          { scenario, file, plays, playsModule: flags.plays ?? null, onMinute },
+          ctx,
+        )
+      : await (await import('../world/drill.js')).runShift(scenario, { plays, file, onMinute });
+  });
   return { scenario, result, report: gate(result, scenario) };
+}
+
+/** A drill's progress line: redrawn every 240 sim minutes, and every 50,000 alerts of a storm. */
+function drillProgress(line: Progress) {
+  let shownAlerts = 0;
+  return (minute: number, lastMinute: number, alerts: number) => {
+    if (minute % 240 !== 0 && alerts - shownAlerts < 50_000) return;
+    shownAlerts = alerts;
+    line.show(
+      `drill: minute ${thousands(minute)} (at most ${thousands(lastMinute)}), ${thousands(alerts)} alerts in`,
+    );
+  };
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -75,7 +91,7 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
   )
     .addHelpText('after', '\nExamples:\n  runbook demo\n  runbook demo --scenario scenarios/broken-fix.yaml')
     .action(async (flags: ShiftFlags) => {
-      const { result, report } = await scoreShift(flags);
+      const { result, report } = await scoreShift(flags, ctx);
       if (flags.json) {
         ctx.io.err(narrate(result, report));
         ctx.io.out(json({ result, gate: report }));
@@ -113,7 +129,7 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
       '\nExamples:\n  runbook gate\n  runbook gate --scenario scenarios/broken-fix.yaml --json',
     )
     .action(async (flags: ShiftFlags) => {
-      const { report } = await scoreShift(flags);
+      const { report } = await scoreShift(flags, ctx);
       ctx.io.out(flags.json ? json(report) : `${gateTable(report)}\n`);
       ctx.exit(exitOf(report));
     });

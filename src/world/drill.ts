@@ -35,6 +35,11 @@ export interface ShiftOptions {
   journal?: RunJournal | null;
   /** Sim minutes between checkpoints of a journaled run (default 1440, a sim day). */
   checkpointMinutes?: number;
+  /**
+   * Told after every sim minute: the minute, the last minute the shift may run to (it stops sooner
+   * once its story is over), and the storm's alerts sent so far. For a progress line.
+   */
+  onMinute?: (minute: number, lastMinute: number, alerts: number) => void;
 }
 
 const SLIS: readonly SliName[] = ['quality', 'freshness'];
@@ -152,7 +157,8 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     onTrace: options.onTrace,
   });
   try {
-    const minutes = await shift(scenario, engine, service, options.checkpointMinutes ?? CHECKPOINT_MINUTES);
+    const every = options.checkpointMinutes ?? CHECKPOINT_MINUTES;
+    const minutes = await shift(scenario, engine, service, every, options.onMinute);
     engine.flush();
     return assemble(scenario, engine, minutes);
   } finally {
@@ -174,7 +180,13 @@ interface WorldState {
 }
 
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
-async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOperation, every: number) {
+async function shift(
+  scenario: Scenario,
+  engine: Engine,
+  service: ServiceUnderOperation,
+  every: number,
+  onMinute: ShiftOptions['onMinute'],
+) {
   const storm = arrivals(scenario);
   const restored = engine.restoredWorld as WorldState | null;
   let arrived = 0;
@@ -230,6 +242,7 @@ async function shift(scenario: Scenario, engine: Engine, service: ServiceUnderOp
     if (t % every === 0) {
       engine.checkpoint({ t, served, arrived, service: service.state() } satisfies WorldState);
     }
+    onMinute?.(t, end, arrived);
 
     if (t >= lastEvent && !typedOpen(engine)) break;
   }
