@@ -65,7 +65,7 @@ describe('progress of long commands, in a terminal', () => {
   // What the terminal got, each redraw shown as <CL>.
   const inTerminal = (args: string[]) => {
     const command = [process.execPath, BIN, ...args].map((word) => `'${word}'`).join(' ');
-    const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8' });
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', maxBuffer: 1 << 26 });
     return { code: run.status, output: run.stdout.replaceAll(REDRAW, '<CL>') };
   };
   const piped = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -91,6 +91,13 @@ describe('progress of long commands, in a terminal', () => {
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('storm draws no line over a storm written to the terminal itself', () => {
+    const onScreen = inTerminal(['storm', '--alerts', '51000', '--services', '500', '--ndjson']);
+    expect(onScreen.code).toBe(0);
+    expect(onScreen.output).not.toContain('storm:');
+    expect(onScreen.output).not.toContain('<CL>');
+  });
 
   it('correlate shows alerts and megabytes read, then clears the line for its table', () => {
     const { code, output } = inTerminal(['correlate', '--alerts', alerts]);

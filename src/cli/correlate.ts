@@ -233,7 +233,9 @@ export const registerStorm: CommandModule = (program, ctx) => {
       const ndjson = options.ndjson === true || /\.(ndjson|jsonl)$/i.test(options.out ?? '');
       const out = options.out;
       if (out !== undefined) checkWritable(out);
-      await withProgress(ctx.io, false, async (line) => {
+      // A storm written to the terminal itself would be torn by a line redrawn over it.
+      const onScreen = out === undefined && ctx.io.outStream?.isTTY === true;
+      await withProgress(ctx.io, onScreen, async (line) => {
         // Redrawn every 50 chunks: a million alerts are a thousand chunks.
         const written = (alerts: number) => {
           if (alerts % (50 * STORM_CHUNK) === 0)

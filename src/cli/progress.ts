@@ -17,8 +17,9 @@ const QUIET: Progress = { show: () => undefined, done: () => undefined };
 /** Carriage return, then erase the line: the next text starts from a clean line. */
 const REDRAW = '\r\x1b[2K';
 
-export function progress(io: Io | undefined, json: boolean | undefined): Progress {
-  if (json === true || io?.errStream?.isTTY !== true) return QUIET;
+/** `quiet`: with `--json` (output for a program), or when the output itself goes to the terminal. */
+export function progress(io: Io | undefined, quiet: boolean | undefined): Progress {
+  if (quiet === true || io?.errStream?.isTTY !== true) return QUIET;
   let shown = false;
   return {
     show(text) {
@@ -35,10 +36,10 @@ export function progress(io: Io | undefined, json: boolean | undefined): Progres
 /** Runs `work` with a progress line that is cleared however the work ends. */
 export async function withProgress<T>(
   io: Io | undefined,
-  json: boolean | undefined,
+  quiet: boolean | undefined,
   work: (line: Progress) => Promise<T>,
 ): Promise<T> {
-  const line = progress(io, json);
+  const line = progress(io, quiet);
   try {
     return await work(line);
   } finally {
