@@ -99,8 +99,8 @@ class AlertSink {
 
 /**
  * Follows the bytes of `[alert, ...]` or `{"alerts": [alert, ...], ...}` chunk by chunk: strings,
- * nesting, and the commas of the alert list. The alerts between two flushes go to `JSON.parse` as one
- * stretch of the list; whatever lies outside the list (the frame) is kept, bounded, and parsed at the
+ * nesting, and the commas of the alert list. At each flush the alerts between those commas go to
+ * `JSON.parse` one by one; whatever lies outside the list (the frame) is kept, bounded, and parsed at the
  * end, so the whole file is checked as JSON while only a chunk of it is ever in memory.
  */
 class AlertListScanner {
@@ -117,9 +117,10 @@ class AlertListScanner {
   private keyStart = -1;
   private key = '';
   private valueOfAlerts = false;
-  /** Alerts in the list not yet flushed (commas seen since the last flush, plus the one in progress). */
-  private pendingCommas = 0;
-  /** Where those commas are in the chunk being scanned: each ends an alert. */
+  /**
+   * Where the list's commas since the last flush are in the chunk being scanned: each ended an alert
+   * not yet handed on (and one more is in progress).
+   */
   private commas: number[] = [];
   private elementStart = 0;
   private frame = '';
@@ -177,7 +178,6 @@ class AlertListScanner {
         if (this.depth === this.listDepth) {
           this.checkSize(i);
           lastComma = i;
-          this.pendingCommas++;
           this.commas.push(i);
           this.elementStart = i + 1;
         } else if (this.depth === 1 && this.topLevel === 'object') this.expectKey = true;
@@ -277,7 +277,7 @@ class AlertListScanner {
     this.listDepth = depthBefore + 1;
     this.sawList = true;
     this.valueOfAlerts = false;
-    this.pendingCommas = 0;
+    this.commas = [];
     this.elementStart = elementStart;
   }
 
@@ -288,7 +288,6 @@ class AlertListScanner {
     const ends = this.commas;
     if (last) ends.push(to);
     this.commas = [];
-    this.pendingCommas = 0;
     if (last && ends.length === 1 && decode(buf, from, to).trim() === '') return;
     this.sink.elements(buf, from, ends);
   }
@@ -303,7 +302,7 @@ class AlertListScanner {
   }
 
   private where(): string {
-    return this.listDepth > 0 ? `alerts[${this.sink.index + this.pendingCommas}]` : 'alerts';
+    return this.listDepth > 0 ? `alerts[${this.sink.index + this.commas.length}]` : 'alerts';
   }
 }
 

@@ -85,13 +85,13 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
     });
 };
 
+/** Output is handed on in pieces of about this many characters: a write per group was a syscall each. */
+const WRITE_CHARS = 1 << 16;
+
 /**
  * One group per line: a storm of distinct alerts makes long fingerprint lists, and writing them
  * group by group keeps the whole document from being built as one string.
  */
-/** Output is handed on in pieces of about this many characters: a write per group was a syscall each. */
-const WRITE_CHARS = 1 << 16;
-
 function writeJson(io: Io, correlation: Correlation): void {
   const { group_by, posted, distinct, groups } = correlation;
   let pending = `${JSON.stringify({ group_by, posted, distinct }).slice(0, -1)},"groups":[`;
@@ -149,34 +149,23 @@ interface StormOptions {
 /** Alerts a chunk of the storm's text holds: big enough to write fast, small enough to stream. */
 const STORM_CHUNK = 1000;
 
-/** The storm as NDJSON, one alert a line (as big exports write them); `written` after each chunk. */
-function* stormNdjson(spec: StormSpec, written: (alerts: number) => void): Generator<string> {
-  let chunk = '';
+/**
+ * The storm's text, a chunk at a time (`written` told after each): NDJSON, one alert a line as big
+ * exports write them, or a JSON list, an alert a line.
+ */
+function* stormText(spec: StormSpec, ndjson: boolean, written: (alerts: number) => void): Generator<string> {
+  let chunk = ndjson ? '' : '[';
   let count = 0;
   for (const alert of generateStorm(spec)) {
-    chunk += `${JSON.stringify(alert)}\n`;
+    const text = JSON.stringify(alert);
+    chunk += ndjson ? `${text}\n` : `${count === 0 ? '' : ','}\n${text}`;
     if (++count % STORM_CHUNK === 0) {
       yield chunk;
       written(count);
       chunk = '';
     }
   }
-  yield chunk;
-}
-
-/** The storm as a JSON list; `written` after each chunk. */
-function* stormJson(spec: StormSpec, written: (alerts: number) => void): Generator<string> {
-  let chunk = '[';
-  let count = 0;
-  for (const alert of generateStorm(spec)) {
-    chunk += `${count === 0 ? '' : ','}\n${JSON.stringify(alert)}`;
-    if (++count % STORM_CHUNK === 0) {
-      yield chunk;
-      written(count);
-      chunk = '';
-    }
-  }
-  yield `${chunk}\n]\n`;
+  yield ndjson ? chunk : `${chunk}\n]\n`;
 }
 
 const STORM_EXAMPLES = `
@@ -243,7 +232,7 @@ export const registerStorm: CommandModule = (program, ctx) => {
               `storm: ${thousands(alerts)} of ${thousands(spec.alerts)} alerts (${percent(alerts, spec.alerts)})`,
             );
         };
-        const text = ndjson ? stormNdjson(spec, written) : stormJson(spec, written);
+        const text = stormText(spec, ndjson, written);
         await (out === undefined ? streamOut(ctx.io, text) : writeFileAtomic(out, text));
       });
       if (out === undefined) return;
