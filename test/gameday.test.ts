@@ -46,9 +46,11 @@ describe.skipIf(missing !== null)('the live game day on real parts', () => {
     // The alert reached the engine through Alertmanager: the incident is the group Prometheus' alert made.
     expect(incident.labels).toEqual({ service: 'agent' });
     expect(incident.milestones.paged).toBeGreaterThanOrEqual(result.alertFiredAt.minute - 1);
+    // It pages: straight from detect when the page pair already fires as the first alert arrives, or
+    // from a ticket when the slower pair's alert came first. Which comes first is Prometheus' timing.
     expect(stateChanges(result)).toEqual(
       expect.arrayContaining([
-        'ticket->page',
+        expect.stringMatching(/^(detect|ticket)->page$/),
         'page->mitigate.running',
         'learn->ship',
         'ship->verify',
