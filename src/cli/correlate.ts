@@ -73,10 +73,12 @@ export const registerCorrelate: CommandModule = (program, ctx) => {
             alerts++;
           },
           options.resolveTimeout,
-          (bytes, total) =>
-            line.show(
-              `correlate: ${thousands(alerts)} alerts, ${megabytes(bytes)}${total === null ? '' : ` of ${megabytes(total)} (${percent(bytes, total)})`}`,
-            ),
+          line.active
+            ? (bytes, total) =>
+                line.show(
+                  `correlate: ${thousands(alerts)} alerts, ${megabytes(bytes)}${total === null ? '' : ` of ${megabytes(total)} (${percent(bytes, total)})`}`,
+                )
+            : undefined,
         ),
       );
       const correlation = correlator.result();

@@ -6,13 +6,15 @@ import type { Io } from './io.js';
  * the output is for a program, and a pipe or a CI log gets nothing extra.
  */
 export interface Progress {
+  /** Whether anything is drawn: a caller skips building text nobody sees. */
+  readonly active: boolean;
   /** Redraws the line. */
   show(text: string): void;
   /** Clears it: before the command's own output, and before an error is printed. */
   done(): void;
 }
 
-const QUIET: Progress = { show: () => undefined, done: () => undefined };
+const QUIET: Progress = { active: false, show: () => undefined, done: () => undefined };
 
 /** Carriage return, then erase the line: the next text starts from a clean line. */
 const REDRAW = '\r\x1b[2K';
@@ -22,6 +24,7 @@ export function progress(io: Io | undefined, quiet: boolean | undefined): Progre
   if (quiet === true || io?.errStream?.isTTY !== true) return QUIET;
   let shown = false;
   return {
+    active: true,
     show(text) {
       io.err(`${REDRAW}${text}`);
       shown = true;
@@ -47,7 +50,8 @@ export async function withProgress<T>(
   }
 }
 
-export const thousands = (n: number): string => n.toLocaleString('en-US');
+/** Grouped digits without toLocaleString, whose first call loads ICU's number formats. */
+export { thousands } from '../toolkit/schema-errors.js';
 
 export const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
 
