@@ -9,7 +9,8 @@ import { defineConfig } from 'rolldown';
 const external = ['better-sqlite3', 'pg', 'fastify', 'ws', 'prom-client', 'synckit'];
 
 export default defineConfig({
-  input: { bin: 'dist/src/cli/bin.js' },
+  // compile-cache is bin/runbook.cjs's to require before the bundle: it installs the cache the bundle loads through.
+  input: { bin: 'dist/src/cli/bin.js', 'compile-cache': 'dist/src/cli/compile-cache.js' },
   platform: 'node',
   external: (id) => external.some((name) => id === name || id.startsWith(`${name}/`)),
   output: {

@@ -14,7 +14,7 @@ import { freePort } from '../bench/ports.js';
  */
 
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-const CLI = resolve('bin/runbook.js');
+const CLI = resolve('bin/runbook.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'runbook-am-'));
 const children: ChildProcess[] = [];
 afterAll(() => {

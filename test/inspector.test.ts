@@ -225,7 +225,7 @@ describe('the inspector server', () => {
 
 describe('runbook inspect', () => {
   it('prints the URL, serves until Ctrl-C, then exits 0', async () => {
-    const bin = join(packageRoot(), 'bin', 'runbook.js');
+    const bin = join(packageRoot(), 'bin', 'runbook.cjs');
     expect(existsSync(join(packageRoot(), 'dist', 'src', 'cli', 'inspect.js')), 'npm run build first').toBe(
       true,
     );

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * of space) is reported in one line naming the file and --db, exit 2, and the file is left as it was.
  */
 
-const CLI = resolve('bin/runbook.js');
+const CLI = resolve('bin/runbook.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'runbook-journal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * the URL (its password hidden) and --db, exit 2, no stack trace, nothing on stdout.
  */
 
-const CLI = resolve('bin/runbook.js');
+const CLI = resolve('bin/runbook.cjs');
 
 /** A loopback port nothing listens on: taken, then given back. */
 function closedPort(): Promise<number> {

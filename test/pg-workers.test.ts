@@ -17,7 +17,7 @@ import { type Cluster, postgresAvailable, startCluster } from '../bench/postgres
  * (SIGSTOP) notices it lost it when it runs again and writes nothing more.
  */
 
-const CLI = resolve('bin/runbook.js');
+const CLI = resolve('bin/runbook.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'runbook-workers-'));
 const children: ChildProcess[] = [];
 let cluster: Cluster | null = null;

@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
  * an off-loopback address without a token is one line and exit 2.
  */
 
-const CLI = resolve('bin/runbook.js');
+const CLI = resolve('bin/runbook.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'runbook-serve-proc-'));
 const children: ChildProcess[] = [];
 afterEach(() => {

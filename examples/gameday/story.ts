@@ -62,7 +62,7 @@ export interface StoryResult {
 
 const RULES_SLO = 'examples/slo/agent-slo.yaml';
 const SERVICE = 'dist/examples/agent-service/server.js';
-const CLI = 'bin/runbook.js';
+const CLI = 'bin/runbook.cjs';
 /** Requests a second the service serves: at 60x, that many an engine minute. */
 const REQUESTS_PER_SECOND = 60;
 

@@ -3,7 +3,7 @@ import { main } from './main.js';
 
 /**
  * The `runbook` process: run the command, then exit once the output has reached its readers.
- * bin/runbook.js loads this from the bundle (dist/cli/bin.cjs) or, without one, from dist/src/cli;
+ * bin/runbook.cjs loads this from the bundle (dist/cli/bin.cjs) or, without one, from dist/src/cli;
  * with the bundle it passes its own import() for plays modules (see `importPlaysWith`).
  */
 export async function runCli(

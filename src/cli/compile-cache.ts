@@ -25,7 +25,7 @@ import { Script } from 'node:vm';
  * (a read-only install) only means a slower start. `RUNBOOK_COMPILE_CACHE=0` turns it off.
  *
  * Code compiled here has no import() on Node 20 (it needs --experimental-vm-modules, or prints an
- * experimental warning): the bundle imports plays modules through bin/runbook.js's (`importPlaysWith`).
+ * experimental warning): the bundle imports plays modules through bin/runbook.cjs's (`importPlaysWith`).
  */
 
 export interface CompileCacheStats {

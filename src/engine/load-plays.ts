@@ -20,8 +20,8 @@ let importModule: Importer = (url) => import(url);
 
 /**
  * How plays modules are imported from now on. The bundled CLI runs its code from a V8 code cache
- * (src/cli/compile-cache.ts), where Node 20 has no import() without a flag; bin/runbook.js, an ES
- * module of Node's own loading, hands over its import().
+ * (src/cli/compile-cache.ts), where Node 20 has no import() without a flag; bin/runbook.cjs, a module
+ * of Node's own loading, hands over its import().
  */
 export function importPlaysWith(importer: Importer): void {
   importModule = importer;

@@ -3,13 +3,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /**
- * Runs the built CLI (`node bin/runbook.js`, what users run after `npm ci`) in a child process
+ * Runs the built CLI (`node bin/runbook.cjs`, what users run after `npm ci`) in a child process
  * under a watchdog: a run that outlives its time is killed and reported as a hang, one whose
  * resident memory passes its ceiling is killed and reported as a runaway. Either way the test
  * fails with that message instead of the CI job timing out or the machine swapping.
  */
 
-export const BIN = resolve('bin/runbook.js');
+export const BIN = resolve('bin/runbook.cjs');
 const BUILT = [resolve('dist/src/cli/main.js'), resolve('dist/cli/bin.cjs')];
 
 /** Fails early and clearly when the CLI has not been built, or not bundled (`npm test` builds it first). */

@@ -12,7 +12,7 @@ import type { ShiftResult } from '../../src/world/drill.js';
  * a run that was never killed, with no play completed twice for one idempotency key.
  */
 
-const CLI = resolve('bin/runbook.js');
+const CLI = resolve('bin/runbook.cjs');
 const PLAYS = resolve('test/fixtures/recording-plays.js');
 
 interface Outcome {
