@@ -36,7 +36,7 @@ async function startServer(dir: string): Promise<{ url: string; child: ChildProc
   const child = spawn(
     process.execPath,
     [
-      join(packageRoot(), 'bin', 'runbook.js'),
+      join(packageRoot(), 'bin', 'runbook.cjs'),
       'serve',
       '--db',
       join(dir, 'live.db'),

@@ -12,7 +12,7 @@ import type { Row } from '../table.js';
  * holder is SIGKILLed. Real processes over real HTTP, as in production.
  */
 
-const CLI = fileURLToPath(new URL('../../../bin/runbook.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/runbook.cjs', import.meta.url));
 const ALERTS = 600;
 const PER_INCIDENT = 10;
 const LEASE_SECONDS = 5;
