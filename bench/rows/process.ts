@@ -23,7 +23,7 @@ interface Run {
 /**
  * The module each timed process preloads: it writes the process's peak RSS to `rss` in `dir` at exit.
  * CommonJS, preloaded with --require: an ES module preloaded with --import would start Node's ES module
- * loader in every timed process, ~13 ms that `runbook` itself (a CommonJS entry) does not spend.
+ * loader in every timed process, ~12 ms that `runbook` itself (a CommonJS entry) does not spend.
  */
 function rssProbe(dir: string): string {
   const preload = join(dir, 'rss-at-exit.cjs');
