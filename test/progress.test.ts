@@ -25,6 +25,7 @@ describe('progress line', () => {
   it('redraws one line in place on a terminal and clears it when done', () => {
     const io = terminal(true);
     const line = progress(io, false);
+    expect(line.active).toBe(true);
     line.show('correlate: 1 alert');
     line.show('correlate: 2 alerts');
     line.done();
@@ -38,11 +39,14 @@ describe('progress line', () => {
       [terminal(false), false],
     ] as const) {
       const line = progress(io, json);
+      // A caller skips building text for a line that is not drawn (`drill` asks every 240 minutes).
+      expect(line.active).toBe(false);
       line.show('x');
       line.done();
       expect(io.written).toBe('');
     }
     expect(() => progress(undefined, false).show('x')).not.toThrow();
+    expect(progress(undefined, false).active).toBe(false);
   });
 
   it('clears the line before an error is printed', async () => {
