@@ -66,7 +66,8 @@ class AlertSink {
   /**
    * The alerts of a stretch of a JSON list: alert k ends at `ends[k]` (a comma, or the list's closing
    * bracket) and starts after the one before, the first at `from`. Each is parsed on its own: one
-   * JSON.parse an alert took 1.0 s for a million against 1.7 s for the same text as 1 MB lists.
+   * JSON.parse an alert takes 0.8 s for a million in a fresh process, against 1.8 s for the same text as
+   * 1 MB lists, whose alerts all live until their list is parsed and are promoted out of the young heap.
    */
   elements(buf: Buffer, from: number, ends: readonly number[]): void {
     const to = ends[ends.length - 1] as number;

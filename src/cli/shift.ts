@@ -42,8 +42,8 @@ export async function scoreShift(
 
 /** A drill's progress line: redrawn every 240 sim minutes, and every 50,000 alerts of a storm. */
 function drillProgress(line: Progress) {
-  let shownAlerts = 0;
   if (!line.active) return undefined;
+  let shownAlerts = 0;
   return (minute: number, lastMinute: number, alerts: number) => {
     if (minute % 240 !== 0 && alerts - shownAlerts < 50_000) return;
     shownAlerts = alerts;
