@@ -77,7 +77,10 @@ export interface ReplayOutcome {
   kind: 'drill' | 'live';
   before: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
   after: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
-  /** Drill: whether the baseline replay is the stored result, byte for byte (null: the run has none). */
+  /**
+   * Whether the run replayed under its own settings is the record, byte for byte: a drill's stored
+   * result, or a live run's journal replayed as `report --run` reads it (null: a drill not finished).
+   */
   matchesRecord: boolean | null;
   diff: ReplayDiff;
 }
@@ -132,6 +135,11 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
   const stored = meta as unknown as import('../live/runtime.js').LiveRunMeta;
   const baseline = await replayLive(stored, stored.config, run.entries);
   const before = { result: baseline.result, gate: null, replayed: baseline };
+  // The record as `report --run` reads it: every input, play reports included, where the journal has it.
+  const { liveRunResult } = await import('../live/stored-run.js');
+  const { ReplayJournal } = await import('../engine/replay-journal.js');
+  const journal = new ReplayJournal({ id: run.id, meta: run.meta, entries: () => run.entries } as never);
+  const matchesRecord = JSON.stringify(liveRunResult(journal).result) === JSON.stringify(baseline.result);
   const base = stored.config as unknown as Record<string, unknown>;
   const known = [
     ...Object.keys(stockPlays),
@@ -143,7 +151,7 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
     kind: 'live',
     base,
     before,
-    matchesRecord: null,
+    matchesRecord,
     async under(settings, file) {
       const merged = overlay(base, settings);
       keepsWorld(base, merged, LIVE_WORLD, file);
@@ -155,7 +163,7 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
         kind: 'live',
         before,
         after,
-        matchesRecord: null,
+        matchesRecord,
         diff: replayDiff(before.result, after.result),
       };
     },
