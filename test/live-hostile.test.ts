@@ -1,17 +1,27 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/engine.js';
+import { stockPlays } from '../src/engine/plays.js';
 import { SqliteStore } from '../src/engine/sqlite-store.js';
+import { loadLiveConfig } from '../src/live/config.js';
 import { runCommand } from '../src/live/plays.js';
 import { ReleaseFollower } from '../src/live/release-hook.js';
-import { type LiveServer, startLive, until } from './support/live-server.js';
+import { LiveEngine } from '../src/live/runtime.js';
+import { LIVE_CONFIG, type LiveServer, startLive, until } from './support/live-server.js';
+import { killServers, serveChild } from './support/serve-child.js';
 
 /**
  * `runbook serve` against input meant to break it: what the API refuses before anything is journaled,
  * and what a hook or a replay must survive when something bad got through anyway.
  */
 
+const dir = mkdtempSync(join(tmpdir(), 'runbook-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const servers: LiveServer[] = [];
 afterEach(async () => {
+  killServers();
   for (const server of servers.splice(0)) await server.close();
 });
 
@@ -93,5 +103,85 @@ describe('a hook that cannot start', () => {
     } finally {
       follower.stop();
     }
+  });
+});
+
+describe('alert times the engine cannot hold', () => {
+  const alert = (extra: object) => [{ labels: { alertname: 'QualityBurn', service: 'agent' }, ...extra }];
+
+  it('are 400 naming the field before the journal, and the restarted server replays the rest', async () => {
+    const db = join(dir, 'times.db');
+    const first = await serveChild(['--listen', '127.0.0.1:0', '--db', db, '--time-scale', '60']);
+    const refused: [string, unknown, string][] = [
+      ['/api/v2/alerts', alert({ startsAt: '0001-01-02T00:00:00Z' }), '[0].startsAt'],
+      ['/api/v2/alerts', alert({ startsAt: '9999-12-31T23:00:00Z' }), '[0].startsAt'],
+      [
+        '/api/v2/alerts',
+        alert({ startsAt: '2026-12-01T10:00:00Z', endsAt: '2026-12-01T09:00:00Z' }),
+        '[0].endsAt',
+      ],
+      [
+        '/webhook/alertmanager',
+        {
+          version: '4',
+          groupKey: '{}:{service="agent"}',
+          status: 'firing',
+          receiver: 'runbook',
+          alerts: alert({ status: 'firing', startsAt: '0001-01-02T00:00:00Z' }),
+        },
+        'alerts[0].startsAt',
+      ],
+    ];
+    for (const [path, body, field] of refused) {
+      const response = await post(first.base, path, body);
+      expect(response.status, field).toBe(400);
+      expect(((await response.json()) as { field: string }).field).toBe(field);
+    }
+    expect((await post(first.base, '/api/v2/alerts', alert({}))).status).toBe(200);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await serveChild(['--listen', '127.0.0.1:0', '--db', db]);
+    const ready = (await (await fetch(`${second.base}/readyz`)).json()) as { replayed: number };
+    expect(ready.replayed).toBeGreaterThan(0);
+    const { incidents } = (await (await fetch(`${second.base}/api/incidents`)).json()) as {
+      incidents: { alerts: number }[];
+    };
+    expect(incidents.map((i) => i.alerts)).toEqual([1]);
+  });
+
+  it('in a journal written before intake checked them, are passed over on replay', () => {
+    const db = join(dir, 'poisoned.db');
+    const config = loadLiveConfig(LIVE_CONFIG, Object.keys(stockPlays));
+    const clock = () => Date.UTC(2026, 11, 1, 9, 0, 20);
+    const store = new SqliteStore(db);
+    const first = new LiveEngine({ config, configFile: LIVE_CONFIG, store, clock });
+    const run = first.run;
+    if (!run) throw new Error('no run');
+    const seq = run.entries().length + 1;
+    const labels = { alertname: 'QualityBurn', service: 'agent' };
+    // What an older server journaled for `startsAt: 0001-01-02` at --time-scale 60, then failed to apply.
+    const poisoned = {
+      labels,
+      annotations: {},
+      startsAt: '-119529-02-04T07:28:00.000Z',
+      endsAt: '2026-12-01T09:05:20.000Z',
+      fingerprint: 'f',
+    };
+    run.commit({
+      inputs: [{ seq, input: { kind: 'alert', alert: poisoned, key: 'k' } }],
+      trace: [],
+      incidents: [],
+      notifications: [],
+    });
+    first.close();
+    store.close();
+
+    const reopened = new SqliteStore(db);
+    const second = new LiveEngine({ config, configFile: LIVE_CONFIG, store: reopened, clock });
+    expect(second.resumed).toBe(seq);
+    expect(second.incidents({})).toEqual([]);
+    second.close();
+    reopened.close();
   });
 });
