@@ -185,3 +185,17 @@ describe('alert times the engine cannot hold', () => {
     reopened.close();
   });
 });
+
+describe('SLI names', () => {
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'refuses %s, a key every object inherits: 400 naming sli',
+    async (sli) => {
+      const { base } = await live();
+      const response = await post(base, '/api/sli', { sli, requests: 10, errors: 0 });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { error: string; field: string };
+      expect(body.field).toBe('sli');
+      expect(body.error).toContain('unknown SLI');
+    },
+  );
+});
