@@ -86,6 +86,11 @@ export interface EngineOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Called with each trace entry as it is recorded (the inspector streams them). */
   onTrace?: (entry: TraceEntry) => void;
+  /**
+   * A replay's record of the engine's own tasks (postmortem, ship) by idempotency key: the report
+   * the record has for it, instead of asking the world again (null: run the task).
+   */
+  recordedTask?: (kind: 'learn' | 'ship', key: string) => Promise<Omit<OutcomeInput, 'kind' | 'key'>> | null;
 }
 
 type TaskKind = 'play' | 'learn' | 'ship';
@@ -146,6 +151,7 @@ export class Engine {
   private readonly applied = new Map<string, { result?: unknown; error?: string }>();
   private readonly tasks = new Map<string, Task>();
   private readonly journal: RunJournal | null;
+  private readonly recordedTask: EngineOptions['recordedTask'];
   private replay: JournalEntry[];
   private cursor = 0;
   private seq = 0;
@@ -161,6 +167,7 @@ export class Engine {
     this.world = options.world;
     this.plays = options.plays;
     this.journal = options.journal ?? null;
+    this.recordedTask = options.recordedTask;
     const saved = this.journal?.latestCheckpoint() ?? null;
     this.replay = this.journal?.entries(saved?.seq ?? 0) ?? [];
     this.evalSet = [...config.evalSet];
@@ -835,6 +842,11 @@ export class Engine {
       }
     };
     if (task.kind !== 'play') {
+      const recorded = this.recordedTask?.(task.kind, task.key);
+      if (recorded) {
+        recorded.then(report, failed);
+        return;
+      }
       settle(() =>
         task.kind === 'learn'
           ? this.learn(task.input as LearnInput)
