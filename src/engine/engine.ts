@@ -31,6 +31,7 @@ import {
   whenReady,
 } from './config.js';
 import { type DeferredRef, deferred } from './deferred.js';
+import { unplaceable } from './input-check.js';
 import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type WorldInput } from './inputs.js';
 import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
@@ -383,6 +384,8 @@ export class Engine {
       if (!this.replaying) this.endReplay();
       return;
     }
+    const refused = unplaceable(input);
+    if (refused) throw new InputError(refused, this.journal?.id);
     this.keep(input);
     if (input.kind !== 'tick' && input.kind !== 'sli') this.loud = true;
     this.apply(input);
@@ -529,7 +532,12 @@ export class Engine {
         this.recordSli(input.sli, input.counts);
         break;
       case 'alert':
-        this.admitAlert(input.alert);
+        try {
+          this.admitAlert(input.alert);
+        } catch (error) {
+          // A journal from before intake checked times may hold one it could not place: it changed nothing.
+          if (unplaceable(input) === null) throw error;
+        }
         break;
       case 'ticket':
         this.fileTicket(input.ticket);
