@@ -1,4 +1,5 @@
 import type { PlayLogic } from '../../machines/incident.js';
+import type { EngineConfig } from '../engine/config.js';
 import { loadPlays } from '../engine/load-plays.js';
 import { stockPlays } from '../engine/plays.js';
 import { type RecordedRun, readRun } from '../engine/run-reader.js';
@@ -90,6 +91,8 @@ export interface Prepared {
   run: RecordedRun;
   kind: 'drill' | 'live';
   base: Record<string, unknown>;
+  /** What the engine ran with in the record: the settings a decision was made under. */
+  config: EngineConfig;
   before: ReplayOutcome['before'];
   matchesRecord: boolean | null;
   /** Replays the run under `settings` (the whole scenario or configuration), checked against the record's world. */
@@ -110,6 +113,7 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
     run,
     kind: 'drill',
     base: meta,
+    config: (await import('../world/drill.js')).engineConfig(scenario),
     before,
     matchesRecord,
     async under(settings, file) {
@@ -150,6 +154,7 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
     run,
     kind: 'live',
     base,
+    config: (await import('../live/config.js')).engineConfigOf(stored.config, stored.epoch),
     before,
     matchesRecord,
     async under(settings, file) {
