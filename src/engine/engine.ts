@@ -20,6 +20,7 @@ import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } fro
 import { InputError } from '../toolkit/errors.js';
 import { escalationsDue } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
+import { ANSWER_WORDS, own } from '../toolkit/sli.js';
 import { SliLedger } from '../toolkit/slo.js';
 import { link, route, type Severity, triage } from '../toolkit/triage.js';
 import { EngineClock } from './clock.js';
@@ -619,8 +620,9 @@ export class Engine {
         id,
         service,
         type: type?.name ?? '',
-        objective: config.objectives[type?.sli ?? 'quality'] ?? 0.99,
-        policy: config.alerting.policy,
+        // An incident no type matched watches no SLI: its objective is never read.
+        objective: type ? (own(config.objectives, type.sli) ?? 0.99) : 0.99,
+        policy: (type && config.slis && own(config.slis, type.sli)?.policy) || config.alerting.policy,
         runbook: type?.runbook ?? [],
         severityFor: config.alerting.severity,
         settleMinutes: type?.settleMinutes ?? 5,
@@ -691,6 +693,9 @@ export class Engine {
     setFlag: () => {
       throw new Error('only a play may set a flag');
     },
+    clearFaults: () => {
+      throw new Error('only a play may clear a fault');
+    },
   };
 
   /** The ops a play gets: every act goes through the journal under the play's idempotency key. */
@@ -709,6 +714,12 @@ export class Engine {
       setFlag: (name, on) => {
         act({ kind: 'effect', key: `${key}#${++acts}`, effect: { type: 'flag', name, on } });
       },
+      clearFaults: (faults) =>
+        act<string[]>({
+          kind: 'effect',
+          key: `${key}#${++acts}`,
+          effect: { type: 'clear', faults: [...faults] },
+        }),
     };
   }
 
@@ -868,13 +879,14 @@ export class Engine {
 
   private learn(input: LearnInput): Maybe<LearnOutput> {
     const incident = this.byId.get(input.incidentId);
-    const sli = incident?.type?.sli ?? 'quality';
+    const sli = incident?.type?.sli ?? (Object.keys(this.config.objectives)[0] as string);
     // What the release live at detection got wrong is asked of the world first: live, over HTTP.
     const detected = input.milestones.detected ?? input.milestones.opened;
     const releaseAtDetection = this.liveAt(burnedBy(detected));
     return whenReady(this.world.wrongAnswers(releaseAtDetection, sli), (wrong) =>
       writePostmortem(input, {
         sli,
+        words: (this.config.slis && own(this.config.slis, sli)?.words) || ANSWER_WORDS,
         ledger: this.ledger(sli),
         requestsPerMinute: this.config.service.requestsPerMinute,
         roster: this.config.roster,

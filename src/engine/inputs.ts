@@ -77,7 +77,10 @@ export interface OutcomeInput {
 export type TaskInput = RollbackInput | EffectInput | OutcomeInput;
 export type Input = WorldInput | TaskInput;
 
-export type WorldEffect = { type: 'reindex' } | { type: 'flag'; name: string; on: boolean };
+export type WorldEffect =
+  | { type: 'reindex' }
+  | { type: 'flag'; name: string; on: boolean }
+  | { type: 'clear'; faults: string[] };
 
 /** Inputs the world sends, as opposed to what plays and tasks report while they run. */
 export const isWorldInput = (input: Input): input is WorldInput =>

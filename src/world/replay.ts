@@ -5,7 +5,7 @@ import type { JournalEntry } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { type Point, RecordedWork, recordedTasks, type TaskSource } from '../engine/recorded-work.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
-import { acknowledge, arrivals, engineConfig, SLIS, simulatedWorld, typedOpen } from './drill.js';
+import { acknowledge, arrivals, engineConfig, simulatedService, simulatedWorld, typedOpen } from './drill.js';
 import { assemble, type ShiftResult } from './result.js';
 import type { Scenario } from './scenario.js';
 import { ServiceUnderOperation, type SliName } from './service.js';
@@ -68,14 +68,7 @@ export async function replayDrill(
   ]);
   const plays = Object.fromEntries([...names].map((name) => [name, work.play(name, own[name])]));
   let engine: Engine | null = null;
-  const service = new ServiceUnderOperation({
-    name: scenario.service.name,
-    requestsPerMinute: scenario.service.requestsPerMinute,
-    questions: scenario.service.questions,
-    releases: scenario.releases,
-    index: scenario.service.index,
-    live: () => (engine as Engine).live(),
-  });
+  const service = simulatedService(scenario, () => (engine as Engine).live());
   engine = new Engine({
     config: engineConfig(scenario),
     world: simulatedWorld(scenario, service),
@@ -99,8 +92,8 @@ export async function replayDrill(
       const sent: string[] = [];
       engine.submit({ kind: 'tick', t });
       if (served) {
-        for (const sli of SLIS) {
-          const input = { kind: 'sli' as const, sli, counts: served[sli] };
+        for (const sli in served) {
+          const input = { kind: 'sli' as const, sli, counts: served[sli] as MinuteCounts };
           sent.push(JSON.stringify(input));
           engine.submit(input);
         }

@@ -5,11 +5,13 @@ import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 import { thousands, zodToInput } from '../toolkit/schema-errors.js';
-import { DEFAULT_POLICY, WINDOWS } from '../toolkit/slo.js';
+import { DEFAULT_POLICY } from '../toolkit/slo.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { checkWork, LIMITS } from './limits.js';
+import { checkService } from './service-check.js';
+import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
 import { stockServices } from './storm.js';
 
 /**
@@ -48,7 +50,6 @@ export const objective = z
   .gt(0, 'must be between 0 and 1 (exclusive)')
   .lt(1, 'must be between 0 and 1 (exclusive)');
 const severity = z.enum(['sev1', 'sev2', 'sev3', 'sev4']);
-const windowName = z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS, ...(keyof typeof WINDOWS)[]]);
 const words = list(z.string().min(1)).min(1);
 const labels = z.record(z.string(), z.string());
 
@@ -58,6 +59,10 @@ const release = z.strictObject({
   name,
   wrongTopics: list(name).default([]),
   wrongQuestions: list(name).default([]),
+  /** The share of requests this release fails (availability SLIs). */
+  errorRate: rate.optional(),
+  /** The share of requests this release serves slower than the threshold (latency SLIs). */
+  slowRate: rate.optional(),
   description: z.string().optional(),
 });
 
@@ -95,7 +100,8 @@ export const incidentType = z.strictObject({
   name,
   /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
   match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
-  sli: z.enum(['quality', 'freshness']),
+  /** The SLI (a name declared under `slos`) its incidents watch. */
+  sli: name,
   runbook: z
     .array(step)
     .min(1, 'must list at least one play')
@@ -119,7 +125,7 @@ const instances = whole(1, LIMITS.instances);
 const storm = z.strictObject({
   seed: seed.optional(),
   alerts: whole(0, LIMITS.stormAlerts).default(0),
-  startMinute: minute,
+  startMinute: minute.default(0),
   spreadMinutes: minutes.default(15),
   durationMinutes: minutes.default(60),
   /** The services that alert: listed, or `{ count: N }` for N stock-named services (big storms). */
@@ -178,17 +184,7 @@ const EPOCH_RANGE = { from: '1970-01-01T00:00:00Z', to: '9000-01-01T00:00:00Z' }
 /** The burn-rate alert policy and the severities it pages and tickets at (the SRE Workbook's by default). */
 export const alerting = z
   .strictObject({
-    policy: list(
-      z.strictObject({
-        severity: z.enum(['page', 'ticket']),
-        long: windowName,
-        short: windowName,
-        threshold: z.number().positive('must be > 0').max(1_000_000, atMost(1_000_000)),
-      }),
-      16,
-    )
-      .min(1)
-      .default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
+    policy: burnPolicy.default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
     severity: z.strictObject({ page: severity, ticket: severity }).default({ page: 'sev1', ticket: 'sev3' }),
   })
   .default(() => ({
@@ -210,10 +206,10 @@ const schema = z.strictObject({
   service: z.strictObject({
     name,
     requestsPerMinute: whole(1, LIMITS.requestsPerMinute),
-    questions: z
-      .array(question)
-      .min(1, 'must list at least one question')
-      .max(LIMITS.questions, upTo(LIMITS.questions)),
+    /** Traffic that swings over the day: requestsPerMinute x (1 + amplitude x cos(...)), highest at peakMinute. */
+    dailyCycle: z.strictObject({ amplitude: rate, peakMinute: whole(0, 1439).default(720) }).optional(),
+    /** The answering service's question pool (quality SLIs and the canary's eval set). */
+    questions: z.array(question).max(LIMITS.questions, upTo(LIMITS.questions)).default([]),
     /** The canary's offline eval set, as question ids; every question when left out. */
     evalSet: list(name).optional(),
     index: z
@@ -225,10 +221,7 @@ const schema = z.strictObject({
       })
       .default({ maxAgeMinutes: 60, refreshEveryMinutes: 15, rebuildable: true }),
   }),
-  slos: z.strictObject({
-    quality: z.strictObject({ objective }),
-    freshness: z.strictObject({ objective }).default({ objective: 0.99 }),
-  }),
+  slos,
   alerting,
   releases: z
     .array(release)
@@ -246,7 +239,11 @@ const schema = z.strictObject({
       regressionsMustPass: DEFAULT_CANARY.regressionsMustPass,
     }),
   timeline: list(timelineEvent, LIMITS.timelineEvents).default([]),
-  storm,
+  faults: list(fault, LIMITS.timelineEvents).default([]),
+  effects: effects.default({}),
+  owners: owners.default({}),
+  /** A service whose SLO alerts open its incidents may have no storm at all. */
+  storm: storm.prefault({}),
   tickets: list(ticket, LIMITS.tickets).default([]),
   triage: z
     .strictObject({
@@ -283,7 +280,8 @@ const schema = z.strictObject({
   expect: z.strictObject({
     incidents: whole(0),
     ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
-    mitigation: z.strictObject({ play: name }),
+    /** The play that must recover the SLI, at the runbook step it must recover it at (the first by default). */
+    mitigation: z.strictObject({ play: name, step: whole(1, LIMITS.runbookSteps).optional() }),
     /** Extra gate checks: an incident type that must be resolved through a given play. */
     recoveries: list(z.strictObject({ type: name, play: name })).default([]),
   }),
@@ -469,6 +467,7 @@ function checkedScenario(mapping: Record<string, unknown>, file: string): Scenar
   const parsed = schema.safeParse(raw, { reportInput: true, jitless: parses++ === 0 });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
   checkReferences(parsed.data, file);
+  checkService(parsed.data, file);
   checkWork(parsed.data, file);
   return parsed.data;
 }
