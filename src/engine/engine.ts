@@ -274,6 +274,7 @@ export class Engine {
       const incident: EngineIncident = { id: saved.id, group: refs[i] as GroupRef, type, actor };
       this.incidents.push(incident);
       this.byId.set(saved.id, incident);
+      this.sealWhenDone(incident);
       actor.start();
       this.timers.rearm(actor, saved.timers);
     });
@@ -625,8 +626,19 @@ export class Engine {
     this.incidents.push(incident);
     this.byId.set(id, incident);
     this.timers.watch(actor);
+    this.sealWhenDone(incident);
     actor.start();
     return incident;
+  }
+
+  /** With `intake.reopen`, an incident that reaches its end seals its group: later alerts open a new one. */
+  private sealWhenDone(incident: EngineIncident): void {
+    if (!this.config.intake.reopen) return;
+    const subscription = incident.actor.subscribe((snapshot) => {
+      if (snapshot.status !== 'done') return;
+      this.correlator.seal(incident.group, this.now());
+      subscription.unsubscribe();
+    });
   }
 
   private fileTicket(ticket: Extract<WorldInput, { kind: 'ticket' }>['ticket']): void {
