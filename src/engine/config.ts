@@ -40,7 +40,11 @@ export interface EngineConfig {
   /** Each SLI's kind, its words and its own burn-rate pairs; SLIs left out here read as answers. */
   slis?: Record<string, EngineSli>;
   alerting: { policy: readonly BurnPair[]; severity: { page: Severity; ticket: Severity } };
-  intake: { groupBy: string[]; gapMinutes?: number };
+  /**
+   * `reopen`: an alert that starts after its group's incident ended (resolved or escalated) opens a
+   * new incident, as Alertmanager starts a new group (live); drills keep one incident per group.
+   */
+  intake: { groupBy: string[]; gapMinutes?: number; reopen?: boolean };
   incidentTypes: readonly IncidentTypeConfig[];
   canary: CanaryThresholds;
   triage: TriagePolicy;

@@ -39,6 +39,7 @@ import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
+import { escalationForUndelivered, TRIGGER_KINDS, type Undelivered } from './undeliverable.js';
 
 /**
  * The engine: inputs in, machines stepped, outputs out. It holds the incident and release actors,
@@ -240,6 +241,7 @@ export class Engine {
       shipReports: [...this.shipReports],
       applied: [...this.applied],
       trace: { length: this.trace.entries.length, states: this.trace.states() },
+      ...(this.undeliverable.size > 0 ? { undeliverable: [...this.undeliverable] } : {}),
     };
   }
 
@@ -254,6 +256,7 @@ export class Engine {
     this.evalSet.splice(0, this.evalSet.length, ...state.evalSet);
     for (const [id, report] of state.shipReports) this.shipReports.set(id, report);
     for (const [key, done] of state.applied) this.applied.set(key, done);
+    for (const [id, refused] of state.undeliverable ?? []) this.undeliverable.set(id, refused);
     this.trace.restore(this.journal?.trace(state.trace.length) ?? [], state.trace.states);
     for (const [actor, at] of Object.entries(state.trace.states))
       if (at === 'page' || at === 'ticket') this.waiting.add(actor);
@@ -282,6 +285,7 @@ export class Engine {
       const incident: EngineIncident = { id: saved.id, group: refs[i] as GroupRef, type, actor };
       this.incidents.push(incident);
       this.byId.set(saved.id, incident);
+      this.sealWhenDone(incident);
       actor.start();
       this.timers.rearm(actor, saved.timers);
     });
@@ -545,6 +549,10 @@ export class Engine {
         break;
       case 'ack':
         this.byId.get(input.incident)?.actor.send({ type: 'ACK' });
+        this.ackWins(input.incident);
+        break;
+      case 'undeliverable':
+        this.recordUndeliverable(input);
         break;
       case 'deploy':
         this.release.send({ type: 'DEPLOY', candidate: input.candidate, report: input.report });
@@ -634,8 +642,48 @@ export class Engine {
     this.incidents.push(incident);
     this.byId.set(id, incident);
     this.timers.watch(actor);
+    this.sealWhenDone(incident);
     actor.start();
     return incident;
+  }
+
+  /**
+   * An acknowledgement in the same commit as the minute an escalation fell due wins: the escalation
+   * owed for that incident is not sent (it would say "not acknowledged" after the acknowledgement).
+   */
+  private ackWins(id: string): void {
+    if (this.notices.length === 0 || this.byId.get(id)?.actor.getSnapshot().matches('page')) return;
+    this.notices = this.notices.filter((n) => n.incident !== id || n.kind !== 'escalate');
+  }
+
+  /** Notifications receivers refused for good, by incident: shown with it (see undeliverable.ts). */
+  readonly undeliverable = new Map<string, Undelivered[]>();
+
+  private recordUndeliverable(input: Extract<WorldInput, { kind: 'undeliverable' }>): void {
+    const incident = this.byId.get(input.incident);
+    if (!incident) return;
+    const refused: Undelivered = {
+      notifier: input.notifier,
+      kind: input.notification,
+      t: this.now(),
+      why: input.why,
+    };
+    this.undeliverable.set(input.incident, [...(this.undeliverable.get(input.incident) ?? []), refused]);
+    const c = incident.actor.getSnapshot().context;
+    if (TRIGGER_KINDS.includes(refused.kind) && this.awaitingAck().includes(incident)) {
+      const who = { id: incident.id, type: c.input.type, service: c.input.service, severity: c.severity };
+      this.notices.push(escalationForUndelivered(who, refused, this.config.escalation));
+    }
+  }
+
+  /** With `intake.reopen`, an incident that reaches its end seals its group: later alerts open a new one. */
+  private sealWhenDone(incident: EngineIncident): void {
+    if (!this.config.intake.reopen) return;
+    const subscription = incident.actor.subscribe((snapshot) => {
+      if (snapshot.status !== 'done') return;
+      this.correlator.seal(incident.group, this.now());
+      subscription.unsubscribe();
+    });
   }
 
   private fileTicket(ticket: Extract<WorldInput, { kind: 'ticket' }>['ticket']): void {
@@ -924,6 +972,7 @@ interface EngineState {
   shipReports: [string, ShipReport][];
   applied: [string, { result?: unknown; error?: string }][];
   trace: { length: number; states: Record<string, string> };
+  undeliverable?: [string, Undelivered[]][];
 }
 
 /** What the ship task gathers before the engine deploys: the fix and the canary's scores for it. */

@@ -51,7 +51,23 @@ export interface DeployInput {
   report: CanaryReport;
 }
 
-export type WorldInput = TickInput | SliInput | AlertInput | TicketInput | AckInput | DeployInput;
+/** Live: a receiver refused a notification for good (PagerDuty's 400): see undeliverable.ts. */
+export interface UndeliverableInput {
+  kind: 'undeliverable';
+  incident: string;
+  notifier: string;
+  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate';
+  why: string;
+}
+
+export type WorldInput =
+  | TickInput
+  | SliInput
+  | AlertInput
+  | TicketInput
+  | AckInput
+  | DeployInput
+  | UndeliverableInput;
 
 /** A play rolled the live release back (once per idempotency key). */
 export interface RollbackInput {
