@@ -1,6 +1,7 @@
 import type { TraceEntry } from '../engine/trace.js';
 import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
+import { judge } from './gate-checks.js';
 
 /**
  * The eval gate scores a shift from what the machines did: the result's recorded facts and the
@@ -40,9 +41,12 @@ function passesThrough(trace: readonly TraceEntry[], actor: string, stages: read
   return missing;
 }
 
+/** A scenario scored by the stock story's checks: one with `expect:`. */
+type StockScenario = Scenario & { expect: NonNullable<Scenario['expect']> };
+
 type Check = (
   result: ShiftResult,
-  scenario: Scenario,
+  scenario: StockScenario,
   primary: IncidentResult | undefined,
 ) => Omit<GateCheck, 'id' | 'owner'>;
 
@@ -198,7 +202,15 @@ const CHECKS: { id: string; owner: string; check: Check }[] = [
   { id: 'verify', owner: 'M26', check: verify },
 ];
 
+/** A scenario's own checks when it lists them (`gate:`), else the stock story's. */
 export function gate(result: ShiftResult, scenario: Scenario): GateReport {
+  const checks = scenario.gate
+    ? scenario.gate.map((spec) => judge(spec, result))
+    : stockChecks(result, scenario as StockScenario);
+  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+}
+
+function stockChecks(result: ShiftResult, scenario: StockScenario): GateCheck[] {
   const primary = result.incidents.find((i) => i.id === result.primary);
   const checks: GateCheck[] = CHECKS.map(({ id, owner, check }) => ({
     id,
@@ -208,5 +220,5 @@ export function gate(result: ShiftResult, scenario: Scenario): GateReport {
   for (const { type, play } of scenario.expect.recoveries) {
     checks.push({ id: type, owner: 'M31->M33', ...recovery(type, play)(result, scenario, primary) });
   }
-  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+  return checks;
 }
