@@ -17,7 +17,8 @@ export interface Verdict {
 type Of<K extends GateCheckSpec['kind']> = Extract<GateCheckSpec, { kind: K }>;
 type Judge<K extends GateCheckSpec['kind']> = (spec: Of<K>, result: ShiftResult) => Verdict;
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+/** `97.5%`, `99.95%`: a percentage to two decimals, without trailing zeros. */
+const pct = (x: number) => `${Number((x * 100).toFixed(2))}%`;
 const transitionsOf = (trace: readonly TraceEntry[], actor: string) => trace.filter((e) => e.actor === actor);
 
 /** The incidents a check looks at: those of its type, or every typed incident. */
