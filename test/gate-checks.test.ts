@@ -23,12 +23,12 @@ const failing = (scenario: Scenario, result: ShiftResult) =>
     .map((c) => c.id);
 
 /** The base's gate with its checks replaced: the same shift judged by other expectations. */
-const judged = (scenario: Scenario, result: ShiftResult, checks: string) =>
+const judged = (result: ShiftResult, checks: string) =>
   gate(result, parseScenario(`extends: gate-checks.yaml\nname: judged\ngate:\n${checks}`, JUDGED));
 
 describe('checks as data', () => {
   it('passes the base scenario: every check of its gate holds', async () => {
-    const { scenario, result } = await shift(BASE);
+    const { result } = await shift(BASE);
     const report = gate(result, scenario);
     expect(report.total).toBe(scenario.gate?.length);
     expect(failing(scenario, result)).toEqual([]);
@@ -87,13 +87,12 @@ describe('each check kind has a mutation that fails it and no other', () => {
 
 describe('check parameters', () => {
   it('bounds detection and paging by minutes after onset, and by severity', async () => {
-    const { scenario, result } = await shift(BASE);
+    const { result } = await shift(BASE);
     const onset = result.incidents.find((i) => i.type === 'quality-regression')?.milestones.onset ?? 0;
     const detectedAt =
       result.incidents.find((i) => i.type === 'quality-regression')?.milestones.detected ?? 0;
     const after = detectedAt - onset;
     const report = judged(
-      scenario,
       result,
       [
         `  - { kind: detected, type: quality-regression, withinMinutes: ${after}, name: at }`,
@@ -116,9 +115,8 @@ describe('check parameters', () => {
   });
 
   it('asks for a named play, the first play, and a time bound for mitigation', async () => {
-    const { scenario, result } = await shift('scenarios/mutations/gate/mitigated.yaml');
+    const { result } = await shift('scenarios/mutations/gate/mitigated.yaml');
     const report = judged(
-      scenario,
       result,
       [
         '  - { kind: mitigated, type: quality-regression, name: any }',
@@ -138,9 +136,8 @@ describe('check parameters', () => {
   });
 
   it('expects an escalation when asked to, and says why the incident escalated', async () => {
-    const { scenario, result } = await shift('scenarios/mutations/gate/escalated.yaml');
+    const { result } = await shift('scenarios/mutations/gate/escalated.yaml');
     const report = judged(
-      scenario,
       result,
       [
         '  - { kind: escalated, type: quality-regression }',
@@ -152,23 +149,18 @@ describe('check parameters', () => {
   });
 
   it('passes a broken fix that the canary rejected and that never went live', async () => {
-    const { scenario, result } = await shift('scenarios/mutations/gate/fix.yaml');
-    const report = judged(scenario, result, '  - { kind: fix, type: quality-regression, outcome: rejected }');
+    const { result } = await shift('scenarios/mutations/gate/fix.yaml');
+    const report = judged(result, '  - { kind: fix, type: quality-regression, outcome: rejected }');
     expect(report.checks[0]).toMatchObject({ ok: true, detail: expect.stringMatching(/never live$/) });
     const shipped = await shift(BASE);
     expect(
-      judged(
-        shipped.scenario,
-        shipped.result,
-        '  - { kind: fix, type: quality-regression, outcome: rejected }',
-      ).checks[0]?.ok,
+      judged(shipped.result, '  - { kind: fix, type: quality-regression, outcome: rejected }').checks[0]?.ok,
     ).toBe(false);
   });
 
   it('needs at least K regression cases, and a mean time over every checked incident', async () => {
-    const { scenario, result } = await shift(BASE);
+    const { result } = await shift(BASE);
     const report = judged(
-      scenario,
       result,
       [
         '  - { kind: postmortem, type: quality-regression, minRegressionCases: 2 }',
