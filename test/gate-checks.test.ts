@@ -28,7 +28,7 @@ const judged = (result: ShiftResult, checks: string) =>
 
 describe('checks as data', () => {
   it('passes the base scenario: every check of its gate holds', async () => {
-    const { result } = await shift(BASE);
+    const { scenario, result } = await shift(BASE);
     const report = gate(result, scenario);
     expect(report.total).toBe(scenario.gate?.length);
     expect(failing(scenario, result)).toEqual([]);
