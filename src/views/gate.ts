@@ -2,6 +2,7 @@ import type { TraceEntry } from '../engine/trace.js';
 import { own } from '../toolkit/sli.js';
 import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
+import { judge } from './gate-checks.js';
 
 /**
  * The eval gate scores a shift from what the machines did: the result's recorded facts and the
@@ -41,9 +42,12 @@ function passesThrough(trace: readonly TraceEntry[], actor: string, stages: read
   return missing;
 }
 
+/** A scenario scored by the stock story's checks: one with `expect:`. */
+type StockScenario = Scenario & { expect: NonNullable<Scenario['expect']> };
+
 type Check = (
   result: ShiftResult,
-  scenario: Scenario,
+  scenario: StockScenario,
   primary: IncidentResult | undefined,
 ) => Omit<GateCheck, 'id' | 'owner'>;
 
@@ -207,7 +211,15 @@ const CHECKS: { id: keyof Scenario['owners']; check: Check }[] = [
   { id: 'verify', check: verify },
 ];
 
+/** A scenario's own checks when it lists them (`gate:`), else the stock story's. */
 export function gate(result: ShiftResult, scenario: Scenario): GateReport {
+  const checks = scenario.gate
+    ? scenario.gate.map((spec) => judge(spec, result))
+    : stockChecks(result, scenario as StockScenario);
+  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+}
+
+function stockChecks(result: ShiftResult, scenario: StockScenario): GateCheck[] {
   const primary = result.incidents.find((i) => i.id === result.primary);
   // Owner labels are the scenario's (the stock story's M31...), none when it names none.
   const checks: GateCheck[] = CHECKS.map(({ id, check }) => ({
@@ -222,5 +234,5 @@ export function gate(result: ShiftResult, scenario: Scenario): GateReport {
       ...recovery(type, play)(result, scenario, primary),
     });
   }
-  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+  return checks;
 }

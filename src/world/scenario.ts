@@ -9,6 +9,7 @@ import { DEFAULT_POLICY } from '../toolkit/slo.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
+import { checkGateReferences, gateChecks } from './gate-schema.js';
 import { checkWork, LIMITS } from './limits.js';
 import { checkService } from './service-check.js';
 import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
@@ -277,14 +278,21 @@ const schema = z.strictObject({
   postmortem,
   /** The last sim minute the shift may run to; it stops earlier once every typed incident is closed. */
   until: minute.optional(),
-  expect: z.strictObject({
-    incidents: whole(0),
-    ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
-    /** The play that must recover the SLI, at the runbook step it must recover it at (the first by default). */
-    mitigation: z.strictObject({ play: name, step: whole(1, LIMITS.runbookSteps).optional() }),
-    /** Extra gate checks: an incident type that must be resolved through a given play. */
-    recoveries: list(z.strictObject({ type: name, play: name })).default([]),
-  }),
+  /** What the stock story's checks expect; a scenario with its own `gate:` may leave it out. */
+  expect: z
+    .strictObject({
+      incidents: whole(0),
+      ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
+      /** The play that must recover the SLI, at the runbook step it must recover it at (the first by default). */
+      mitigation: z.strictObject({ play: name, step: whole(1, LIMITS.runbookSteps).optional() }),
+      /** Extra gate checks: an incident type that must be resolved through a given play. */
+      recoveries: list(z.strictObject({ type: name, play: name })).default([]),
+    })
+    .optional(),
+  /** The gate's checks as data (src/world/gate-schema.ts); the stock story's checks when left out. */
+  gate: gateChecks.optional(),
+  /** A plays module of this scenario's own (relative to the file); `--plays` replaces it. */
+  plays: z.string().min(1).optional(),
 });
 
 export type Scenario = z.infer<typeof schema>;
@@ -351,8 +359,20 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.storm.alerts > 0 && s.storm.services.length === 0) {
     throw fail('storm.services', 'must list at least one service to generate alerts for');
   }
+  if (!s.expect && !s.gate) throw fail('expect', 'is required (or a gate: of checks)');
+  if (s.gate)
+    checkGateReferences(
+      s.gate,
+      {
+        types: s.incidentTypes,
+        releases: [...releases],
+        tickets: s.tickets.map((t) => t.id),
+        slis: Object.keys(s.slos),
+      },
+      file,
+    );
   const types = new Set(s.incidentTypes.map((t) => t.name));
-  s.expect.recoveries.forEach((r, i) => {
+  s.expect?.recoveries.forEach((r, i) => {
     if (!types.has(r.type))
       throw fail(`expect.recoveries[${i}].type`, `unknown incident type ${JSON.stringify(r.type)}`);
   });
@@ -407,6 +427,7 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   // A spec is named relative to the file that names it, whichever file extends that one.
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
+  if (typeof own.plays === 'string' && own.plays.trim() !== '') own.plays = resolve(dirname(file), own.plays);
   if (parent === undefined) return own;
   if (typeof parent !== 'string' || parent.trim() === '') {
     throw new InputError('must be the path of another scenario file', file, 'extends');
