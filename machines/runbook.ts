@@ -31,7 +31,7 @@ import {
 export interface RunbookOps {
   now(): number;
   /** Hands a message to the outbox; the runbook does not wait for it. */
-  notify(message: { incident: string; step: string; channel: string; text: string }): void;
+  notify(message: { incident: string; step: string; run: number; channel: string; text: string }): void;
 }
 
 export interface RunbookInput {
@@ -509,6 +509,7 @@ export function compileRunbook(spec: RunbookSpec) {
         context.input.ops.notify({
           incident: context.input.incident.id,
           step: step.name,
+          run: context.run,
           channel: step.channel,
           text,
         });

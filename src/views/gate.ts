@@ -95,13 +95,15 @@ const page: Check = (result, scenario, primary) => {
 const mitigate: Check = (result, scenario, primary) => {
   if (!primary) return { ok: false, detail: 'no incident of a known type was opened' };
   const want = scenario.expect.mitigation.play;
-  // The runbook's first step must be the one that recovered the SLI (after its retries, if any).
-  const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === 0);
+  // The runbook's first play must be the one that recovered the SLI (after its retries, if any);
+  // in a runbook of the statechart language, the first play that ran (gates and notes run none).
+  const firstStep = primary.plays[0]?.step ?? 0;
+  const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === firstStep);
   const m = result.mitigate;
   const objective = result.detect?.objective ?? 1;
   const recovered = first !== undefined && first.play === want && (first.sliAfter ?? 0) >= objective;
   const leftViaLearn = transitionsOf(result.trace, primary.id).some(
-    (e) => e.from === 'mitigate.settling' && e.to === 'learn',
+    (e) => (e.from === 'mitigate.settling' || e.from === 'mitigate.flow') && e.to === 'learn',
   );
   const ok = recovered && leftViaLearn;
   return {
