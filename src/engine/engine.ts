@@ -1,6 +1,5 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import {
-  type IncidentContext,
   type IncidentMachine,
   incidentMachine,
   isPlayOutput,

@@ -307,7 +307,7 @@ function refuseSpin(steps: FlowStep[], fail: (field: string, message: string) =>
     for (const t of edges[i] ?? []) visit(at.get(t) as number, [...path, (steps[i] as FlowStep).name]);
     state[i] = 2;
   };
-  steps.forEach((_, i) => visit(i, []));
+  for (let i = 0; i < steps.length; i++) visit(i, []);
 }
 
 /** Every play a flow names, with the field that names it. */
