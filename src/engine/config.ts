@@ -1,4 +1,5 @@
 import type { RunbookStep } from '../../machines/play.js';
+import type { RunbookSpec } from '../../machines/runbook-spec.js';
 import type { CanaryThresholds } from '../toolkit/canary.js';
 import type { EscalationPolicy } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
@@ -15,6 +16,8 @@ export interface IncidentTypeConfig {
   match: Record<string, string>;
   sli: string;
   runbook: RunbookStep[];
+  /** The runbook in the statechart language, when it is written in it (then `runbook` is empty). */
+  flow?: RunbookSpec;
   settleMinutes: number;
   verifyMinutes: number;
   fix?: { candidate: string };

@@ -1,6 +1,5 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import {
-  type IncidentContext,
   type IncidentMachine,
   incidentMachine,
   isPlayOutput,
@@ -14,6 +13,7 @@ import {
 } from '../../machines/incident.js';
 import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
 import { type ReleaseContext, type ReleaseRecord, releaseMachine } from '../../machines/release.js';
+import { outputsOf, type RunbookOps } from '../../machines/runbook.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
 import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } from '../toolkit/correlate.js';
@@ -33,10 +33,27 @@ import {
 } from './config.js';
 import { type DeferredRef, deferred } from './deferred.js';
 import { unplaceable } from './input-check.js';
-import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type WorldInput } from './inputs.js';
+import {
+  type Input,
+  isWorldInput,
+  type OperatorInput,
+  type OutcomeInput,
+  type TaskInput,
+  type WorldInput,
+} from './inputs.js';
 import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
+import {
+  checkCommand,
+  flowMachines,
+  flowSrc,
+  operatorEvent,
+  type RunbookWait,
+  reattach,
+  runbookActor,
+  waitOf,
+} from './runbooks.js';
 import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
 import { escalationForUndelivered, TRIGGER_KINDS, type Undelivered } from './undeliverable.js';
@@ -104,14 +121,11 @@ interface Task {
   /** The play's name (or the task's), for running it. */
   name: string;
   incident: string;
-  childId: string;
   ref: DeferredRef;
   input: unknown;
   runner: AnyActorRef | null;
   started: boolean;
 }
-
-const CHILD_IDS: Record<TaskKind, string> = { play: 'play', learn: 'postmortem', ship: 'fix' };
 
 /** No incident waiting for a human: shared, as most minutes have none. */
 const NOBODY: readonly EngineIncident[] = [];
@@ -178,13 +192,15 @@ export class Engine {
     this.trace.onEntry((entry) => {
       if (entry.to === 'page' || entry.to === 'ticket') this.waiting.add(entry.actor);
       else this.waiting.delete(entry.actor);
+      if (entry.to === 'mitigate.flow') this.flows.add(entry.actor);
+      else if (this.flows.size > 0 && this.byId.has(entry.actor)) this.flows.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);
     };
-    this.machine = Engine.machineFor(Object.keys(this.plays));
+    this.machine = Engine.machineFor(Object.keys(this.plays), config.incidentTypes);
     if (saved) {
       const { engine, world } = JSON.parse(saved.state) as { engine: EngineState; world: unknown };
       this.restoredWorld = world;
@@ -258,8 +274,10 @@ export class Engine {
     for (const [key, done] of state.applied) this.applied.set(key, done);
     for (const [id, refused] of state.undeliverable ?? []) this.undeliverable.set(id, refused);
     this.trace.restore(this.journal?.trace(state.trace.length) ?? [], state.trace.states);
-    for (const [actor, at] of Object.entries(state.trace.states))
+    for (const [actor, at] of Object.entries(state.trace.states)) {
       if (at === 'page' || at === 'ticket') this.waiting.add(actor);
+      if (at === 'mitigate.flow') this.flows.add(actor);
+    }
     // Functions do not survive JSON: the clock readers go back into the restored contexts.
     const release = state.release as { context: ReleaseContext };
     release.context.now = () => this.clock.now();
@@ -271,8 +289,8 @@ export class Engine {
       input: this.releaseInput(),
     }).start();
     state.incidents.forEach((saved, i) => {
-      const snapshot = saved.snapshot as { context: IncidentContext };
-      snapshot.context.input.ops = this.machineOps;
+      const snapshot = saved.snapshot as Parameters<typeof reattach>[0];
+      reattach(snapshot, { machine: this.machineOps, runbook: this.runbookOps });
       const actor = this.incidentActor({
         id: saved.id,
         clock: this.clock,
@@ -554,6 +572,11 @@ export class Engine {
       case 'undeliverable':
         this.recordUndeliverable(input);
         break;
+      case 'operator': {
+        const incident = this.byId.get(input.incident);
+        if (incident) runbookActor(incident.actor)?.send(operatorEvent(input));
+        break;
+      }
       case 'deploy':
         this.release.send({ type: 'DEPLOY', candidate: input.candidate, report: input.report });
         break;
@@ -632,6 +655,16 @@ export class Engine {
         objective: type ? (own(config.objectives, type.sli) ?? 0.99) : 0.99,
         policy: (type && config.slis && own(config.slis, type.sli)?.policy) || config.alerting.policy,
         runbook: type?.runbook ?? [],
+        ...(type?.flow
+          ? {
+              flow: {
+                src: flowSrc(type.name),
+                labels: this.correlator.groupOf(group).labels,
+                epochMinute: Date.parse(config.epoch) / 60_000,
+                ops: this.runbookOps,
+              },
+            }
+          : {}),
         severityFor: config.alerting.severity,
         settleMinutes: type?.settleMinutes ?? 5,
         verifyMinutes: type?.verifyMinutes ?? 10,
@@ -746,6 +779,50 @@ export class Engine {
     },
   };
 
+  /** What a runbook's machine may do besides reading the clock: hand a message to the outbox. */
+  private readonly runbookOps: RunbookOps = {
+    now: () => this.clock.now(),
+    notify: ({ incident, step, run, channel, text }) => {
+      const c = this.byId.get(incident)?.actor.getSnapshot().context;
+      this.notices.push({
+        key: `${incident}/notify/${step}/${run}`,
+        incident,
+        kind: 'notify',
+        t: this.now(),
+        severity: c?.severity ?? null,
+        summary: text,
+        to: [channel],
+      });
+    },
+  };
+
+  /** Incidents whose mitigate stage runs a runbook of the statechart language. Kept from the trace. */
+  private readonly flows = new Set<string>();
+
+  /** Where each runbook run waits now (an approval, an operator, a retry's backoff, the SLI), oldest incident first. */
+  runbookWaits(): RunbookWait[] {
+    if (this.flows.size === 0) return [];
+    const waits: RunbookWait[] = [];
+    for (const id of [...this.flows].sort((a, b) => order(a) - order(b))) {
+      const incident = this.byId.get(id) as EngineIncident;
+      const runbook = runbookActor(incident.actor);
+      const wait = runbook ? waitOf(id, runbook, incident.type?.flow) : null;
+      if (wait) waits.push(wait);
+    }
+    return waits;
+  }
+
+  /**
+   * An operator's command to an incident's runbook run: checked against what the run can take now
+   * (refused with an InputError, nothing journaled), then applied as an input like any other.
+   */
+  operate(input: OperatorInput): void {
+    const incident = this.byId.get(input.incident);
+    if (!incident) throw new InputError(`no incident ${input.incident}`, undefined, 'incident');
+    checkCommand(input, runbookActor(incident.actor), incident.type?.flow);
+    this.submit(input);
+  }
+
   /** The ops a play gets: every act goes through the journal under the play's idempotency key. */
   private opsFor(key: string): PlayOps {
     let acts = 0;
@@ -777,8 +854,12 @@ export class Engine {
    * that a drill or a bench of many engines would pay per engine: so it is built once per set of play
    * names and shared, and a stand-in finds its engine through the actor system of its incident.
    */
-  private static machineFor(playNames: readonly string[]): IncidentMachine {
-    const key = JSON.stringify(playNames);
+  private static machineFor(
+    playNames: readonly string[],
+    types: readonly IncidentTypeConfig[],
+  ): IncidentMachine {
+    const flows = types.flatMap((type) => (type.flow ? [type.flow] : []));
+    const key = flows.length === 0 ? JSON.stringify(playNames) : JSON.stringify([playNames, flows]);
     const known = Engine.machines.get(key);
     if (known) return known;
     const standIn = <TOutput, TInput>(kind: TaskKind, name: string) =>
@@ -789,6 +870,7 @@ export class Engine {
     const machine = incidentMachine.provide({
       actors: {
         ...(plays as Record<'rollback', PlayLogic>),
+        ...(flowMachines(flows, plays) as unknown as Record<'runbook', never>),
         writePostmortem: standIn<LearnOutput, LearnInput>('learn', 'writePostmortem'),
         shipFix: standIn<ShipOutput, ShipInput>('ship', 'shipFix'),
       },
@@ -817,7 +899,6 @@ export class Engine {
       kind,
       name,
       incident,
-      childId: CHILD_IDS[kind],
       ref,
       input,
       runner: null,
@@ -829,9 +910,12 @@ export class Engine {
   private dropStaleTasks(): void {
     if (this.tasks.size === 0) return;
     for (const [key, task] of this.tasks) {
-      const actor = this.byId.get(task.incident)?.actor;
-      const snapshot = actor?.getSnapshot();
-      const current = snapshot?.status === 'active' && snapshot.children[task.childId as 'play'] === task.ref;
+      // The machine that started it (the incident, or its runbook) still has it as its child.
+      const parent = task.ref._parent;
+      const snapshot = parent?.getSnapshot() as
+        | { status: string; children: Record<string, unknown> }
+        | undefined;
+      const current = snapshot?.status === 'active' && snapshot.children[task.ref.id] === task.ref;
       if (current) continue;
       task.runner?.stop();
       this.tasks.delete(key);
@@ -984,6 +1068,11 @@ interface ShipEvidence {
 
 /** A play's report as the machine needs it (JSON-safe for the journal): anything else is a failed step saying what came back. */
 function playReport(output: unknown): { output: PlayOutput } {
-  if (isPlayOutput(output)) return { output: { ok: output.ok, detail: output.detail ?? '' } };
+  if (isPlayOutput(output)) {
+    // Named outputs (a runbook's later steps read them) are kept only when the play reported some.
+    const outputs = outputsOf(output);
+    const named = Object.keys(outputs).length > 0 ? { outputs } : {};
+    return { output: { ok: output.ok, detail: output.detail ?? '', ...named } };
+  }
   return { output: { ok: false, detail: misreport(output) } };
 }

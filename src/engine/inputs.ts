@@ -1,3 +1,4 @@
+import type { OperatorCommand } from '../../machines/runbook.js';
 import type { Alert } from '../toolkit/alerts.js';
 import type { CanaryReport } from '../toolkit/canary.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
@@ -56,8 +57,20 @@ export interface UndeliverableInput {
   kind: 'undeliverable';
   incident: string;
   notifier: string;
-  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate';
+  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify';
   why: string;
+}
+
+/**
+ * Someone acts on a runbook run (machines/runbook.ts): answers its approval gate, pauses, resumes,
+ * skips a step, aborts, or retries from a step. Journaled with who did it; `at` is the engine's clock.
+ */
+export interface OperatorInput {
+  kind: 'operator';
+  incident: string;
+  command: OperatorCommand;
+  step?: string;
+  by: string;
 }
 
 export type WorldInput =
@@ -67,7 +80,8 @@ export type WorldInput =
   | TicketInput
   | AckInput
   | DeployInput
-  | UndeliverableInput;
+  | UndeliverableInput
+  | OperatorInput;
 
 /** A play rolled the live release back (once per idempotency key). */
 export interface RollbackInput {

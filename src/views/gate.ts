@@ -100,16 +100,18 @@ const page: Check = (result, scenario, primary) => {
 const mitigate: Check = (result, scenario, primary) => {
   if (!primary) return { ok: false, detail: 'no incident of a known type was opened' };
   const want = scenario.expect.mitigation.play;
-  // The expected step (the runbook's first unless a scenario says otherwise) must be the one that
-  // recovered the SLI (after its retries, if any); the steps before it ran and did not recover it.
-  const step = (scenario.expect.mitigation.step ?? 1) - 1;
+  // The expected step must be the one that recovered the SLI (after its retries, if any); the steps
+  // before it ran and did not recover it. By default the first step that ran: the runbook's first
+  // play, or in a runbook of the statechart language the first play that ran (gates and notes run none).
+  const expected = scenario.expect.mitigation.step;
+  const step = expected === undefined ? (primary.plays[0]?.step ?? 0) : expected - 1;
   const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === step);
   const nth = step === 0 ? 'first play' : `play of step ${step + 1}`;
   const m = result.mitigate;
   const objective = result.detect?.objective ?? 1;
   const recovered = first !== undefined && first.play === want && (first.sliAfter ?? 0) >= objective;
   const leftViaLearn = transitionsOf(result.trace, primary.id).some(
-    (e) => e.from === 'mitigate.settling' && e.to === 'learn',
+    (e) => (e.from === 'mitigate.settling' || e.from === 'mitigate.flow') && e.to === 'learn',
   );
   const ok = recovered && leftViaLearn;
   return {

@@ -9,6 +9,7 @@ import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
 import { ANSWER_WORDS, sliWords } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
+import { answerApprovals } from './approvals.js';
 import { assemble, type ShiftResult } from './result.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
@@ -309,6 +310,7 @@ async function shift(
     }
     for (const ticket of ticketsAt.get(t) ?? NOTHING) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
+    answerApprovals(scenario.oncall.approvals, engine, t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.

@@ -13,6 +13,7 @@ import { checkGateReferences, gateChecks } from './gate-schema.js';
 import { checkWork, LIMITS } from './limits.js';
 import { checkService } from './service-check.js';
 import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
+import { checkFlow, flowPlays, runbookField, splitRunbook } from './runbook-schema.js';
 import { stockServices } from './storm.js';
 
 /**
@@ -97,22 +98,24 @@ export const postmortem = z.strictObject({
     .default({ wentWell: [], wentWrong: [], gotLucky: [] }),
 });
 
-export const incidentType = z.strictObject({
-  name,
-  /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
-  match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
-  /** The SLI (a name declared under `slos`) its incidents watch. */
-  sli: name,
-  runbook: z
-    .array(step)
-    .min(1, 'must list at least one play')
-    .max(LIMITS.runbookSteps, upTo(LIMITS.runbookSteps)),
-  settleMinutes: minutes.default(5),
-  verifyMinutes: minutes.default(10),
-  fix: z.strictObject({ candidate: name }).optional(),
-  /** This type's postmortem narrative; the scenario's top-level `postmortem` when left out. */
-  postmortem: postmortem.optional(),
-});
+export const incidentType = z
+  .strictObject({
+    name,
+    /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
+    match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
+    /** The SLI (a name declared under `slos`) its incidents watch. */
+    sli: name,
+    /** A flat list of plays, or a runbook in the statechart language (runbook-schema.ts). */
+    runbook: runbookField(
+      z.array(step).min(1, 'must list at least one play').max(LIMITS.runbookSteps, upTo(LIMITS.runbookSteps)),
+    ),
+    settleMinutes: minutes.default(5),
+    verifyMinutes: minutes.default(10),
+    fix: z.strictObject({ candidate: name }).optional(),
+    /** This type's postmortem narrative; the scenario's top-level `postmortem` when left out. */
+    postmortem: postmortem.optional(),
+  })
+  .transform(splitRunbook);
 
 const listedAlert = z.strictObject({
   labels,
@@ -269,8 +272,21 @@ const schema = z.strictObject({
       roster: list(z.string().min(1)).default([]),
       ackMinutes: minute.default(2),
       ticketAckMinutes: minute.default(30),
+      /** Roles approvals may name (`role:NAME`): the roster names that hold each. */
+      roles: z.record(name, list(z.string().min(1))).default({}),
+      /** How on-call answers each approval gate in a drill, by step name; unlisted gates go unanswered. */
+      approvals: z
+        .record(
+          name,
+          z.strictObject({
+            answer: z.enum(['approve', 'reject', 'never']),
+            afterMinutes: minute.default(0),
+            by: z.string().min(1).optional(),
+          }),
+        )
+        .default({}),
     })
-    .default({ roster: [], ackMinutes: 2, ticketAckMinutes: 30 }),
+    .default({ roster: [], ackMinutes: 2, ticketAckMinutes: 30, roles: {}, approvals: {} }),
   incidentTypes: z
     .array(incidentType)
     .min(1, 'must define at least one incident type')
@@ -371,6 +387,10 @@ function checkReferences(s: Scenario, file: string): void {
       },
       file,
     );
+  s.incidentTypes.forEach((type, i) => {
+    if (!type.flow) return;
+    type.flow = checkFlow(type.flow, { file, field: `incidentTypes[${i}].runbook` }, s.oncall);
+  });
   const types = new Set(s.incidentTypes.map((t) => t.name));
   s.expect?.recoveries.forEach((r, i) => {
     if (!types.has(r.type))
@@ -384,8 +404,25 @@ function checkReferences(s: Scenario, file: string): void {
 }
 
 /** Every play a scenario's runbooks name must be one the engine knows (stock or plugged in). */
-export function checkPlays(s: Pick<Scenario, 'incidentTypes'>, known: readonly string[], file: string): void {
+export function checkPlays(
+  s: {
+    incidentTypes: readonly {
+      runbook: readonly { play: string }[];
+      flow?: import('../../machines/runbook-spec.js').RunbookSpec;
+    }[];
+  },
+  known: readonly string[],
+  file: string,
+): void {
   s.incidentTypes.forEach((type, i) => {
+    for (const { play, field } of type.flow ? flowPlays(type.flow) : []) {
+      if (!known.includes(play))
+        throw new InputError(
+          `unknown play ${JSON.stringify(play)} (known plays: ${[...known].sort().join(', ')})`,
+          file,
+          `incidentTypes[${i}].runbook.${field}`,
+        );
+    }
     type.runbook.forEach((step, j) => {
       if (!known.includes(step.play)) {
         throw new InputError(
