@@ -1,4 +1,5 @@
 import type { RunbookStep } from '../../machines/play.js';
+import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { CanaryThresholds } from '../toolkit/canary.js';
 import type { EscalationPolicy } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
@@ -32,6 +33,8 @@ export interface EngineConfig {
   intake: { groupBy: string[]; gapMinutes?: number };
   incidentTypes: readonly IncidentTypeConfig[];
   canary: CanaryThresholds;
+  /** A canary strategy (Argo Rollouts' model): deploys it covers go out in steps with analysis. */
+  rollout?: RolloutStrategy;
   triage: TriagePolicy;
   routing: Routing;
   /** Everyone on call: postmortems are checked against it for blame. */

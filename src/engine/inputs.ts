@@ -1,4 +1,5 @@
 import type { Alert } from '../toolkit/alerts.js';
+import type { Measurement } from '../toolkit/analysis.js';
 import type { CanaryReport } from '../toolkit/canary.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import type { Ticket } from '../toolkit/triage.js';
@@ -51,7 +52,38 @@ export interface DeployInput {
   report: CanaryReport;
 }
 
-export type WorldInput = TickInput | SliInput | AlertInput | TicketInput | AckInput | DeployInput;
+/** A rollout's traffic router confirmed the canary's share of traffic (a setWeight step). */
+export interface WeightInput {
+  kind: 'weight';
+  weight: number;
+}
+
+/** A measurement of a rollout's analysis metric, as the world took it. */
+export interface MeasureInput {
+  kind: 'measure';
+  run: 'step' | 'background';
+  metric: string;
+  measurement: Measurement;
+}
+
+/** A human's command on the running rollout (promote, promote in full, abort, retry). */
+export interface OperatorInput {
+  kind: 'operator';
+  action: 'promote' | 'promote-full' | 'abort' | 'retry';
+  by: string;
+  why?: string;
+}
+
+export type WorldInput =
+  | TickInput
+  | SliInput
+  | AlertInput
+  | TicketInput
+  | AckInput
+  | DeployInput
+  | WeightInput
+  | MeasureInput
+  | OperatorInput;
 
 /** A play rolled the live release back (once per idempotency key). */
 export interface RollbackInput {
