@@ -15,6 +15,7 @@ import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
+import { registerWhy } from './why.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
 export interface CommandContext {
@@ -30,6 +31,7 @@ const commands: CommandModule[] = [
   registerShift,
   registerRuns,
   registerReplay,
+  registerWhy,
   registerServe,
   registerBurn,
   registerRules,
