@@ -33,6 +33,8 @@ if [ ! -f "$BUILT" ]; then
 fi
 # Never written in place: node_modules may be a hardlinked copy shared with other trees, so the
 # machine's file is renamed aside (its inode untouched) and the Node 24 build renamed in.
+# A run killed before its restore left the machine's file aside: put it back first.
+if [ -f "$ADDON.machine-node" ]; then mv -f "$ADDON.machine-node" "$ADDON"; fi
 mv "$ADDON" "$ADDON.machine-node"
 restore() { mv -f "$ADDON.machine-node" "$ADDON"; }
 trap restore EXIT
