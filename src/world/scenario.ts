@@ -312,6 +312,8 @@ const schema = z.strictObject({
 });
 
 export type Scenario = z.infer<typeof schema>;
+/** The schema itself, for the docs test (every field docs/scenario-format.md names exists). */
+export const scenarioSchema = schema;
 export type IncidentTypeSpec = Scenario['incidentTypes'][number];
 
 /** Cross-references the schema alone cannot check. */
