@@ -45,6 +45,16 @@ import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import {
+  isRollout,
+  type PendingShips,
+  type ReleaseActor,
+  releaseActor,
+  rolloutEvent,
+  rolloutOf,
+  rolloutWork,
+  shipOutcome,
+} from './rollouts.js';
+import {
   checkCommand,
   flowMachines,
   flowSrc,
@@ -54,16 +64,6 @@ import {
   runbookActor,
   waitOf,
 } from './runbooks.js';
-import {
-  type PendingShips,
-  isRollout,
-  type ReleaseActor,
-  releaseActor,
-  rolloutEvent,
-  rolloutOf,
-  rolloutWork,
-  shipOutcome,
-} from './rollouts.js';
 import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
 import { escalationForUndelivered, TRIGGER_KINDS, type Undelivered } from './undeliverable.js';
@@ -971,7 +971,12 @@ export class Engine {
     }
     // Asked again after a restore (the ship step's stand-in starts over): its rollout is not started twice.
     if (!rolloutOf(this.release, incident)) {
-      this.release.send({ type: 'DEPLOY', candidate: evidence.candidate, report: evidence.report, by: incident });
+      this.release.send({
+        type: 'DEPLOY',
+        candidate: evidence.candidate,
+        report: evidence.report,
+        by: incident,
+      });
     }
     if (rolloutOf(this.release, incident)) {
       this.shipReports.set(incident, { report: evidence.report, checks: [] });

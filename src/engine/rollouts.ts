@@ -34,7 +34,8 @@ export function releaseActor(
     : createActor(releaseMachine, { ...common, input });
 }
 
-export const isRollout = (actor: ReleaseActor): actor is RolloutActor => 'strategy' in actor.getSnapshot().context;
+export const isRollout = (actor: ReleaseActor): actor is RolloutActor =>
+  'strategy' in actor.getSnapshot().context;
 
 /** A measurement the world owes: which run, which metric, and what it needs to take it. */
 export interface DueMeasurement {
@@ -79,15 +80,18 @@ export function rolloutWork(actor: ReleaseActor, now: number): RolloutWork | nul
   };
 }
 
-const OPERATOR_EVENTS: Record<ReleaseOperatorInput['action'], (input: ReleaseOperatorInput) => RolloutEvent> = {
-  promote: (input) => ({ type: 'PROMOTE', full: false, by: input.by }),
-  'promote-full': (input) => ({ type: 'PROMOTE', full: true, by: input.by }),
-  abort: (input) => ({ type: 'ABORT', by: input.by, why: input.why ?? 'no reason given' }),
-  retry: (input) => ({ type: 'RETRY', by: input.by }),
-};
+const OPERATOR_EVENTS: Record<ReleaseOperatorInput['action'], (input: ReleaseOperatorInput) => RolloutEvent> =
+  {
+    promote: (input) => ({ type: 'PROMOTE', full: false, by: input.by }),
+    'promote-full': (input) => ({ type: 'PROMOTE', full: true, by: input.by }),
+    abort: (input) => ({ type: 'ABORT', by: input.by, why: input.why ?? 'no reason given' }),
+    retry: (input) => ({ type: 'RETRY', by: input.by }),
+  };
 
 /** A rollout input as the machine's event; a plain release machine ignores them all. */
-export function rolloutEvent(input: Extract<WorldInput, { kind: 'weight' | 'measure' | 'release-operator' }>): RolloutEvent {
+export function rolloutEvent(
+  input: Extract<WorldInput, { kind: 'weight' | 'measure' | 'release-operator' }>,
+): RolloutEvent {
   if (input.kind === 'weight') return { type: 'WEIGHT_SET', weight: input.weight };
   if (input.kind === 'measure') {
     return { type: 'MEASURED', run: input.run, metric: input.metric, measurement: input.measurement };
@@ -100,7 +104,8 @@ export function rolloutOf(actor: ReleaseActor, incident: string): RolloutRecord 
   if (!isRollout(actor)) return null;
   const { rollout, rollouts } = actor.getSnapshot().context;
   if (rollout?.requestedBy === incident) return rollout;
-  for (let i = rollouts.length - 1; i >= 0; i--) if (rollouts[i]?.requestedBy === incident) return rollouts[i] ?? null;
+  for (let i = rollouts.length - 1; i >= 0; i--)
+    if (rollouts[i]?.requestedBy === incident) return rollouts[i] ?? null;
   return null;
 }
 
