@@ -50,6 +50,8 @@ export interface RolloutRecord {
   n: number;
   candidate: string;
   baseline: string;
+  /** The incident whose fix it rolls out, or null for a plain deploy. */
+  requestedBy: string | null;
   startedAt: number;
   /** Index of the step being carried out. */
   step: number;
@@ -80,7 +82,8 @@ export interface RolloutContext extends ReleaseContext {
 }
 
 export type RolloutEvent =
-  | { type: 'DEPLOY'; candidate: string; report: CanaryReport }
+  /** `by`: the incident whose fix this is, when one is. */
+  | { type: 'DEPLOY'; candidate: string; report: CanaryReport; by?: string }
   | { type: 'ROLLBACK' }
   | { type: 'WEIGHT_SET'; weight: number }
   | { type: 'MEASURED'; run: 'step' | 'background'; metric: string; measurement: Measurement }
@@ -192,7 +195,7 @@ export const rolloutMachine = setup({
       const history = [...context.history, { release: target, at: context.now(), via: 'rollback' as const }];
       return { live: target, bad, history, lastGood: lastGoodOf(history, target, bad) };
     }),
-    beginRollout: assign(({ context }, params: { candidate: string; report: CanaryReport }) => ({
+    beginRollout: assign(({ context }, params: { candidate: string; report: CanaryReport; by?: string }) => ({
       candidate: params.candidate,
       report: params.report,
       verdict: null,
@@ -200,6 +203,7 @@ export const rolloutMachine = setup({
         n: context.rollouts.length + 1,
         candidate: params.candidate,
         baseline: context.live,
+        requestedBy: params.by ?? null,
         startedAt: context.now(),
         step: 0,
         weight: 0,

@@ -1,10 +1,11 @@
 import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
-import type { Store, StoredRun } from '../engine/journal.js';
+import type { Notification, Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { incidentDecisions, incidentRecord } from '../engine/records.js';
 import { stateName, type TraceEntry } from '../engine/trace.js';
+import { TRIGGER_KINDS } from '../engine/undeliverable.js';
 import type { Decision } from '../engine/why.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
 import { JournalWatch } from './backpressure.js';
@@ -264,6 +265,23 @@ export class LiveEngine {
     this.engine.flush();
     this.afterCommit();
     return { minute: t - 1 };
+  }
+
+  /**
+   * A receiver refused a notification for good (the outbox says so): journaled, so the incident shows
+   * it and a page nobody got escalates, after a restart too.
+   */
+  refused(notifier: string, n: Notification, why: string): void {
+    this.tick();
+    this.engine.submit({ kind: 'undeliverable', incident: n.incident, notifier, notification: n.kind, why });
+    this.engine.flush();
+    this.afterCommit();
+  }
+
+  /** Whether every trigger of `incident` that `notifier` was sent was refused (and at least one was). */
+  neverTriggered(notifier: string, incident: string): boolean {
+    const refused = this.engine.undeliverable.get(incident) ?? [];
+    return refused.some((r) => r.notifier === notifier && TRIGGER_KINDS.includes(r.kind));
   }
 
   ack(id: string, by: string): ReturnType<typeof incidentRecord> {
