@@ -124,7 +124,7 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
         Object.fromEntries(Object.entries(s.storm as object).filter(([k]) => !STORM_POLICY.has(k)));
       if (JSON.stringify(storm(meta)) !== JSON.stringify(storm(raw)))
         keepsWorld({ storm: 0 }, { storm: 1 }, ['storm'], file);
-      const replayed = await replayDrill(changed, run.entries, { plays, baseline: baseline.started });
+      const replayed = await replayDrill(changed, run.entries, { plays, baseline: baseline.baseline });
       const after = { result: replayed.result, gate: gate(replayed.result, changed), replayed };
       const diff = replayDiff(before.result, after.result, { before: before.gate, after: after.gate });
       return { run, kind: 'drill', before, after, matchesRecord, diff };
@@ -161,7 +161,7 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
       const merged = overlay(base, settings);
       keepsWorld(base, merged, LIVE_WORLD, file);
       const config = parseLiveConfig(JSON.stringify(merged), file, known);
-      const replayed = await replayLive(stored, config, run.entries, baseline.started);
+      const replayed = await replayLive(stored, config, run.entries, baseline.baseline);
       const after = { result: replayed.result, gate: null, replayed };
       return {
         run,

@@ -2,7 +2,7 @@ import type { PlayLogic } from '../../machines/incident.js';
 import { type Input, isWorldInput } from '../engine/inputs.js';
 import type { Batch, JournalEntry, RunJournal } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
-import { type Point, RecordedWork, recordedTasks, type TaskSource } from '../engine/recorded-work.js';
+import { type Baseline, RecordedWork, recordedTasks, type TaskSource } from '../engine/recorded-work.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { runShift } from './drill.js';
 import type { ShiftResult } from './result.js';
@@ -27,8 +27,8 @@ export interface Replayed {
   result: ShiftResult;
   /** How each play and task got its report. */
   sources: TaskSource[];
-  /** Where each key started (what a replay under changed settings times moved plays by). */
-  started: Map<string, Point>;
+  /** Where each key started and its play: what a replay under changed settings is matched against. */
+  baseline: Baseline;
   /**
    * The first world input the replay sent that is not the record's (its minute and what it was):
    * from there on the world answered what the engine did under the new settings.
@@ -110,7 +110,7 @@ const NEVER = Number.MAX_SAFE_INTEGER;
 export async function replayDrill(
   scenario: Scenario,
   entries: readonly JournalEntry[],
-  options: { plays?: Record<string, PlayLogic>; baseline?: ReadonlyMap<string, Point> | null } = {},
+  options: { plays?: Record<string, PlayLogic>; baseline?: Baseline | null } = {},
 ): Promise<Replayed> {
   const own: Record<string, PlayLogic> = { ...stockPlays, ...options.plays };
   const work = new RecordedWork(recordedTasks(entries, 'minute'), 'drill', options.baseline ?? null);
@@ -129,7 +129,7 @@ export async function replayDrill(
   return {
     result,
     sources: work.sources,
-    started: work.started,
+    baseline: work.asBaseline,
     worldDiverged: divergence(entries, capture.world),
   };
 }
