@@ -4,12 +4,12 @@ import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 import { zodToInput } from '../toolkit/schema-errors.js';
-import { ANSWER_WORDS, own, sliWords } from '../toolkit/sli.js';
+import { own } from '../toolkit/sli.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { alerting, checkPlays, incidentType, name, postmortem } from '../world/scenario.js';
-import { slos } from '../world/service-spec.js';
+import { slos, sloWords } from '../world/service-spec.js';
 import { journalLimits } from './backpressure.js';
 import { notifierSchema } from './notifiers.js';
 import { hook, playSettings } from './plays.js';
@@ -188,7 +188,7 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
         sli,
         {
           kind: slo.kind,
-          words: slo.firstForm ? ANSWER_WORDS : sliWords(slo.kind, slo.thresholdMs),
+          words: sloWords(slo),
           ...(slo.alerting.policy ? { policy: slo.alerting.policy } : {}),
         },
       ]),
