@@ -7,12 +7,12 @@ import type { RunJournal } from '../engine/journal.js';
 import { definePlay, stockPlays } from '../engine/plays.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
-import { ANSWER_WORDS, sliWords } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
-import { assemble, type ShiftResult } from './result.js';
+import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
+import { sloWords } from './service-spec.js';
 import { type SloAlertState, SloAlerts } from './slo-alerts.js';
 import { generateStorm, stormArrivals } from './storm.js';
 
@@ -59,7 +59,7 @@ export function engineConfig(scenario: Scenario): EngineConfig {
         {
           kind: slo.kind,
           // The first form of `slos` keeps the stock story's words ("good answers").
-          words: slo.firstForm ? ANSWER_WORDS : sliWords(slo.kind, slo.thresholdMs),
+          words: sloWords(slo),
           ...(slo.alerting.policy ? { policy: slo.alerting.policy } : {}),
         },
       ]),
@@ -231,9 +231,9 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   });
   try {
     const every = options.checkpointMinutes ?? CHECKPOINT_MINUTES;
-    const minutes = await shift(scenario, engine, service, every, options.onMinute);
+    const { rejected, ...minutes } = await shift(scenario, engine, service, every, options.onMinute);
     engine.flush();
-    return assemble(scenario, engine, minutes);
+    return assemble(scenario, engine, minutes, rejected);
   } finally {
     engine.stop();
   }
@@ -252,6 +252,8 @@ interface WorldState {
   service: ServiceState;
   /** The world's Prometheus, when it watches any SLO. */
   slo?: SloAlertState;
+  /** Deploys the canary rejected so far, when there are any. */
+  rejected?: RejectedDeploy[];
 }
 
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
@@ -278,6 +280,7 @@ async function shift(
   );
   const end = scenario.until ?? lastEvent + 1440;
   let served: Record<SliName, MinuteCounts> | null = restored?.served ?? null;
+  const rejected: RejectedDeploy[] = [...(restored?.rejected ?? [])];
   // Most minutes have no event and no ticket: look them up by minute rather than scan the lists.
   const eventsAt = byMinute(scenario.timeline);
   const ticketsAt = byMinute(scenario.tickets);
@@ -302,7 +305,15 @@ async function shift(
     if (!slo.empty) for (const alert of slo.observe(t, served)) engine.submit({ kind: 'alert', alert });
     for (const event of eventsAt.get(t) ?? NOTHING) {
       if ('deploy' in event) {
-        engine.submit({ kind: 'deploy', candidate: event.deploy, report: engine.canaryReport(event.deploy) });
+        const report = engine.canaryReport(event.deploy);
+        engine.submit({ kind: 'deploy', candidate: event.deploy, report });
+        // The release machine judged it: a rejected deploy never goes live, and is reported as such.
+        const verdict = engine.release.getSnapshot().context.verdict;
+        if (verdict?.verdict === 'reject') {
+          const { candidate, baseline } = report;
+          const { reasons, checks } = verdict;
+          rejected.push({ release: event.deploy, at: t, candidate, baseline, reasons, checks });
+        }
       } else {
         service.stallIndexer();
       }
@@ -327,6 +338,7 @@ async function shift(
         arrived,
         service: service.state(),
         ...(slo.empty ? {} : { slo: slo.state() }),
+        ...(rejected.length > 0 ? { rejected } : {}),
       } satisfies WorldState);
     }
     onMinute?.(t, end, arrived);
@@ -334,7 +346,7 @@ async function shift(
     // A watched SLO may still be about to fire: the shift goes on while its service serves errors.
     if (t >= lastEvent && !typedOpen(engine) && (slo.empty || (!slo.firing && service.quiet(t)))) break;
   }
-  return { start: 0, end: Math.min(t, end) };
+  return { start: 0, end: Math.min(t, end), rejected };
 }
 
 /** What a minute without events or tickets holds: one empty list, not a new one a minute. */
