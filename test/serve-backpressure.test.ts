@@ -113,7 +113,7 @@ describe('runbook serve when the journal falls behind', () => {
       });
     });
     socket.write(
-      `POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      `POST /api/v2/alerts HTTP/1.1\r\nHost: 127.0.0.1:${new URL(base).port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
     );
     await until('the half-sent request to be waiting', async () =>
       (await metric(base, 'runbook_journal_pending_requests')) === 1 ? true : null,

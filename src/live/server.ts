@@ -1,6 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { tokenCheck } from './access.js';
+import { hostCheck, tokenCheck } from './access.js';
 import { PayloadError, parsePayload, postedAlerts, webhookAlerts } from './intake.js';
 import { releaseName } from './release-name.js';
 import { type LiveEngine, Refused } from './runtime.js';
@@ -16,6 +16,8 @@ export interface ServerOptions {
   token: string | null;
   logger: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /** Names besides the listen address a request's `Host` may carry (`--allow-host`): a proxy's, a DNS name. */
+  hosts?: readonly string[];
 }
 
 const sliReport = z.object({
@@ -99,6 +101,24 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
   let ready = true;
   app.addHook('onClose', async () => {
     ready = false;
+  });
+  // DNS rebinding and cross-site requests, before anything else: see access.ts.
+  const knownHost = hostCheck(options.hosts ?? []);
+  app.addHook('onRequest', async (request, reply) => {
+    const { localAddress, localPort } = request.socket;
+    if (!knownHost(request.headers.host, localAddress ?? '', localPort ?? 0)) {
+      const got = request.headers.host ?? 'none';
+      return reply.code(421).send({
+        error: `Host ${JSON.stringify(got)} is not this server's (its listen address, or a name given with --allow-host)`,
+        field: 'host',
+      });
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.headers.origin !== undefined) {
+      return reply.code(403).send({
+        error: `a browser page (Origin ${JSON.stringify(request.headers.origin)}) may not write to this server`,
+        field: 'origin',
+      });
+    }
   });
   if (options.token !== null) {
     const authorized = tokenCheck(options.token);
