@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
 import { hostCheck, tokenCheck } from './access.js';
@@ -88,7 +89,18 @@ export type LiveApi = Pick<
 
 export function buildServer(live: LiveApi, options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const app = Fastify({ logger: options.logger, bodyLimit });
+  const requestTimeout = live.journal.limits.requestTimeoutSeconds * 1000;
+  // Node looks for requests past their time every connectionsCheckingInterval (30 s by default).
+  const checkEvery = Math.min(requestTimeout, 1000);
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit,
+    serverFactory: (handler) =>
+      createServer(
+        { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: checkEvery },
+        handler,
+      ),
+  });
   // JSON only: a text/plain body would otherwise arrive as a string and be refused for its shape.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -127,7 +139,8 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       await reply.code(401).send({ error: 'needs Authorization: Bearer TOKEN' });
     });
   }
-  // Every POST brings inputs: refused while the journal is behind, counted as waiting until answered.
+  // Every POST brings inputs: refused while the journal is behind; counted as waiting from when its
+  // body is in (preHandler) until answered, so a body still on its way does not hold the queue.
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'POST') return;
     const behind = live.journal.behind();
@@ -135,7 +148,9 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       reply.header('retry-after', String(behind.retryAfterSeconds));
       return reply.code(503).send({ error: behind.message });
     }
-    reply.raw.once('close', live.journal.arrived(request));
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method === 'POST') reply.raw.once('close', live.journal.arrived(request));
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof PayloadError)
