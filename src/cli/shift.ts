@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadPlays } from '../engine/load-plays.js';
 import { type GateReport, gate } from '../views/gate.js';
-import { gateTable, narrate } from '../views/narrate.js';
+import { narrate } from '../views/narrate.js';
 import type { ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
