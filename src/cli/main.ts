@@ -10,6 +10,7 @@ import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
+import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
@@ -30,6 +31,7 @@ const commands: CommandModule[] = [
   registerShift,
   registerGate,
   registerRuns,
+  registerReplay,
   registerServe,
   registerBurn,
   registerRules,

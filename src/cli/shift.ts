@@ -94,12 +94,12 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
   )
     .addHelpText('after', '\nExamples:\n  runbook demo\n  runbook demo --scenario scenarios/broken-fix.yaml')
     .action(async (flags: ShiftFlags) => {
-      const { result, report } = await scoreShift(flags, ctx);
+      const { scenario, result, report } = await scoreShift(flags, ctx);
       if (flags.json) {
-        ctx.io.err(narrate(result, report));
+        ctx.io.err(narrate(result, report, scenario.owners));
         ctx.io.out(json({ result, gate: report }));
       } else {
-        ctx.io.out(narrate(result, report));
+        ctx.io.out(narrate(result, report, scenario.owners));
       }
       ctx.exit(exitOf(report));
     });

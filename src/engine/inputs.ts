@@ -1,3 +1,4 @@
+import type { OperatorCommand } from '../../machines/runbook.js';
 import type { Alert } from '../toolkit/alerts.js';
 import type { CanaryReport } from '../toolkit/canary.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
@@ -51,7 +52,36 @@ export interface DeployInput {
   report: CanaryReport;
 }
 
-export type WorldInput = TickInput | SliInput | AlertInput | TicketInput | AckInput | DeployInput;
+/** Live: a receiver refused a notification for good (PagerDuty's 400): see undeliverable.ts. */
+export interface UndeliverableInput {
+  kind: 'undeliverable';
+  incident: string;
+  notifier: string;
+  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify';
+  why: string;
+}
+
+/**
+ * Someone acts on a runbook run (machines/runbook.ts): answers its approval gate, pauses, resumes,
+ * skips a step, aborts, or retries from a step. Journaled with who did it; `at` is the engine's clock.
+ */
+export interface OperatorInput {
+  kind: 'operator';
+  incident: string;
+  command: OperatorCommand;
+  step?: string;
+  by: string;
+}
+
+export type WorldInput =
+  | TickInput
+  | SliInput
+  | AlertInput
+  | TicketInput
+  | AckInput
+  | DeployInput
+  | UndeliverableInput
+  | OperatorInput;
 
 /** A play rolled the live release back (once per idempotency key). */
 export interface RollbackInput {
@@ -77,7 +107,10 @@ export interface OutcomeInput {
 export type TaskInput = RollbackInput | EffectInput | OutcomeInput;
 export type Input = WorldInput | TaskInput;
 
-export type WorldEffect = { type: 'reindex' } | { type: 'flag'; name: string; on: boolean };
+export type WorldEffect =
+  | { type: 'reindex' }
+  | { type: 'flag'; name: string; on: boolean }
+  | { type: 'clear'; faults: string[] };
 
 /** Inputs the world sends, as opposed to what plays and tasks report while they run. */
 export const isWorldInput = (input: Input): input is WorldInput =>
