@@ -149,7 +149,10 @@ function stormSpec(scenario: Scenario) {
  * The storm as it arrives, minute by minute: the generated alerts and the listed ones by start minute
  * (generated first within a minute), and the last minute any of them still fires.
  */
-export function arrivals(scenario: Scenario): { lastEnd: number; alerts: Generator<{ at: number; alert: Alert }> } {
+export function arrivals(scenario: Scenario): {
+  lastEnd: number;
+  alerts: Generator<{ at: number; alert: Alert }>;
+} {
   const { storm, epoch } = scenario;
   const generated = stormArrivals(stormSpec(scenario));
   const listed = [...storm.listed].sort((a, b) => a.at - b.at);

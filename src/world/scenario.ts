@@ -11,9 +11,9 @@ import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { checkGateReferences, gateChecks } from './gate-schema.js';
 import { checkWork, LIMITS } from './limits.js';
+import { checkFlow, flowPlays, runbookField, splitRunbook } from './runbook-schema.js';
 import { checkService } from './service-check.js';
 import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
-import { checkFlow, flowPlays, runbookField, splitRunbook } from './runbook-schema.js';
 import { stockServices } from './storm.js';
 
 /**
