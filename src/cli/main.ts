@@ -16,6 +16,7 @@ import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
+import { registerValidate } from './validate.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
 export interface CommandContext {
@@ -30,6 +31,7 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 const commands: CommandModule[] = [
   registerShift,
   registerGate,
+  registerValidate,
   registerRuns,
   registerReplay,
   registerServe,
