@@ -11,6 +11,7 @@ import { cli, correlateFile } from './rows/process.js';
 import { promtool } from './rows/promtool.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
+import { validate } from './rows/validate.js';
 import { takeover, workers } from './rows/workers.js';
 import { formatTable, type Row } from './table.js';
 
@@ -37,6 +38,7 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   takeover,
   promtool,
   cli,
+  validate,
   // Last: it writes and deletes two 268 MB files, and the disk's writeback would slow the rows that write.
   'correlate-file': correlateFile,
 };
