@@ -9,6 +9,7 @@ import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
+import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
@@ -28,6 +29,7 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 const commands: CommandModule[] = [
   registerShift,
   registerRuns,
+  registerReplay,
   registerServe,
   registerBurn,
   registerRules,

@@ -31,6 +31,7 @@ import {
   whenReady,
 } from './config.js';
 import { type DeferredRef, deferred } from './deferred.js';
+import { unplaceable } from './input-check.js';
 import {
   type Input,
   isWorldInput,
@@ -102,6 +103,11 @@ export interface EngineOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Called with each trace entry as it is recorded (the inspector streams them). */
   onTrace?: (entry: TraceEntry) => void;
+  /**
+   * A replay's record of the engine's own tasks (postmortem, ship) by idempotency key: the report
+   * the record has for it, instead of asking the world again (null: run the task).
+   */
+  recordedTask?: (kind: 'learn' | 'ship', key: string) => Promise<Omit<OutcomeInput, 'kind' | 'key'>> | null;
 }
 
 type TaskKind = 'play' | 'learn' | 'ship';
@@ -159,6 +165,7 @@ export class Engine {
   private readonly applied = new Map<string, { result?: unknown; error?: string }>();
   private readonly tasks = new Map<string, Task>();
   private readonly journal: RunJournal | null;
+  private readonly recordedTask: EngineOptions['recordedTask'];
   private replay: JournalEntry[];
   private cursor = 0;
   private seq = 0;
@@ -174,6 +181,7 @@ export class Engine {
     this.world = options.world;
     this.plays = options.plays;
     this.journal = options.journal ?? null;
+    this.recordedTask = options.recordedTask;
     const saved = this.journal?.latestCheckpoint() ?? null;
     this.replay = this.journal?.entries(saved?.seq ?? 0) ?? [];
     this.evalSet = [...config.evalSet];
@@ -394,6 +402,8 @@ export class Engine {
       if (!this.replaying) this.endReplay();
       return;
     }
+    const refused = unplaceable(input);
+    if (refused) throw new InputError(refused, this.journal?.id);
     this.keep(input);
     if (input.kind !== 'tick' && input.kind !== 'sli') this.loud = true;
     this.apply(input);
@@ -540,7 +550,12 @@ export class Engine {
         this.recordSli(input.sli, input.counts);
         break;
       case 'alert':
-        this.admitAlert(input.alert);
+        try {
+          this.admitAlert(input.alert);
+        } catch (error) {
+          // A journal from before intake checked times may hold one it could not place: it changed nothing.
+          if (unplaceable(input) === null) throw error;
+        }
         break;
       case 'ticket':
         this.fileTicket(input.ticket);
@@ -911,6 +926,11 @@ export class Engine {
       }
     };
     if (task.kind !== 'play') {
+      const recorded = this.recordedTask?.(task.kind, task.key);
+      if (recorded) {
+        recorded.then(report, failed);
+        return;
+      }
       settle(() =>
         task.kind === 'learn'
           ? this.learn(task.input as LearnInput)

@@ -43,7 +43,7 @@ export interface ShiftOptions {
   onMinute?: (minute: number, lastMinute: number, alerts: number) => void;
 }
 
-const SLIS: readonly SliName[] = ['quality', 'freshness'];
+export const SLIS: readonly SliName[] = ['quality', 'freshness'];
 
 /** What the engine needs of a scenario: everything but the simulated world. */
 export function engineConfig(scenario: Scenario): EngineConfig {
@@ -96,7 +96,10 @@ function stormSpec(scenario: Scenario) {
  * The storm as it arrives, minute by minute: the generated alerts and the listed ones by start minute
  * (generated first within a minute), and the last minute any of them still fires.
  */
-function arrivals(scenario: Scenario): { lastEnd: number; alerts: Generator<{ at: number; alert: Alert }> } {
+export function arrivals(scenario: Scenario): {
+  lastEnd: number;
+  alerts: Generator<{ at: number; alert: Alert }>;
+} {
   const { storm, epoch } = scenario;
   const generated = stormArrivals(stormSpec(scenario));
   const listed = [...storm.listed].sort((a, b) => a.at - b.at);
@@ -121,7 +124,7 @@ function arrivals(scenario: Scenario): { lastEnd: number; alerts: Generator<{ at
 }
 
 /** The simulated service as the engine's world: its eval answers, what it gets wrong, its knobs. */
-function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
+export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
   return {
     evaluate: (release, cases) => service.evaluate(release, cases),
     wrongAnswers: (release, sli) => (sli === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : []),
@@ -266,14 +269,14 @@ function byMinute<T extends { at: number }>(items: readonly T[]): Map<number, T[
 }
 
 /** Whether an incident of a known type is still being worked: the shift goes on until none is. */
-const typedOpen = (engine: Engine): boolean =>
+export const typedOpen = (engine: Engine): boolean =>
   engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
 
 /**
  * On-call acknowledges a page `ackMinutes` after it was paged, a ticket `ticketAckMinutes` after it
  * was opened; a ticket that turns into a page gets the page's deadline, counted from the page.
  */
-function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
+export function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
   const waiting = engine.awaitingAck();
   if (waiting.length === 0) return;
   const { ackMinutes, ticketAckMinutes } = scenario.oncall;

@@ -421,7 +421,10 @@ const isMapping = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Mappings merge key by key; anything else (lists included) in `over` replaces what `base` had. */
-function overlay(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function overlay(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const under = out[key];
@@ -483,7 +486,23 @@ function withoutOverridden(
 let parses = 0;
 
 export function parseScenario(text: string, file: string): Scenario {
-  const raw = withSloSpec(readMapping(text, file, []), file);
+  return checkedScenario(readMapping(text, file, []), file);
+}
+
+/**
+ * A scenario (a recorded run's, as it was validated) with `over` laid on it the way `extends:` lays a
+ * mutation on its base, checked again: a replay's `--with`. Errors name `file`, the overlay.
+ */
+export function overlayScenario(base: Scenario, over: Record<string, unknown>, file: string): Scenario {
+  const own = { ...over };
+  if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
+    own.sloSpec = resolve(dirname(file), own.sloSpec);
+  const raw = base as unknown as Record<string, unknown>;
+  return checkedScenario(overlay(withoutOverridden(raw, own), own), file);
+}
+
+function checkedScenario(mapping: Record<string, unknown>, file: string): Scenario {
+  const raw = withSloSpec(mapping, file);
   const parsed = schema.safeParse(raw, { reportInput: true, jitless: parses++ === 0 });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
   checkReferences(parsed.data, file);
