@@ -36,8 +36,9 @@ import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import {
-  type PendingShips,
+  decisionAnnotator,
   isRollout,
+  type PendingShips,
   type ReleaseActor,
   releaseActor,
   rolloutEvent,
@@ -181,6 +182,7 @@ export class Engine {
       else this.waiting.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
+    if (config.rollout) this.trace.annotate = decisionAnnotator();
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);
@@ -813,7 +815,12 @@ export class Engine {
     }
     // Asked again after a restore (the ship step's stand-in starts over): its rollout is not started twice.
     if (!rolloutOf(this.release, incident)) {
-      this.release.send({ type: 'DEPLOY', candidate: evidence.candidate, report: evidence.report, by: incident });
+      this.release.send({
+        type: 'DEPLOY',
+        candidate: evidence.candidate,
+        report: evidence.report,
+        by: incident,
+      });
     }
     if (rolloutOf(this.release, incident)) {
       this.shipReports.set(incident, { report: evidence.report, checks: [] });

@@ -1,11 +1,17 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import type { ShipOutput } from '../../machines/incident.js';
 import { type ReleaseInput, releaseMachine } from '../../machines/release.js';
-import { type RolloutEvent, type RolloutRecord, rolloutMachine } from '../../machines/rollout.js';
+import {
+  type RolloutContext,
+  type RolloutEvent,
+  type RolloutRecord,
+  rolloutMachine,
+} from '../../machines/rollout.js';
 import { dueAt, type MetricRun } from '../toolkit/analysis.js';
 import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { EngineClock } from './clock.js';
 import type { OperatorInput, WorldInput } from './inputs.js';
+import type { TraceEntry } from './trace.js';
 
 /**
  * The release desk with a canary strategy: which machine holds the releases, what the world owes a
@@ -34,7 +40,8 @@ export function releaseActor(
     : createActor(releaseMachine, { ...common, input });
 }
 
-export const isRollout = (actor: ReleaseActor): actor is RolloutActor => 'strategy' in actor.getSnapshot().context;
+export const isRollout = (actor: ReleaseActor): actor is RolloutActor =>
+  'strategy' in actor.getSnapshot().context;
 
 /** A measurement the world owes: which run, which metric, and what it needs to take it. */
 export interface DueMeasurement {
@@ -87,10 +94,12 @@ const OPERATOR_EVENTS: Record<OperatorInput['action'], (input: OperatorInput) =>
 };
 
 /** A rollout input as the machine's event; a plain release machine ignores them all. */
-export function rolloutEvent(input: Extract<WorldInput, { kind: 'weight' | 'measure' | 'operator' }>): RolloutEvent {
+export function rolloutEvent(
+  input: Extract<WorldInput, { kind: 'weight' | 'measure' | 'operator' }>,
+): RolloutEvent {
   if (input.kind === 'weight') return { type: 'WEIGHT_SET', weight: input.weight };
   if (input.kind === 'measure') {
-    return { type: 'MEASURED', run: input.run, metric: input.metric, measurement: input.measurement };
+    return { type: 'MEASURED', run: input.run, measurements: input.measurements };
   }
   return OPERATOR_EVENTS[input.action](input);
 }
@@ -100,7 +109,8 @@ export function rolloutOf(actor: ReleaseActor, incident: string): RolloutRecord 
   if (!isRollout(actor)) return null;
   const { rollout, rollouts } = actor.getSnapshot().context;
   if (rollout?.requestedBy === incident) return rollout;
-  for (let i = rollouts.length - 1; i >= 0; i--) if (rollouts[i]?.requestedBy === incident) return rollouts[i] ?? null;
+  for (let i = rollouts.length - 1; i >= 0; i--)
+    if (rollouts[i]?.requestedBy === incident) return rollouts[i] ?? null;
   return null;
 }
 
@@ -114,6 +124,24 @@ export function shipOutcome(actor: ReleaseActor, incident: string): ShipOutput |
     verdict: rollout.outcome === 'promoted' ? 'promote' : 'reject',
     reasons: rollout.outcome === 'promoted' ? [] : [last?.why ?? 'aborted'],
     live: actor.getSnapshot().context.live,
+  };
+}
+
+/**
+ * Puts each rollout decision on the trace entry of the transition that made it, once: the trace then
+ * says why a rollout paused, promoted or aborted, with the measurements it went on.
+ */
+export function decisionAnnotator(): (snapshot: unknown, entry: TraceEntry) => void {
+  const told = new Map<number, number>();
+  return (snapshot, entry) => {
+    if (entry.actor !== 'release') return;
+    const context = (snapshot as { context: RolloutContext }).context;
+    const rollout = context.rollout ?? context.rollouts.at(-1);
+    if (!rollout) return;
+    const seen = told.get(rollout.n) ?? 0;
+    if (rollout.decisions.length <= seen) return;
+    told.set(rollout.n, rollout.decisions.length);
+    entry.decisions = rollout.decisions.slice(seen);
   };
 }
 

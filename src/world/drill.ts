@@ -9,6 +9,7 @@ import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { assemble, type ShiftResult } from './result.js';
+import { RolloutWorld } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
 import { generateStorm, stormArrivals } from './storm.js';
@@ -60,6 +61,7 @@ export function engineConfig(scenario: Scenario): EngineConfig {
       tolerance: scenario.canary.tolerance,
       regressionsMustPass: scenario.canary.regressionsMustPass,
     },
+    ...(scenario.rollout ? { rollout: scenario.rollout.strategy } : {}),
     triage: scenario.triage,
     routing: scenario.routing,
     roster: scenario.oncall.roster,
@@ -147,6 +149,7 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     releases: scenario.releases,
     index: scenario.service.index,
     live: () => (engine as Engine).live(),
+    canary: () => canaryOf(engine as Engine),
   });
   engine = new Engine({
     config: engineConfig(scenario),
@@ -158,7 +161,10 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   });
   try {
     const every = options.checkpointMinutes ?? CHECKPOINT_MINUTES;
-    const minutes = await shift(scenario, engine, service, every, options.onMinute);
+    const rollouts = scenario.rollout
+      ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
+      : null;
+    const minutes = await shift(scenario, engine, service, every, options.onMinute, rollouts);
     engine.flush();
     return assemble(scenario, engine, minutes);
   } finally {
@@ -186,6 +192,7 @@ async function shift(
   service: ServiceUnderOperation,
   every: number,
   onMinute: ShiftOptions['onMinute'],
+  rollouts: RolloutWorld | null,
 ) {
   const storm = arrivals(scenario);
   const restored = engine.restoredWorld as WorldState | null;
@@ -233,12 +240,14 @@ async function shift(
     }
     for (const ticket of ticketsAt.get(t) ?? NOTHING) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
+    rollouts?.drive(t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
     const reports = engine.drain();
     if (reports) await reports;
     served = service.serve(t);
+    rollouts?.served(t);
     if (t % every === 0) {
       engine.checkpoint({ t, served, arrived, service: service.state() } satisfies WorldState);
     }
@@ -247,6 +256,12 @@ async function shift(
     if (t >= lastEvent && !typedOpen(engine)) break;
   }
   return { start: 0, end: Math.min(t, end) };
+}
+
+/** The canary's release and weight while a rollout runs (none without a strategy). */
+function canaryOf(engine: Engine): { release: string; weight: number } | null {
+  const work = engine.rolloutWork();
+  return work && work.weight > 0 ? { release: work.candidate, weight: work.weight } : null;
 }
 
 /** What a minute without events or tickets holds: one empty list, not a new one a minute. */

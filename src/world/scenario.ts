@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
+import type { ReadStrategy } from '../toolkit/argo.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
@@ -10,6 +11,7 @@ import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { checkWork, LIMITS } from './limits.js';
+import { readScenarioRollout } from './rollout-scenario.js';
 import { stockServices } from './storm.js';
 
 /**
@@ -246,6 +248,8 @@ const schema = z.strictObject({
       regressionsMustPass: DEFAULT_CANARY.regressionsMustPass,
     }),
   timeline: list(timelineEvent, LIMITS.timelineEvents).default([]),
+  /** A canary strategy (Argo Rollouts' model), inline or from an Argo file: read by rollout-scenario.ts. */
+  rollout: z.unknown().optional(),
   storm,
   tickets: list(ticket, LIMITS.tickets).default([]),
   triage: z
@@ -289,7 +293,7 @@ const schema = z.strictObject({
   }),
 });
 
-export type Scenario = z.infer<typeof schema>;
+export type Scenario = Omit<z.infer<typeof schema>, 'rollout'> & { rollout?: ReadStrategy };
 export type IncidentTypeSpec = Scenario['incidentTypes'][number];
 
 /** Cross-references the schema alone cannot check. */
@@ -406,6 +410,9 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   // A spec is named relative to the file that names it, whichever file extends that one.
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
+  const rollout = own.rollout as { file?: unknown } | undefined;
+  if (isMapping(rollout) && typeof rollout.file === 'string' && rollout.file.trim() !== '')
+    own.rollout = { ...rollout, file: resolve(dirname(file), rollout.file) };
   if (parent === undefined) return own;
   if (typeof parent !== 'string' || parent.trim() === '') {
     throw new InputError('must be the path of another scenario file', file, 'extends');
@@ -449,9 +456,12 @@ export function parseScenario(text: string, file: string): Scenario {
   const raw = withSloSpec(readMapping(text, file, []), file);
   const parsed = schema.safeParse(raw, { reportInput: true, jitless: parses++ === 0 });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
-  checkReferences(parsed.data, file);
-  checkWork(parsed.data, file);
-  return parsed.data;
+  const { rollout, ...scenario } = parsed.data;
+  checkReferences(scenario, file);
+  checkWork(scenario, file);
+  if (rollout === undefined) return scenario;
+  const releases = scenario.releases.map((r) => r.name);
+  return { ...scenario, rollout: readScenarioRollout(rollout, file, releases) };
 }
 
 export function loadScenario(file: string): Scenario {

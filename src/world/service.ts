@@ -73,6 +73,15 @@ export interface ServiceOptions {
   index: IndexSpec;
   /** The live release, read from the release actor: the service never decides what is live. */
   live: () => string;
+  /** A canary taking a share of the traffic (0-100), read from the rollout; none without a strategy. */
+  canary?: () => { release: string; weight: number } | null;
+}
+
+/** One minute's counts on each side of a canary split: what per-release metrics would show. */
+export interface SplitCounts {
+  canary: { release: string; weight: number };
+  stable: Record<SliName, MinuteCounts>;
+  onCanary: Record<SliName, MinuteCounts>;
 }
 
 export interface ServiceState {
@@ -174,6 +183,9 @@ export class ServiceUnderOperation {
 
   /** The traffic of one minute, counted per SLI. */
   serve(minute: number): Record<SliName, MinuteCounts> {
+    const canary = this.options.canary?.() ?? null;
+    this.lastSplit = null;
+    if (canary && canary.weight > 0) return this.serveSplit(minute, canary);
     const { requestsPerMinute: requests, questions } = this.options;
     let wrong = 0;
     for (const j of this.wrongQuestions()) wrong += questionCount(minute, requests, questions.length, j);
@@ -196,6 +208,46 @@ export class ServiceUnderOperation {
   }
 
   private lastServed: Readonly<Record<SliName, Readonly<MinuteCounts>>> | null = null;
+
+  /** The last minute's split between stable and canary, when a canary took traffic in it. */
+  lastSplit: SplitCounts | null = null;
+
+  /**
+   * A minute with a canary: of each question's requests, `weight`% (rounded) go to the canary
+   * release and the rest to live; each side errs on the questions its release answers wrongly. The
+   * service's SLI counts are the sum, so a canary at 20% erring on 2% of its traffic shows 0.4%.
+   */
+  private serveSplit(
+    minute: number,
+    canary: { release: string; weight: number },
+  ): Record<SliName, MinuteCounts> {
+    const { requestsPerMinute: requests, questions } = this.options;
+    const live = this.release(this.options.live());
+    const candidate = this.release(canary.release);
+    const counts = questionCounts(minute, requests, questions.length);
+    const side = { stable: { requests: 0, errors: 0 }, canary: { requests: 0, errors: 0 } };
+    questions.forEach((question, j) => {
+      const asked = counts[j] as number;
+      const toCanary = Math.round((asked * canary.weight) / 100);
+      const deflected = !this.flagOn(`answer:${question.topic}`);
+      side.canary.requests += toCanary;
+      side.stable.requests += asked - toCanary;
+      if (!deflected && !answersCorrectly(candidate, question)) side.canary.errors += toCanary;
+      if (!deflected && !answersCorrectly(live, question)) side.stable.errors += asked - toCanary;
+    });
+    const stale = this.indexAge(minute) > this.options.index.maxAgeMinutes;
+    const fresh = (c: MinuteCounts) => ({ requests: c.requests, errors: stale ? c.requests : 0 });
+    this.lastSplit = {
+      canary,
+      stable: { quality: side.stable, freshness: fresh(side.stable) },
+      onCanary: { quality: side.canary, freshness: fresh(side.canary) },
+    };
+    this.lastServed = null;
+    return {
+      quality: { requests, errors: side.stable.errors + side.canary.errors },
+      freshness: { requests, errors: stale ? requests : 0 },
+    };
+  }
 
   /**
    * Scores a release on eval cases, as the canary does: correct iff it gives the expected answer.
