@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { type ReadStrategy, readArgo, readStrategy } from '../toolkit/argo.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
@@ -47,5 +47,6 @@ function readFrom(raw: unknown, file: string): ReadStrategy {
   } catch (error) {
     throw new InputError(`cannot read ${path}: ${(error as Error).message}`, file, 'rollout.file');
   }
-  return readArgo(text, path, extras);
+  // Named as from where the command runs, so a result does not depend on where the checkout is.
+  return readArgo(text, relative(process.cwd(), path) || path, extras);
 }
