@@ -10,7 +10,7 @@ import {
 import { dueAt, type MetricRun } from '../toolkit/analysis.js';
 import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { EngineClock } from './clock.js';
-import type { OperatorInput, WorldInput } from './inputs.js';
+import type { ReleaseOperatorInput, WorldInput } from './inputs.js';
 import type { TraceEntry } from './trace.js';
 
 /**
@@ -86,16 +86,17 @@ export function rolloutWork(actor: ReleaseActor, now: number): RolloutWork | nul
   };
 }
 
-const OPERATOR_EVENTS: Record<OperatorInput['action'], (input: OperatorInput) => RolloutEvent> = {
-  promote: (input) => ({ type: 'PROMOTE', full: false, by: input.by }),
-  'promote-full': (input) => ({ type: 'PROMOTE', full: true, by: input.by }),
-  abort: (input) => ({ type: 'ABORT', by: input.by, why: input.why ?? 'no reason given' }),
-  retry: (input) => ({ type: 'RETRY', by: input.by }),
-};
+const OPERATOR_EVENTS: Record<ReleaseOperatorInput['action'], (input: ReleaseOperatorInput) => RolloutEvent> =
+  {
+    promote: (input) => ({ type: 'PROMOTE', full: false, by: input.by }),
+    'promote-full': (input) => ({ type: 'PROMOTE', full: true, by: input.by }),
+    abort: (input) => ({ type: 'ABORT', by: input.by, why: input.why ?? 'no reason given' }),
+    retry: (input) => ({ type: 'RETRY', by: input.by }),
+  };
 
 /** A rollout input as the machine's event; a plain release machine ignores them all. */
 export function rolloutEvent(
-  input: Extract<WorldInput, { kind: 'weight' | 'measure' | 'operator' }>,
+  input: Extract<WorldInput, { kind: 'weight' | 'measure' | 'release-operator' }>,
 ): RolloutEvent {
   if (input.kind === 'weight') return { type: 'WEIGHT_SET', weight: input.weight };
   if (input.kind === 'measure') {

@@ -162,7 +162,7 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
     initialRelease: config.release,
     objectives: { quality: config.slos.quality.objective, freshness: config.slos.freshness.objective },
     alerting: config.alerting,
-    intake: { groupBy: config.groupBy, gapMinutes: config.gapMinutes },
+    intake: { groupBy: config.groupBy, gapMinutes: config.gapMinutes, reopen: true },
     incidentTypes: config.incidentTypes,
     canary: { ...DEFAULT_CANARY, minQuality: config.slos.quality.objective },
     triage: DEFAULT_TRIAGE,

@@ -1,6 +1,8 @@
 import type { TraceEntry } from '../engine/trace.js';
+import { own } from '../toolkit/sli.js';
 import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
+import { judge } from './gate-checks.js';
 
 /**
  * The eval gate scores a shift from what the machines did: the result's recorded facts and the
@@ -40,9 +42,12 @@ function passesThrough(trace: readonly TraceEntry[], actor: string, stages: read
   return missing;
 }
 
+/** A scenario scored by the stock story's checks: one with `expect:`. */
+type StockScenario = Scenario & { expect: NonNullable<Scenario['expect']> };
+
 type Check = (
   result: ShiftResult,
-  scenario: Scenario,
+  scenario: StockScenario,
   primary: IncidentResult | undefined,
 ) => Omit<GateCheck, 'id' | 'owner'>;
 
@@ -95,40 +100,50 @@ const page: Check = (result, scenario, primary) => {
 const mitigate: Check = (result, scenario, primary) => {
   if (!primary) return { ok: false, detail: 'no incident of a known type was opened' };
   const want = scenario.expect.mitigation.play;
-  // The runbook's first step must be the one that recovered the SLI (after its retries, if any).
-  const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === 0);
+  // The expected step must be the one that recovered the SLI (after its retries, if any); the steps
+  // before it ran and did not recover it. By default the first step that ran: the runbook's first
+  // play, or in a runbook of the statechart language the first play that ran (gates and notes run none).
+  const expected = scenario.expect.mitigation.step;
+  const step = expected === undefined ? (primary.plays[0]?.step ?? 0) : expected - 1;
+  const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === step);
+  const nth = step === 0 ? 'first play' : `play of step ${step + 1}`;
   const m = result.mitigate;
   const objective = result.detect?.objective ?? 1;
   const recovered = first !== undefined && first.play === want && (first.sliAfter ?? 0) >= objective;
   const leftViaLearn = transitionsOf(result.trace, primary.id).some(
-    (e) => e.from === 'mitigate.settling' && e.to === 'learn',
+    (e) => (e.from === 'mitigate.settling' || e.from === 'mitigate.flow') && e.to === 'learn',
   );
   const ok = recovered && leftViaLearn;
   return {
     ok,
     detail: ok
-      ? `first play ${want}: ${m?.from === m?.to ? `live stays ${m?.to}` : `${m?.from} -> ${m?.to}`}, SLI ${pct(first?.sliBefore)} -> ${pct(first?.sliAfter)} (objective ${pct(objective)})`
-      : `expected ${want} as the first play to recover the SLI; plays: ${primary.plays.map((p) => `${p.play} ${p.outcome}`).join(', ') || 'none'}`,
+      ? `${nth} ${want}: ${m?.from === m?.to ? `live stays ${m?.to}` : `${m?.from} -> ${m?.to}`}, SLI ${pct(first?.sliBefore)} -> ${pct(first?.sliAfter)} (objective ${pct(objective)})`
+      : `expected ${want} as the ${nth} to recover the SLI; plays: ${primary.plays.map((p) => `${p.play} ${p.outcome}`).join(', ') || 'none'}`,
   };
 };
 
-const learn: Check = (result) => {
+const learn: Check = (result, scenario, primary) => {
   const l = result.learn;
   if (!l) return { ok: false, detail: 'no postmortem was written' };
   const joined = l.regressionCases.filter((c) => result.evalSet.includes(c.id));
+  // Only wrong answers become eval cases: a postmortem on failed or slow requests has none to add.
+  const sli = scenario.incidentTypes.find((t) => t.name === primary?.type)?.sli ?? '';
+  const answers = own(scenario.slos, sli)?.kind === 'quality';
   const ok =
     l.accepted &&
     l.findings.length === 0 &&
-    l.regressionCases.length > 0 &&
+    (l.regressionCases.length > 0 || !answers) &&
     joined.length === l.regressionCases.length;
   const blame = l.findings.map((f) => `${f.field} names ${f.person}`).join('; ');
   return {
     ok,
     detail: ok
-      ? `blameless postmortem; regression case ${joined.map((c) => c.id).join(', ')} joined the eval set`
+      ? answers || joined.length > 0
+        ? `blameless postmortem; regression case ${joined.map((c) => c.id).join(', ')} joined the eval set`
+        : `blameless postmortem (a ${sli} SLI: no answers to turn into regression cases)`
       : [
           !l.accepted && `postmortem sent back: ${blame || 'not accepted'}`,
-          l.regressionCases.length === 0 && 'no regression case',
+          l.regressionCases.length === 0 && answers && 'no regression case',
           joined.length < l.regressionCases.length && 'a regression case is missing from the eval set',
         ]
           .filter(Boolean)
@@ -179,8 +194,8 @@ function recovery(type: string, play: string): Check {
   return (result, scenario) => {
     const incident = result.incidents.find((i) => i.type === type);
     if (!incident) return { ok: false, detail: `no ${type} incident was opened` };
-    const sli = scenario.incidentTypes.find((t) => t.name === type)?.sli ?? 'quality';
-    const objective = scenario.slos[sli].objective;
+    const sli = scenario.incidentTypes.find((t) => t.name === type)?.sli ?? '';
+    const objective = own(scenario.slos, sli)?.objective ?? 1;
     const by = incident.plays.find((p) => p.outcome === 'recovered');
     const ok = incident.state === 'resolved' && by?.play === play && (by.sliAfter ?? 0) >= objective;
     return {
@@ -192,26 +207,39 @@ function recovery(type: string, play: string): Check {
   };
 }
 
-/** The seven checks of the stock story, each with the module that owns the stage (section 2 of the design). */
-const CHECKS: { id: string; owner: string; check: Check }[] = [
-  { id: 'intake', owner: 'M32', check: intake },
-  { id: 'triage', owner: 'M32', check: triageCheck },
-  { id: 'page', owner: 'M31', check: page },
-  { id: 'mitigate', owner: 'M31->M33', check: mitigate },
-  { id: 'learn', owner: 'M31->M26', check: learn },
-  { id: 'ship', owner: 'M33', check: ship },
-  { id: 'verify', owner: 'M26', check: verify },
+/** The seven checks of the stock story, by stage (section 2 of the design). */
+const CHECKS: { id: keyof Scenario['owners']; check: Check }[] = [
+  { id: 'intake', check: intake },
+  { id: 'triage', check: triageCheck },
+  { id: 'page', check: page },
+  { id: 'mitigate', check: mitigate },
+  { id: 'learn', check: learn },
+  { id: 'ship', check: ship },
+  { id: 'verify', check: verify },
 ];
 
+/** A scenario's own checks when it lists them (`gate:`), else the stock story's. */
 export function gate(result: ShiftResult, scenario: Scenario): GateReport {
+  const checks = scenario.gate
+    ? scenario.gate.map((spec) => judge(spec, result))
+    : stockChecks(result, scenario as StockScenario);
+  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+}
+
+function stockChecks(result: ShiftResult, scenario: StockScenario): GateCheck[] {
   const primary = result.incidents.find((i) => i.id === result.primary);
-  const checks: GateCheck[] = CHECKS.map(({ id, owner, check }) => ({
+  // Owner labels are the scenario's (the stock story's M31...), none when it names none.
+  const checks: GateCheck[] = CHECKS.map(({ id, check }) => ({
     id,
-    owner,
+    owner: scenario.owners[id] ?? '',
     ...check(result, scenario, primary),
   }));
   for (const { type, play } of scenario.expect.recoveries) {
-    checks.push({ id: type, owner: 'M31->M33', ...recovery(type, play)(result, scenario, primary) });
+    checks.push({
+      id: type,
+      owner: scenario.owners.mitigate ?? '',
+      ...recovery(type, play)(result, scenario, primary),
+    });
   }
-  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+  return checks;
 }

@@ -136,14 +136,16 @@ export function assemble(
 ): ShiftResult {
   const { objectives } = engine.config;
   const ledgerOf = (sli: string) => engine.ledger(sli);
-  const ledgers = { quality: ledgerOf('quality'), freshness: ledgerOf('freshness') };
+  const ledgers = Object.fromEntries(Object.keys(objectives).map((sli) => [sli, ledgerOf(sli)]));
+  // An incident no type matched watches no SLI; the shift's first SLI stands in for its plots.
+  const firstSli = Object.keys(objectives)[0] as SliName;
   const release = engine.release.getSnapshot().context;
   const results: IncidentResult[] = engine.incidents.map((incident) => {
     const { id, type, actor } = incident;
     const group = engine.groupOf(incident);
     const snapshot = actor.getSnapshot();
     const c = snapshot.context;
-    const sli = type?.sli ?? 'quality';
+    const sli = type?.sli ?? firstSli;
     const onset =
       c.milestones.detected !== undefined
         ? onsetOf(ledgerOf(sli), objectives[sli] as number, c.milestones.detected)
@@ -172,7 +174,7 @@ export function assemble(
   });
 
   const primary = results.find((r) => r.type !== '') ?? null;
-  const sliName: SliName = scenario.incidentTypes.find((t) => t.name === primary?.type)?.sli ?? 'quality';
+  const sliName: SliName = scenario.incidentTypes.find((t) => t.name === primary?.type)?.sli ?? firstSli;
   const objective = objectives[sliName] as number;
   const m = primary?.milestones;
   const onset = m?.onset ?? null;
@@ -268,7 +270,7 @@ export function assemble(
           ? [
               {
                 id: incident.id,
-                sli: incident.type.sli as SliName,
+                sli: incident.type.sli,
                 startsAt: engine.groupOf(incident).startsAt,
                 milestones: results[i]?.milestones ?? {},
               },
@@ -276,10 +278,10 @@ export function assemble(
           : [],
       ),
       ledgers,
-      objectives as Record<SliName, number>,
+      objectives,
       minutes,
     ),
-    budget: budgetSeries(ledgers, objectives as Record<SliName, number>, minutes),
+    budget: budgetSeries(ledgers, objectives, minutes),
     minutes,
     trace: engine.trace.entries,
     ...withRollout(scenario, engine),

@@ -71,8 +71,8 @@ export class RolloutWorld {
       if (choice === 'wait') return false;
       this.engine.submit(
         choice === 'promote'
-          ? { kind: 'operator', action: 'promote', by: 'on-call' }
-          : { kind: 'operator', action: 'abort', by: 'on-call', why: work.waiting.why },
+          ? { kind: 'release-operator', action: 'promote', by: 'on-call' }
+          : { kind: 'release-operator', action: 'abort', by: 'on-call', why: work.waiting.why },
       );
       return true;
     }
