@@ -245,7 +245,14 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     const rollouts = scenario.rollout
       ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
       : null;
-    const { rejected, ...minutes } = await shift(scenario, engine, service, every, options.onMinute, rollouts);
+    const { rejected, ...minutes } = await shift(
+      scenario,
+      engine,
+      service,
+      every,
+      options.onMinute,
+      rollouts,
+    );
     engine.flush();
     return assemble(scenario, engine, minutes, rejected);
   } finally {
