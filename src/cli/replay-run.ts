@@ -10,7 +10,7 @@ import { type GateReport, gate } from '../views/gate.js';
 import { type ReplayDiff, replayDiff } from '../views/replay-diff.js';
 import type { Replayed } from '../world/replay.js';
 import type { ShiftResult } from '../world/result.js';
-import { overlay, overlayScenario, type Scenario } from '../world/scenario.js';
+import { overlay, overlayScenario, remarked, type Scenario, unmarked } from '../world/scenario.js';
 
 /**
  * `runbook replay`: a recorded run (a drill's or serve's), read from its journal without writing to
@@ -158,9 +158,9 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
     before,
     matchesRecord,
     async under(settings, file) {
-      const merged = overlay(base, settings);
-      keepsWorld(base, merged, LIVE_WORLD, file);
-      const config = parseLiveConfig(JSON.stringify(merged), file, known);
+      const merged = overlay(unmarked(base), unmarked(settings));
+      keepsWorld(unmarked(base), merged, LIVE_WORLD, file);
+      const config = remarked(stored.config, parseLiveConfig(JSON.stringify(merged), file, known));
       const replayed = await replayLive(stored, config, run.entries, baseline.baseline);
       const after = { result: replayed.result, gate: null, replayed };
       return {

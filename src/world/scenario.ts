@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
+import type { ReadStrategy } from '../toolkit/argo.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
@@ -11,6 +12,7 @@ import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { checkGateReferences, gateChecks } from './gate-schema.js';
 import { checkWork, LIMITS } from './limits.js';
+import { readScenarioRollout } from './rollout-scenario.js';
 import { checkFlow, flowPlays, runbookField, splitRunbook } from './runbook-schema.js';
 import { checkService } from './service-check.js';
 import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
@@ -243,6 +245,8 @@ const schema = z.strictObject({
       regressionsMustPass: DEFAULT_CANARY.regressionsMustPass,
     }),
   timeline: list(timelineEvent, LIMITS.timelineEvents).default([]),
+  /** A canary strategy (Argo Rollouts' model), inline or from an Argo file: read by rollout-scenario.ts. */
+  rollout: z.unknown().optional(),
   faults: list(fault, LIMITS.timelineEvents).default([]),
   effects: effects.default({}),
   owners: owners.default({}),
@@ -311,7 +315,7 @@ const schema = z.strictObject({
   plays: z.string().min(1).optional(),
 });
 
-export type Scenario = z.infer<typeof schema>;
+export type Scenario = Omit<z.infer<typeof schema>, 'rollout'> & { rollout?: ReadStrategy };
 /** The schema itself, for the docs test (every field docs/scenario-format.md names exists). */
 export const scenarioSchema = schema;
 export type IncidentTypeSpec = Scenario['incidentTypes'][number];
@@ -437,6 +441,9 @@ export function checkPlays(
   });
 }
 
+const isReadStrategy = (value: unknown): value is ReadStrategy =>
+  isMapping(value) && isMapping(value.strategy) && Array.isArray(value.warnings);
+
 const isMapping = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -466,6 +473,9 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   // A spec is named relative to the file that names it, whichever file extends that one.
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
+  const rollout = own.rollout as { file?: unknown } | undefined;
+  if (isMapping(rollout) && typeof rollout.file === 'string' && rollout.file.trim() !== '')
+    own.rollout = { ...rollout, file: resolve(dirname(file), rollout.file) };
   if (typeof own.plays === 'string' && own.plays.trim() !== '') own.plays = resolve(dirname(file), own.plays);
   if (parent === undefined) return own;
   if (typeof parent !== 'string' || parent.trim() === '') {
@@ -510,47 +520,57 @@ export function parseScenario(text: string, file: string): Scenario {
   return checkedScenario(readMapping(text, file, []), file);
 }
 
+type Slos = Record<string, { kind?: string; firstForm?: true } | undefined>;
+
+/**
+ * A validated scenario (or serve configuration) reads back as itself but for the mark its first-form
+ * SLOs carry (set by the schema, not a field of the file): `unmarked` takes the marks off a mapping to
+ * check it again, `remarked` puts them back on the SLOs of `changed` that keep the kind they had.
+ */
+export function unmarked<T extends Record<string, unknown>>(mapping: T): T {
+  if (!isMapping(mapping.slos)) return mapping;
+  const slos = Object.fromEntries(
+    Object.entries(mapping.slos).map(([sli, slo]) => {
+      if (!isMapping(slo)) return [sli, slo];
+      const { firstForm: _mark, ...rest } = slo;
+      return [sli, rest];
+    }),
+  );
+  return { ...mapping, slos };
+}
+
+export function remarked<T extends { slos: Slos }>(base: { slos: Slos }, changed: T): T {
+  for (const [sli, slo] of Object.entries(changed.slos))
+    if (slo && base.slos[sli]?.firstForm && slo.kind === base.slos[sli]?.kind) slo.firstForm = true;
+  return changed;
+}
+
 /**
  * A scenario (a recorded run's, as it was validated) with `over` laid on it the way `extends:` lays a
  * mutation on its base, checked again: a replay's `--with`. Errors name `file`, the overlay.
  */
 export function overlayScenario(base: Scenario, over: Record<string, unknown>, file: string): Scenario {
-  const own = { ...over };
-  // A sweep lays a whole scenario (the record's with one value changed) on the record: its marks go too.
-  if (isMapping(own.slos))
-    own.slos = Object.fromEntries(
-      Object.entries(own.slos).map(([sli, slo]) => {
-        if (!isMapping(slo)) return [sli, slo];
-        const { firstForm: _mark, ...rest } = slo;
-        return [sli, rest];
-      }),
-    );
+  // A sweep lays a whole scenario (the record's with one value changed) on the record: marks and all.
+  const own = unmarked({ ...over });
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
-  // A validated scenario reads back as itself, but for the mark its first-form SLOs carry (set by the
-  // schema, not a field of the file): taken off to check it again, and put back on the SLOs that keep it.
-  const firstForm = new Set(Object.entries(base.slos).flatMap(([sli, slo]) => (slo?.firstForm ? [sli] : [])));
-  const slos = Object.fromEntries(
-    Object.entries(base.slos).map(([sli, slo]) => {
-      const { firstForm: _mark, ...rest } = slo ?? {};
-      return [sli, rest];
-    }),
-  );
-  const raw = { ...base, slos } as unknown as Record<string, unknown>;
-  const changed = checkedScenario(overlay(withoutOverridden(raw, own), own), file);
-  for (const [sli, slo] of Object.entries(changed.slos))
-    if (slo && firstForm.has(sli) && slo.kind === base.slos[sli]?.kind) slo.firstForm = true;
-  return changed;
+  const raw = unmarked(base as unknown as Record<string, unknown>);
+  return remarked(base as { slos: Slos }, checkedScenario(overlay(withoutOverridden(raw, own), own), file));
 }
 
 function checkedScenario(mapping: Record<string, unknown>, file: string): Scenario {
   const raw = withSloSpec(mapping, file);
   const parsed = schema.safeParse(raw, { reportInput: true, jitless: parses++ === 0 });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
-  checkReferences(parsed.data, file);
-  checkService(parsed.data, file);
-  checkWork(parsed.data, file);
-  return parsed.data;
+  const { rollout, ...scenario } = parsed.data;
+  checkReferences(scenario, file);
+  checkService(scenario, file);
+  checkWork(scenario, file);
+  if (rollout === undefined) return scenario;
+  // A replay's overlay lays its changes on a scenario whose strategy was read already.
+  if (isReadStrategy(rollout)) return { ...scenario, rollout };
+  const releases = scenario.releases.map((r) => r.name);
+  return { ...scenario, rollout: readScenarioRollout(rollout, file, releases) };
 }
 
 export function loadScenario(file: string): Scenario {
