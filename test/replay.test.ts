@@ -154,6 +154,34 @@ describe('runbook replay of a drill', () => {
     expect(inc.times.after.mttm).toBeLessThan(inc.times.before.mttm);
   });
 
+  it('report --replay draws the recorded run beside the replay on the same plots, with the diff', async () => {
+    const out = join(dir, 'replay.html');
+    const { code, stdout } = await cli([
+      'report',
+      '--run',
+      'run-1',
+      '--db',
+      shifts,
+      '--replay',
+      strictPaging(),
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('replayed with');
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<section id="replay">');
+    const specs = JSON.parse(
+      /<script type="application\/json" id="plot-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '[]',
+    );
+    const inc5 = specs.find((s: { id: string }) => s.id === 'plot-INC-5');
+    const labels = inc5.panels.flatMap((p: { lines: { label: string }[] }) => p.lines.map((l) => l.label));
+    // The replay's page threshold and the record's, on the same panel.
+    expect(labels).toContain('page threshold 30x');
+    expect(labels).toContain('page threshold 14.4x (recorded)');
+    expect(inc5.markers.some((m: { label: string }) => m.label.startsWith('recorded: paged'))).toBe(true);
+  });
+
   it('writes nothing to the journal it reads: the file is the same bytes after replays', async () => {
     const before = readFileSync(shifts);
     await cli(['replay', 'run-1', '--db', shifts, '--with', strictPaging()]);

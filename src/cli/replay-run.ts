@@ -73,11 +73,19 @@ export interface DrillSide {
   gate: GateReport;
 }
 
+/** One side of a replay: the settings as a scenario (a live run's as its report reads them), what came of them. */
+export interface Side {
+  scenario: Scenario;
+  result: ShiftResult;
+  gate: GateReport | null;
+  replayed: Replayed;
+}
+
 export interface ReplayOutcome {
   run: RecordedRun;
   kind: 'drill' | 'live';
-  before: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
-  after: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
+  before: Side;
+  after: Side;
   /**
    * Whether the run replayed under its own settings is the record, byte for byte: a drill's stored
    * result, or a live run's journal replayed as `report --run` reads it (null: a drill not finished).
@@ -107,7 +115,12 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
   const plays: Record<string, PlayLogic> = run.meta.plays ? await loadPlays(run.meta.plays) : {};
   const { replayDrill } = await import('../world/replay.js');
   const baseline = await replayDrill(scenario, run.entries, { plays });
-  const before = { result: baseline.result, gate: gate(baseline.result, scenario), replayed: baseline };
+  const before = {
+    scenario,
+    result: baseline.result,
+    gate: gate(baseline.result, scenario),
+    replayed: baseline,
+  };
   const matchesRecord = run.result === null ? null : run.result === JSON.stringify(baseline.result);
   return {
     run,
@@ -125,7 +138,12 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
       if (JSON.stringify(storm(meta)) !== JSON.stringify(storm(raw)))
         keepsWorld({ storm: 0 }, { storm: 1 }, ['storm'], file);
       const replayed = await replayDrill(changed, run.entries, { plays, baseline: baseline.baseline });
-      const after = { result: replayed.result, gate: gate(replayed.result, changed), replayed };
+      const after = {
+        scenario: changed,
+        result: replayed.result,
+        gate: gate(replayed.result, changed),
+        replayed,
+      };
       const diff = replayDiff(before.result, after.result, { before: before.gate, after: after.gate });
       return { run, kind: 'drill', before, after, matchesRecord, diff };
     },
@@ -138,7 +156,8 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
   const { livePlays } = await import('../live/plays.js');
   const stored = meta as unknown as import('../live/runtime.js').LiveRunMeta;
   const baseline = await replayLive(stored, stored.config, run.entries);
-  const before = { result: baseline.result, gate: null, replayed: baseline };
+  const { scenarioOf } = await import('../live/stored-run.js');
+  const before = { scenario: scenarioOf(stored), result: baseline.result, gate: null, replayed: baseline };
   // The record as `report --run` reads it: every input, play reports included, where the journal has it.
   const { liveRunResult } = await import('../live/stored-run.js');
   const { ReplayJournal } = await import('../engine/replay-journal.js');
@@ -162,7 +181,12 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
       keepsWorld(unmarked(base), merged, LIVE_WORLD, file);
       const config = remarked(stored.config, parseLiveConfig(JSON.stringify(merged), file, known));
       const replayed = await replayLive(stored, config, run.entries, baseline.baseline);
-      const after = { result: replayed.result, gate: null, replayed };
+      const after = {
+        scenario: scenarioOf({ ...stored, config }),
+        result: replayed.result,
+        gate: null,
+        replayed,
+      };
       return {
         run,
         kind: 'live',

@@ -39,6 +39,7 @@ export function scenarioOf(stored: LiveRunMeta): Scenario {
     epoch,
     initialRelease: config.release,
     alerting: config.alerting,
+    slos: config.slos,
     incidentTypes: config.incidentTypes,
     timeline: [],
     storm: { groupBy: config.groupBy },
