@@ -39,7 +39,7 @@ describe.skipIf(!available)('runbook replay --db postgres://', () => {
     expect(drill.code, drill.stderr).toBe(0);
     const before = journalRows();
     // The rows are there to compare: the run, its journal and its trace.
-    expect(before.split('run-1').length).toBeGreaterThan(100);
+    expect(before.split('run-1').length).toBeGreaterThan(10);
     const same = await cli(['replay', 'run-1', '--db', url, '--json']);
     expect(same.code).toBe(0);
     expect(JSON.parse(same.stdout)).toMatchObject({ matchesRecord: true, diff: { same: true } });
