@@ -7,7 +7,10 @@ import base from './vitest.config.js';
  * (burn, correlate). The tests that run whole shifts cover nearly every line, so each mutant would
  * re-run dozens of shifts: that took hours, and it is the unit tests' strength being measured here.
  * The property tests are left out for the same reason (each mutant of the machines re-ran thousands
- * of random event sequences); they guard the machines' invariants in `npm test`.
+ * of random event sequences); they guard the machines' invariants in `npm test`. No test here may
+ * run the built CLI (dist/, test/support/cli-process.ts): it would see none of the mutants, and in
+ * Stryker's sandbox dist/ is missing or older than src/ (test/correlate-stdin.test.ts is apart for
+ * that reason).
  */
 const UNIT_TESTS = [
   'alerts',

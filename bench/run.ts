@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { backtest } from './rows/backtest.js';
@@ -17,8 +17,12 @@ import { formatTable, type Row } from './table.js';
 /**
  * `npm run bench [-- ROW ...]`: every row runs in a child process of its own (`--row NAME`), so no row
  * inherits another's heap, JIT state or peak RSS; this process only collects the rows and prints
- * the table. Exit 1 when a target is missed.
+ * the table. Exit 1 when a target is missed. The table also goes to bench/RESULTS.md (the latest run,
+ * with the machine and the date; history lives in git), unless `--no-write` or BENCH_WRITE=0.
  */
+
+/** Where the latest run's table is kept: the source tree's bench/, from dist/bench/run.js. */
+const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 
 /** A row may measure several figures in one run (intake: rate, latency and memory of one server). */
 const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
@@ -59,6 +63,26 @@ function runChild(name: string): Row[] {
   return [JSON.parse(child.stdout) as Row | Row[]].flat();
 }
 
+/** The latest run, replacing the one before (written aside and renamed, so a killed run leaves the old one). */
+function writeResults(on: string, asked: string[], table: string): void {
+  const command = `npm run bench${asked.length > 0 ? ` -- ${asked.join(' ')}` : ''}`;
+  const rows = asked.length > 0 ? `these rows only: ${asked.join(', ')}` : 'every row';
+  const text = [
+    '# Benchmark results: the latest run',
+    '',
+    `Written by \`${command}\` (${rows}); targets and how each row measures: docs/contributing/benchmarks.md.`,
+    'Earlier runs are in git history (`git log -p bench/RESULTS.md`).',
+    '',
+    `Machine and date: ${on}.`,
+    '',
+    table,
+    '',
+  ].join('\n');
+  writeFileSync(`${RESULTS}.tmp`, text);
+  renameSync(`${RESULTS}.tmp`, RESULTS);
+  process.stderr.write(`bench: wrote ${RESULTS}\n`);
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--row') {
     const row = ROWS[argv[1] ?? ''];
@@ -66,7 +90,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(await row()));
     return 0;
   }
-  const names = argv.length > 0 ? argv : Object.keys(ROWS);
+  const write = !argv.includes('--no-write') && process.env.BENCH_WRITE !== '0';
+  const asked = argv.filter((arg) => arg !== '--no-write');
+  const names = asked.length > 0 ? asked : Object.keys(ROWS);
   const unknown = names.filter((name) => !(name in ROWS));
   if (unknown.length > 0) {
     process.stderr.write(`unknown rows: ${unknown.join(', ')} (rows: ${Object.keys(ROWS).join(', ')})\n`);
@@ -77,7 +103,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: ${name} ...\n`);
     rows.push(...runChild(name));
   }
-  process.stdout.write(`${machine()}\n\n${formatTable(rows)}\n`);
+  const on = machine();
+  const table = formatTable(rows);
+  process.stdout.write(`${on}\n\n${table}\n`);
+  if (write) writeResults(on, asked, table);
   return rows.every((row) => row.pass) ? 0 : 1;
 }
 

@@ -18,7 +18,7 @@ function cells(row: Row): string[] {
   return [row.row, row.figure, row.target, row.baseline || '-', row.ratio || '-', row.pass ? 'pass' : 'MISS'];
 }
 
-/** A Markdown table, so the same text reads in a terminal and pastes into the README. */
+/** A Markdown table, so the same text reads in a terminal and pastes into bench/RESULTS.md. */
 export function formatTable(rows: readonly Row[]): string {
   const body = rows.map(cells);
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...body.map((r) => r[i]?.length ?? 0)));

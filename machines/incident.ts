@@ -4,6 +4,7 @@ import type { Burn, BurnPair } from '../src/toolkit/slo.js';
 import { evaluatePolicy } from '../src/toolkit/slo.js';
 import type { Severity } from '../src/toolkit/triage.js';
 import type { PlayInput, PlayOps, PlayOutput, RunbookStep } from './play.js';
+import type { RunbookInput, RunbookOps, RunbookOutput } from './runbook.js';
 
 /**
  * The incident lifecycle, top to bottom:
@@ -91,6 +92,11 @@ export interface IncidentInput {
   /** Sim minutes the SLI must hold at its objective after ship before the incident is resolved. */
   verifyMinutes: number;
   ops: PlayOps;
+  /**
+   * Set when the incident type's runbook is written in the statechart language: the compiled
+   * runbook's actor name, and what it reads of the incident besides the context. Flat lists leave it out.
+   */
+  flow?: { src: string; labels: Record<string, string>; epochMinute: number; ops: RunbookOps };
 }
 
 export interface IncidentContext {
@@ -120,7 +126,12 @@ export type IncidentEvent =
   | { type: 'SLI_SAMPLE'; sli: number; burn: Burn }
   | { type: 'ACK' }
   | { type: 'xstate.done.actor.play'; output: PlayOutput }
-  | { type: 'xstate.error.actor.play'; error: unknown };
+  | { type: 'xstate.error.actor.play'; error: unknown }
+  | { type: `xstate.done.actor.${string}/runbook`; output: RunbookOutput }
+  | { type: `xstate.error.actor.${string}/runbook`; error: unknown };
+
+/** The id of an incident's runbook actor (unique in the trace, as the incident's own id is). */
+export const runbookId = (incident: string) => `${incident}/runbook`;
 
 /** Placeholder implementations: the runtime provides the real ones with `machine.provide()`. */
 function notProvided<TOut, TIn>(name: string) {
@@ -198,6 +209,8 @@ export const incidentMachine = setup({
   actors: {
     rollback: notProvided<PlayOutput, PlayInput>('rollback'),
     reindex: notProvided<PlayOutput, PlayInput>('reindex'),
+    // Each compiled runbook is provided under its own name (`runbook:TYPE`) and spawned by it.
+    runbook: notProvided<RunbookOutput, RunbookInput>('runbook'),
     writePostmortem: notProvided<LearnOutput, LearnInput>('writePostmortem'),
     shipFix: notProvided<ShipOutput, ShipInput>('shipFix'),
   },
@@ -218,6 +231,8 @@ export const incidentMachine = setup({
     canRetry: ({ context }) => context.attempt <= (currentStep(context)?.retries ?? 0),
     escalatesOnFailure: ({ context }) => currentStep(context)?.onFailure === 'escalate',
     hasNextStep: ({ context }) => context.step + 1 < context.input.runbook.length,
+    hasFlow: ({ context }) => context.input.flow !== undefined,
+    flowResolved: (_, params: { output: RunbookOutput }) => params.output.outcome === 'resolved',
   },
   actions: {
     recordSample: assign((_, params: { sli: number | null; burn: Burn | null }) => ({
@@ -275,6 +290,44 @@ export const incidentMachine = setup({
       enqueue.spawnChild(step.play as 'rollback', { id: 'play', input, syncSnapshot: false });
     }),
     stopPlay: stopChild('play'),
+    startRunbook: enqueueActions(({ context, enqueue }) => {
+      const flow = context.input.flow;
+      if (!flow) return;
+      const input: RunbookInput = {
+        incident: {
+          id: context.input.id,
+          service: context.input.service,
+          type: context.input.type,
+          severity: context.severity,
+          labels: flow.labels,
+        },
+        objective: context.input.objective,
+        settleMinutes: context.input.settleMinutes,
+        epochMinute: flow.epochMinute,
+        sli: context.sli,
+        ops: flow.ops,
+        playOps: context.input.ops,
+      };
+      enqueue.spawnChild(flow.src as 'runbook', {
+        id: runbookId(context.input.id),
+        input,
+        syncSnapshot: false,
+      });
+    }),
+    stopRunbook: stopChild(({ context }) => runbookId(context.input.id)),
+    forwardSample: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.sendTo(runbookId(context.input.id), event);
+    }),
+    recordFlowMitigated: assign(({ context }, params: { output: RunbookOutput }) => ({
+      sli: params.output.sli,
+      plays: params.output.plays,
+      milestones: { ...context.milestones, mitigated: now(context) },
+    })),
+    recordFlowEscalated: assign(({ context }, params: { output: RunbookOutput }) => ({
+      plays: params.output.plays,
+      escalation: params.output.why,
+      milestones: { ...context.milestones, escalated: now(context) },
+    })),
     // A plugged-in play may report anything (undefined, a forgotten return): that is a failed step.
     recordPlayReport: assign(({ context }, params: { output: PlayOutput }) => ({
       plays: isPlayOutput(params.output)
@@ -376,13 +429,19 @@ export const incidentMachine = setup({
     },
     page: {
       on: {
-        ACK: { target: 'mitigate', actions: 'recordAcknowledged' },
+        ACK: [
+          { guard: 'hasFlow', target: 'mitigate.flow', actions: 'recordAcknowledged' },
+          { target: 'mitigate', actions: 'recordAcknowledged' },
+        ],
         SLI_SAMPLE: { actions: { type: 'recordSample', params: ({ event }) => event } },
       },
     },
     ticket: {
       on: {
-        ACK: { target: 'mitigate', actions: 'recordAcknowledged' },
+        ACK: [
+          { guard: 'hasFlow', target: 'mitigate.flow', actions: 'recordAcknowledged' },
+          { target: 'mitigate', actions: 'recordAcknowledged' },
+        ],
         // A slow burn that speeds up while the ticket waits becomes a page.
         SLI_SAMPLE: [
           {
@@ -457,6 +516,45 @@ export const incidentMachine = setup({
             },
             { target: 'nextStep' },
           ],
+        },
+        // A runbook in the statechart language runs as an actor of its own (machines/runbook.ts).
+        flow: {
+          entry: 'startRunbook',
+          exit: 'stopRunbook',
+          on: {
+            SLI_SAMPLE: {
+              actions: [{ type: 'recordSample', params: ({ event }) => event }, 'forwardSample'],
+            },
+            'xstate.done.actor.*': [
+              {
+                guard: {
+                  type: 'flowResolved',
+                  params: ({ event }) => ({ output: (event as { output: RunbookOutput }).output }),
+                },
+                target: '#incident.learn',
+                actions: {
+                  type: 'recordFlowMitigated',
+                  params: ({ event }) => ({ output: (event as { output: RunbookOutput }).output }),
+                },
+              },
+              {
+                target: '#incident.escalated',
+                actions: {
+                  type: 'recordFlowEscalated',
+                  params: ({ event }) => ({ output: (event as { output: RunbookOutput }).output }),
+                },
+              },
+            ],
+            'xstate.error.actor.*': {
+              target: '#incident.escalated',
+              actions: {
+                type: 'recordEscalated',
+                params: ({ event }) => ({
+                  why: `the runbook failed: ${thrown((event as { error: unknown }).error)}`,
+                }),
+              },
+            },
+          },
         },
         nextStep: {
           always: [

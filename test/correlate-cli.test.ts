@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
 import { makeAlert } from '../src/toolkit/alerts.js';
-import { assertBuilt, runCli } from './support/cli-process.js';
 
 let dir = '';
 const fixture = (name: string) => join(dir, name);
@@ -169,34 +168,6 @@ describe("Alertmanager's defaults for alerts without endsAt", () => {
       ['index', '2026-01-01T00:20:00Z'],
       ['index', '2026-01-01T00:30:00Z'],
     ]);
-  });
-});
-
-describe('runbook correlate --alerts - (standard input)', () => {
-  beforeAll(() => assertBuilt());
-
-  it('reads a JSON list or NDJSON piped in, as it reads the file', async () => {
-    const fromFile = await run('correlate', '--alerts', fixture('list.json'), '--json');
-    const list = await runCli(['correlate', '--alerts', '-', '--json'], {
-      cwd: process.cwd(),
-      stdin: JSON.stringify(alerts),
-    });
-    expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toBe(fromFile.stdout);
-    const lines = await runCli(['correlate', '--alerts', '-', '--json'], {
-      cwd: process.cwd(),
-      stdin: alerts.map((alert) => JSON.stringify(alert)).join('\n'),
-    });
-    expect(lines.stdout).toBe(fromFile.stdout);
-  });
-
-  it('names standard input in an error, exit 2', async () => {
-    const broken = await runCli(['correlate', '--alerts', '-'], {
-      cwd: process.cwd(),
-      stdin: '[{"labels": ',
-    });
-    expect(broken.code).toBe(2);
-    expect(broken.stderr).toBe('runbook: (standard input): invalid JSON: unexpected end of the file\n');
   });
 });
 

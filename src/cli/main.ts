@@ -9,11 +9,13 @@ import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
+import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
+import { registerWhy } from './why.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
 export interface CommandContext {
@@ -28,6 +30,8 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 const commands: CommandModule[] = [
   registerShift,
   registerRuns,
+  registerReplay,
+  registerWhy,
   registerServe,
   registerBurn,
   registerRules,

@@ -185,6 +185,8 @@ function startDelivery(
     log,
     timeoutSeconds: config.delivery.timeoutSeconds,
     backoff: config.delivery.backoff,
+    refused: (notifier, n, why) => live.refused(notifier, n, why),
+    neverTriggered: (notifier, incident) => live.neverTriggered(notifier, incident),
   });
   return delivery;
 }

@@ -26,13 +26,15 @@ export async function scoreShift(
   // the machines, so `--help`, a bad flag or a bad scenario answer at once.
   const { loadScenario } = await import('../world/scenario.js');
   const scenario = loadScenario(file);
-  const plays = flags.plays ? await loadPlays(flags.plays) : {};
+  // --plays replaces the scenario's own plays module (its `plays:`, relative to the scenario).
+  const playsModule = flags.plays ?? scenario.plays;
+  const plays = playsModule ? await loadPlays(playsModule) : {};
   const result = await withProgress(ctx?.io, flags.json, async (line): Promise<ShiftResult> => {
     const onMinute = drillProgress(line);
     return flags.db
       ? await (await import('./run-store.js')).journaledShift(
           flags.db,
-          { scenario, file, plays, playsModule: flags.plays ?? null, onMinute },
+          { scenario, file, plays, playsModule: playsModule ?? null, onMinute },
           ctx,
         )
       : await (await import('../world/drill.js')).runShift(scenario, { plays, file, onMinute });

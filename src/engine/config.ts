@@ -1,4 +1,6 @@
 import type { RunbookStep } from '../../machines/play.js';
+import type { RunbookSpec } from '../../machines/runbook-spec.js';
+import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { CanaryThresholds } from '../toolkit/canary.js';
 import type { EscalationPolicy } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
@@ -15,6 +17,8 @@ export interface IncidentTypeConfig {
   match: Record<string, string>;
   sli: string;
   runbook: RunbookStep[];
+  /** The runbook in the statechart language, when it is written in it (then `runbook` is empty). */
+  flow?: RunbookSpec;
   settleMinutes: number;
   verifyMinutes: number;
   fix?: { candidate: string };
@@ -40,9 +44,15 @@ export interface EngineConfig {
   /** Each SLI's kind, its words and its own burn-rate pairs; SLIs left out here read as answers. */
   slis?: Record<string, EngineSli>;
   alerting: { policy: readonly BurnPair[]; severity: { page: Severity; ticket: Severity } };
-  intake: { groupBy: string[]; gapMinutes?: number };
+  /**
+   * `reopen`: an alert that starts after its group's incident ended (resolved or escalated) opens a
+   * new incident, as Alertmanager starts a new group (live); drills keep one incident per group.
+   */
+  intake: { groupBy: string[]; gapMinutes?: number; reopen?: boolean };
   incidentTypes: readonly IncidentTypeConfig[];
   canary: CanaryThresholds;
+  /** A canary strategy (Argo Rollouts' model): deploys it covers go out in steps with analysis. */
+  rollout?: RolloutStrategy;
   triage: TriagePolicy;
   routing: Routing;
   /** Everyone on call: postmortems are checked against it for blame. */

@@ -1,6 +1,5 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import {
-  type IncidentContext,
   type IncidentMachine,
   incidentMachine,
   isPlayOutput,
@@ -13,7 +12,8 @@ import {
   thrown,
 } from '../../machines/incident.js';
 import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
-import { type ReleaseContext, type ReleaseRecord, releaseMachine } from '../../machines/release.js';
+import type { ReleaseContext, ReleaseRecord } from '../../machines/release.js';
+import { outputsOf, type RunbookOps } from '../../machines/runbook.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
 import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } from '../toolkit/correlate.js';
@@ -32,12 +32,41 @@ import {
   whenReady,
 } from './config.js';
 import { type DeferredRef, deferred } from './deferred.js';
-import { type Input, isWorldInput, type OutcomeInput, type TaskInput, type WorldInput } from './inputs.js';
+import { unplaceable } from './input-check.js';
+import {
+  type Input,
+  isWorldInput,
+  type OperatorInput,
+  type OutcomeInput,
+  type TaskInput,
+  type WorldInput,
+} from './inputs.js';
 import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
+import {
+  isRollout,
+  type PendingShips,
+  type ReleaseActor,
+  releaseActor,
+  rolloutEvent,
+  rolloutOf,
+  rolloutWork,
+  shipOutcome,
+} from './rollouts.js';
+import {
+  checkCommand,
+  flowMachines,
+  flowSrc,
+  operatorEvent,
+  type RunbookWait,
+  reattach,
+  runbookActor,
+  waitOf,
+} from './runbooks.js';
 import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
+import { escalationForUndelivered, TRIGGER_KINDS, type Undelivered } from './undeliverable.js';
 
 /**
  * The engine: inputs in, machines stepped, outputs out. It holds the incident and release actors,
@@ -86,6 +115,11 @@ export interface EngineOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Called with each trace entry as it is recorded (the inspector streams them). */
   onTrace?: (entry: TraceEntry) => void;
+  /**
+   * A replay's record of the engine's own tasks (postmortem, ship) by idempotency key: the report
+   * the record has for it, instead of asking the world again (null: run the task).
+   */
+  recordedTask?: (kind: 'learn' | 'ship', key: string) => Promise<Omit<OutcomeInput, 'kind' | 'key'>> | null;
 }
 
 type TaskKind = 'play' | 'learn' | 'ship';
@@ -97,14 +131,11 @@ interface Task {
   /** The play's name (or the task's), for running it. */
   name: string;
   incident: string;
-  childId: string;
   ref: DeferredRef;
   input: unknown;
   runner: AnyActorRef | null;
   started: boolean;
 }
-
-const CHILD_IDS: Record<TaskKind, string> = { play: 'play', learn: 'postmortem', ship: 'fix' };
 
 /** No incident waiting for a human: shared, as most minutes have none. */
 const NOBODY: readonly EngineIncident[] = [];
@@ -130,7 +161,7 @@ export class Engine {
   readonly tickets: TicketRecord[] = [];
   readonly evalSet: EvalCase[];
   readonly shipReports = new Map<string, ShipReport>();
-  release: Actor<typeof releaseMachine>;
+  release: ReleaseActor;
   /** What the world kept in the checkpoint this engine was restored from (null: started afresh). */
   readonly restoredWorld: unknown = null;
   private readonly timers: TimerTable;
@@ -145,7 +176,9 @@ export class Engine {
   /** Results of rollbacks and world effects by idempotency key: the second try gets the first's. */
   private readonly applied = new Map<string, { result?: unknown; error?: string }>();
   private readonly tasks = new Map<string, Task>();
+  private readonly pendingShips: PendingShips = new Map();
   private readonly journal: RunJournal | null;
+  private readonly recordedTask: EngineOptions['recordedTask'];
   private replay: JournalEntry[];
   private cursor = 0;
   private seq = 0;
@@ -161,6 +194,7 @@ export class Engine {
     this.world = options.world;
     this.plays = options.plays;
     this.journal = options.journal ?? null;
+    this.recordedTask = options.recordedTask;
     const saved = this.journal?.latestCheckpoint() ?? null;
     this.replay = this.journal?.entries(saved?.seq ?? 0) ?? [];
     this.evalSet = [...config.evalSet];
@@ -169,13 +203,15 @@ export class Engine {
     this.trace.onEntry((entry) => {
       if (entry.to === 'page' || entry.to === 'ticket') this.waiting.add(entry.actor);
       else this.waiting.delete(entry.actor);
+      if (entry.to === 'mitigate.flow') this.flows.add(entry.actor);
+      else if (this.flows.size > 0 && this.byId.has(entry.actor)) this.flows.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);
     };
-    this.machine = Engine.machineFor(Object.keys(this.plays));
+    this.machine = Engine.machineFor(Object.keys(this.plays), config.incidentTypes);
     if (saved) {
       const { engine, world } = JSON.parse(saved.state) as { engine: EngineState; world: unknown };
       this.restoredWorld = world;
@@ -184,12 +220,13 @@ export class Engine {
     } else {
       this.correlator = new Correlator({ ...config.intake, epoch: config.epoch });
       for (const sli of Object.keys(config.objectives)) this.ledgers.set(sli, new SliLedger());
-      this.release = createActor(releaseMachine, {
-        id: 'release',
+      this.release = releaseActor(config.rollout, {
         clock: this.clock,
         inspect: this.inspect,
         input: this.releaseInput(),
-      }).start();
+      });
+      this.timers.watch(this.release);
+      this.release.start();
     }
     if (this.replay.length === 0) this.endReplay();
   }
@@ -221,6 +258,7 @@ export class Engine {
       correlation: this.correlator.save(this.incidents.map((i) => i.group)),
       ledgers: Object.fromEntries([...this.ledgers].map(([sli, ledger]) => [sli, ledger.save()])),
       release: this.release.getPersistedSnapshot(),
+      ...(this.config.rollout ? { releaseTimers: this.timers.pending(this.release) } : {}),
       incidents: this.incidents.map(({ id, type, actor }) => ({
         id,
         type: type?.name ?? null,
@@ -232,10 +270,11 @@ export class Engine {
       shipReports: [...this.shipReports],
       applied: [...this.applied],
       trace: { length: this.trace.entries.length, states: this.trace.states() },
+      ...(this.undeliverable.size > 0 ? { undeliverable: [...this.undeliverable] } : {}),
     };
   }
 
-  private restore(state: EngineState): [Correlator, Actor<typeof releaseMachine>] {
+  private restore(state: EngineState): [Correlator, ReleaseActor] {
     this.clock.set(state.now);
     const { correlator, refs } = Correlator.restore(
       { ...this.config.intake, epoch: this.config.epoch },
@@ -246,22 +285,27 @@ export class Engine {
     this.evalSet.splice(0, this.evalSet.length, ...state.evalSet);
     for (const [id, report] of state.shipReports) this.shipReports.set(id, report);
     for (const [key, done] of state.applied) this.applied.set(key, done);
+    for (const [id, refused] of state.undeliverable ?? []) this.undeliverable.set(id, refused);
     this.trace.restore(this.journal?.trace(state.trace.length) ?? [], state.trace.states);
-    for (const [actor, at] of Object.entries(state.trace.states))
+    for (const [actor, at] of Object.entries(state.trace.states)) {
       if (at === 'page' || at === 'ticket') this.waiting.add(actor);
+      if (at === 'mitigate.flow') this.flows.add(actor);
+    }
     // Functions do not survive JSON: the clock readers go back into the restored contexts.
     const release = state.release as { context: ReleaseContext };
     release.context.now = () => this.clock.now();
-    const releaseActor = createActor(releaseMachine, {
-      id: 'release',
+    const restored = releaseActor(this.config.rollout, {
       clock: this.clock,
       inspect: this.inspect,
-      snapshot: release as never,
+      snapshot: release,
       input: this.releaseInput(),
-    }).start();
+    });
+    this.timers.watch(restored);
+    restored.start();
+    this.timers.rearm(restored, state.releaseTimers ?? []);
     state.incidents.forEach((saved, i) => {
-      const snapshot = saved.snapshot as { context: IncidentContext };
-      snapshot.context.input.ops = this.machineOps;
+      const snapshot = saved.snapshot as Parameters<typeof reattach>[0];
+      reattach(snapshot, { machine: this.machineOps, runbook: this.runbookOps });
       const actor = this.incidentActor({
         id: saved.id,
         clock: this.clock,
@@ -274,10 +318,11 @@ export class Engine {
       const incident: EngineIncident = { id: saved.id, group: refs[i] as GroupRef, type, actor };
       this.incidents.push(incident);
       this.byId.set(saved.id, incident);
+      this.sealWhenDone(incident);
       actor.start();
       this.timers.rearm(actor, saved.timers);
     });
-    return [correlator, releaseActor];
+    return [correlator, restored];
   }
 
   /** Whether the engine is still replaying its journal (the world is catching up). */
@@ -377,6 +422,8 @@ export class Engine {
       if (!this.replaying) this.endReplay();
       return;
     }
+    const refused = unplaceable(input);
+    if (refused) throw new InputError(refused, this.journal?.id);
     this.keep(input);
     if (input.kind !== 'tick' && input.kind !== 'sli') this.loud = true;
     this.apply(input);
@@ -523,16 +570,35 @@ export class Engine {
         this.recordSli(input.sli, input.counts);
         break;
       case 'alert':
-        this.admitAlert(input.alert);
+        try {
+          this.admitAlert(input.alert);
+        } catch (error) {
+          // A journal from before intake checked times may hold one it could not place: it changed nothing.
+          if (unplaceable(input) === null) throw error;
+        }
         break;
       case 'ticket':
         this.fileTicket(input.ticket);
         break;
       case 'ack':
         this.byId.get(input.incident)?.actor.send({ type: 'ACK' });
+        this.ackWins(input.incident);
         break;
+      case 'undeliverable':
+        this.recordUndeliverable(input);
+        break;
+      case 'operator': {
+        const incident = this.byId.get(input.incident);
+        if (incident) runbookActor(incident.actor)?.send(operatorEvent(input));
+        break;
+      }
       case 'deploy':
         this.release.send({ type: 'DEPLOY', candidate: input.candidate, report: input.report });
+        break;
+      case 'weight':
+      case 'measure':
+      case 'release-operator':
+        if (isRollout(this.release)) this.release.send(rolloutEvent(input));
         break;
       case 'rollback':
         if (!this.applied.has(input.key)) this.applied.set(input.key, { result: this.rollback() });
@@ -545,6 +611,7 @@ export class Engine {
         break;
     }
     this.dropStaleTasks();
+    if (this.pendingShips.size > 0) this.settleShips();
   }
 
   /** Pages nobody acknowledged by now move up the on-call escalation policy, if there is one. */
@@ -609,6 +676,16 @@ export class Engine {
         objective: type ? (own(config.objectives, type.sli) ?? 0.99) : 0.99,
         policy: (type && config.slis && own(config.slis, type.sli)?.policy) || config.alerting.policy,
         runbook: type?.runbook ?? [],
+        ...(type?.flow
+          ? {
+              flow: {
+                src: flowSrc(type.name),
+                labels: this.correlator.groupOf(group).labels,
+                epochMinute: Date.parse(config.epoch) / 60_000,
+                ops: this.runbookOps,
+              },
+            }
+          : {}),
         severityFor: config.alerting.severity,
         settleMinutes: type?.settleMinutes ?? 5,
         verifyMinutes: type?.verifyMinutes ?? 10,
@@ -619,8 +696,48 @@ export class Engine {
     this.incidents.push(incident);
     this.byId.set(id, incident);
     this.timers.watch(actor);
+    this.sealWhenDone(incident);
     actor.start();
     return incident;
+  }
+
+  /**
+   * An acknowledgement in the same commit as the minute an escalation fell due wins: the escalation
+   * owed for that incident is not sent (it would say "not acknowledged" after the acknowledgement).
+   */
+  private ackWins(id: string): void {
+    if (this.notices.length === 0 || this.byId.get(id)?.actor.getSnapshot().matches('page')) return;
+    this.notices = this.notices.filter((n) => n.incident !== id || n.kind !== 'escalate');
+  }
+
+  /** Notifications receivers refused for good, by incident: shown with it (see undeliverable.ts). */
+  readonly undeliverable = new Map<string, Undelivered[]>();
+
+  private recordUndeliverable(input: Extract<WorldInput, { kind: 'undeliverable' }>): void {
+    const incident = this.byId.get(input.incident);
+    if (!incident) return;
+    const refused: Undelivered = {
+      notifier: input.notifier,
+      kind: input.notification,
+      t: this.now(),
+      why: input.why,
+    };
+    this.undeliverable.set(input.incident, [...(this.undeliverable.get(input.incident) ?? []), refused]);
+    const c = incident.actor.getSnapshot().context;
+    if (TRIGGER_KINDS.includes(refused.kind) && this.awaitingAck().includes(incident)) {
+      const who = { id: incident.id, type: c.input.type, service: c.input.service, severity: c.severity };
+      this.notices.push(escalationForUndelivered(who, refused, this.config.escalation));
+    }
+  }
+
+  /** With `intake.reopen`, an incident that reaches its end seals its group: later alerts open a new one. */
+  private sealWhenDone(incident: EngineIncident): void {
+    if (!this.config.intake.reopen) return;
+    const subscription = incident.actor.subscribe((snapshot) => {
+      if (snapshot.status !== 'done') return;
+      this.correlator.seal(incident.group, this.now());
+      subscription.unsubscribe();
+    });
   }
 
   private fileTicket(ticket: Extract<WorldInput, { kind: 'ticket' }>['ticket']): void {
@@ -683,6 +800,50 @@ export class Engine {
     },
   };
 
+  /** What a runbook's machine may do besides reading the clock: hand a message to the outbox. */
+  private readonly runbookOps: RunbookOps = {
+    now: () => this.clock.now(),
+    notify: ({ incident, step, run, channel, text }) => {
+      const c = this.byId.get(incident)?.actor.getSnapshot().context;
+      this.notices.push({
+        key: `${incident}/notify/${step}/${run}`,
+        incident,
+        kind: 'notify',
+        t: this.now(),
+        severity: c?.severity ?? null,
+        summary: text,
+        to: [channel],
+      });
+    },
+  };
+
+  /** Incidents whose mitigate stage runs a runbook of the statechart language. Kept from the trace. */
+  private readonly flows = new Set<string>();
+
+  /** Where each runbook run waits now (an approval, an operator, a retry's backoff, the SLI), oldest incident first. */
+  runbookWaits(): RunbookWait[] {
+    if (this.flows.size === 0) return [];
+    const waits: RunbookWait[] = [];
+    for (const id of [...this.flows].sort((a, b) => order(a) - order(b))) {
+      const incident = this.byId.get(id) as EngineIncident;
+      const runbook = runbookActor(incident.actor);
+      const wait = runbook ? waitOf(id, runbook, incident.type?.flow) : null;
+      if (wait) waits.push(wait);
+    }
+    return waits;
+  }
+
+  /**
+   * An operator's command to an incident's runbook run: checked against what the run can take now
+   * (refused with an InputError, nothing journaled), then applied as an input like any other.
+   */
+  operate(input: OperatorInput): void {
+    const incident = this.byId.get(input.incident);
+    if (!incident) throw new InputError(`no incident ${input.incident}`, undefined, 'incident');
+    checkCommand(input, runbookActor(incident.actor), incident.type?.flow);
+    this.submit(input);
+  }
+
   /** The ops a play gets: every act goes through the journal under the play's idempotency key. */
   private opsFor(key: string): PlayOps {
     let acts = 0;
@@ -714,8 +875,12 @@ export class Engine {
    * that a drill or a bench of many engines would pay per engine: so it is built once per set of play
    * names and shared, and a stand-in finds its engine through the actor system of its incident.
    */
-  private static machineFor(playNames: readonly string[]): IncidentMachine {
-    const key = JSON.stringify(playNames);
+  private static machineFor(
+    playNames: readonly string[],
+    types: readonly IncidentTypeConfig[],
+  ): IncidentMachine {
+    const flows = types.flatMap((type) => (type.flow ? [type.flow] : []));
+    const key = flows.length === 0 ? JSON.stringify(playNames) : JSON.stringify([playNames, flows]);
     const known = Engine.machines.get(key);
     if (known) return known;
     const standIn = <TOutput, TInput>(kind: TaskKind, name: string) =>
@@ -726,6 +891,7 @@ export class Engine {
     const machine = incidentMachine.provide({
       actors: {
         ...(plays as Record<'rollback', PlayLogic>),
+        ...(flowMachines(flows, plays) as unknown as Record<'runbook', never>),
         writePostmortem: standIn<LearnOutput, LearnInput>('learn', 'writePostmortem'),
         shipFix: standIn<ShipOutput, ShipInput>('ship', 'shipFix'),
       },
@@ -754,7 +920,6 @@ export class Engine {
       kind,
       name,
       incident,
-      childId: CHILD_IDS[kind],
       ref,
       input,
       runner: null,
@@ -766,9 +931,12 @@ export class Engine {
   private dropStaleTasks(): void {
     if (this.tasks.size === 0) return;
     for (const [key, task] of this.tasks) {
-      const actor = this.byId.get(task.incident)?.actor;
-      const snapshot = actor?.getSnapshot();
-      const current = snapshot?.status === 'active' && snapshot.children[task.childId as 'play'] === task.ref;
+      // The machine that started it (the incident, or its runbook) still has it as its child.
+      const parent = task.ref._parent;
+      const snapshot = parent?.getSnapshot() as
+        | { status: string; children: Record<string, unknown> }
+        | undefined;
+      const current = snapshot?.status === 'active' && snapshot.children[task.ref.id] === task.ref;
       if (current) continue;
       task.runner?.stop();
       this.tasks.delete(key);
@@ -791,15 +959,29 @@ export class Engine {
     }
     const output =
       task.kind === 'ship' ? this.ship(task.incident, input.output as ShipEvidence) : input.output;
-    task.ref.send({ type: 'engine.outcome', output });
+    // A fix that went out in a rollout reports when the rollout ends.
+    if (output === null) this.pendingShips.set(task.incident, task.ref);
+    else task.ref.send({ type: 'engine.outcome', output });
   }
 
-  /** Deploys the fix through the canary on the evidence the ship task gathered. */
-  private ship(incident: string, evidence: ShipEvidence): ShipOutput {
+  /** Deploys the fix through the canary on the evidence the ship task gathered (null: its rollout runs on). */
+  private ship(incident: string, evidence: ShipEvidence): ShipOutput | null {
     if (evidence.candidate === null || evidence.report === null) {
       return { candidate: null, verdict: 'none', reasons: [evidence.why], live: this.live() };
     }
-    this.release.send({ type: 'DEPLOY', candidate: evidence.candidate, report: evidence.report });
+    // Asked again after a restore (the ship step's stand-in starts over): its rollout is not started twice.
+    if (!rolloutOf(this.release, incident)) {
+      this.release.send({
+        type: 'DEPLOY',
+        candidate: evidence.candidate,
+        report: evidence.report,
+        by: incident,
+      });
+    }
+    if (rolloutOf(this.release, incident)) {
+      this.shipReports.set(incident, { report: evidence.report, checks: [] });
+      return shipOutcome(this.release, incident);
+    }
     const verdict = this.release.getSnapshot().context.verdict;
     this.shipReports.set(incident, { report: evidence.report, checks: verdict?.checks ?? [] });
     return {
@@ -808,6 +990,21 @@ export class Engine {
       reasons: verdict?.reasons ?? [],
       live: this.live(),
     };
+  }
+
+  /** Fixes whose rollout has ended: their ship steps get the outcome. */
+  private settleShips(): void {
+    for (const [incident, ref] of this.pendingShips) {
+      const output = shipOutcome(this.release, incident);
+      if (!output) continue;
+      this.pendingShips.delete(incident);
+      ref.send({ type: 'engine.outcome', output });
+    }
+  }
+
+  /** What the running rollout waits for from the world (null: none runs, or there is no strategy). */
+  rolloutWork() {
+    return rolloutWork(this.release, this.now());
   }
 
   private startTasks(): void {
@@ -838,6 +1035,11 @@ export class Engine {
       }
     };
     if (task.kind !== 'play') {
+      const recorded = this.recordedTask?.(task.kind, task.key);
+      if (recorded) {
+        recorded.then(report, failed);
+        return;
+      }
       settle(() =>
         task.kind === 'learn'
           ? this.learn(task.input as LearnInput)
@@ -898,12 +1100,15 @@ interface EngineState {
   correlation: SavedCorrelation;
   ledgers: Record<string, [number, number, number][]>;
   release: unknown;
+  /** The rollout machine's pending timers (pauses, deadlines); absent without a strategy. */
+  releaseTimers?: PendingTimer[];
   incidents: { id: string; type: string | null; snapshot: unknown; timers: PendingTimer[] }[];
   tickets: TicketRecord[];
   evalSet: EvalCase[];
   shipReports: [string, ShipReport][];
   applied: [string, { result?: unknown; error?: string }][];
   trace: { length: number; states: Record<string, string> };
+  undeliverable?: [string, Undelivered[]][];
 }
 
 /** What the ship task gathers before the engine deploys: the fix and the canary's scores for it. */
@@ -915,6 +1120,11 @@ interface ShipEvidence {
 
 /** A play's report as the machine needs it (JSON-safe for the journal): anything else is a failed step saying what came back. */
 function playReport(output: unknown): { output: PlayOutput } {
-  if (isPlayOutput(output)) return { output: { ok: output.ok, detail: output.detail ?? '' } };
+  if (isPlayOutput(output)) {
+    // Named outputs (a runbook's later steps read them) are kept only when the play reported some.
+    const outputs = outputsOf(output);
+    const named = Object.keys(outputs).length > 0 ? { outputs } : {};
+    return { output: { ok: output.ok, detail: output.detail ?? '', ...named } };
+  }
   return { output: { ok: false, detail: misreport(output) } };
 }

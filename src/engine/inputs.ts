@@ -1,4 +1,6 @@
+import type { OperatorCommand } from '../../machines/runbook.js';
 import type { Alert } from '../toolkit/alerts.js';
+import type { Measurement } from '../toolkit/analysis.js';
 import type { CanaryReport } from '../toolkit/canary.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import type { Ticket } from '../toolkit/triage.js';
@@ -51,7 +53,61 @@ export interface DeployInput {
   report: CanaryReport;
 }
 
-export type WorldInput = TickInput | SliInput | AlertInput | TicketInput | AckInput | DeployInput;
+/** Live: a receiver refused a notification for good (PagerDuty's 400): see undeliverable.ts. */
+export interface UndeliverableInput {
+  kind: 'undeliverable';
+  incident: string;
+  notifier: string;
+  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify';
+  why: string;
+}
+
+/**
+ * Someone acts on a runbook run (machines/runbook.ts): answers its approval gate, pauses, resumes,
+ * skips a step, aborts, or retries from a step. Journaled with who did it; `at` is the engine's clock.
+ */
+export interface OperatorInput {
+  kind: 'operator';
+  incident: string;
+  command: OperatorCommand;
+  step?: string;
+  by: string;
+}
+
+/** A rollout's traffic router confirmed the canary's share of traffic (a setWeight step). */
+export interface WeightInput {
+  kind: 'weight';
+  weight: number;
+}
+
+/** A measurement of a rollout's analysis metric, as the world took it. */
+export interface MeasureInput {
+  kind: 'measure';
+  run: 'step' | 'background';
+  metric: string;
+  measurement: Measurement;
+}
+
+/** A human's command on the running rollout (promote, promote in full, abort, retry). */
+export interface ReleaseOperatorInput {
+  kind: 'release-operator';
+  action: 'promote' | 'promote-full' | 'abort' | 'retry';
+  by: string;
+  why?: string;
+}
+
+export type WorldInput =
+  | TickInput
+  | SliInput
+  | AlertInput
+  | TicketInput
+  | AckInput
+  | DeployInput
+  | UndeliverableInput
+  | WeightInput
+  | MeasureInput
+  | OperatorInput
+  | ReleaseOperatorInput;
 
 /** A play rolled the live release back (once per idempotency key). */
 export interface RollbackInput {

@@ -28,7 +28,8 @@ export interface Notification {
   /** Stable across retries and restarts: the incident and what happened to it. */
   key: string;
   incident: string;
-  kind: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate';
+  /** `notify`: a runbook's notify step (its channel in `to`). */
+  kind: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify';
   t: number;
   severity: string | null;
   summary: string;

@@ -25,6 +25,10 @@ export function incidentRecord(engine: Engine, incident: EngineIncident) {
     milestones: c.milestones,
     plays: c.plays,
     escalation: c.escalation,
+    // Live only: what a receiver refused for good (absent when nothing was, as in every drill).
+    ...(engine.undeliverable.has(incident.id)
+      ? { undeliverable: engine.undeliverable.get(incident.id) }
+      : {}),
   };
 }
 

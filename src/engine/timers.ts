@@ -46,13 +46,29 @@ export class TimerTable {
   /** Schedules a restored actor's timers again, each at its original due minute. */
   rearm(actor: AnyActorRef, timers: readonly PendingTimer[]): void {
     for (const timer of timers) {
+      // A runbook's timers (approval timeouts, backoffs) belong to the incident's runbook actor.
+      const owner = timer.actor === actor.id ? actor : descendant(actor, timer.actor);
+      if (!owner) continue;
       actor.system.scheduler.schedule(
-        actor,
-        actor,
+        owner,
+        owner,
         timer.event,
         Math.max(0, timer.due - this.now()),
         timer.id,
       );
     }
   }
+}
+
+/** The actor under `root` with this id, at any depth. */
+function descendant(root: AnyActorRef, id: string): AnyActorRef | undefined {
+  const children =
+    (root.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children ?? {};
+  for (const child of Object.values(children)) {
+    if (!child) continue;
+    if (child.id === id) return child;
+    const found = descendant(child, id);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -194,7 +194,7 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
       ]),
     ),
     alerting: config.alerting,
-    intake: { groupBy: config.groupBy, gapMinutes: config.gapMinutes },
+    intake: { groupBy: config.groupBy, gapMinutes: config.gapMinutes, reopen: true },
     incidentTypes: config.incidentTypes,
     canary: {
       ...DEFAULT_CANARY,

@@ -65,22 +65,42 @@ export interface IntakeTime {
   engineTime?: (wallMs: number) => number;
 }
 
-function toAlert(alert: Postable, time: IntakeTime, resolveTimeoutMinutes: number): Alert {
+/** An engine time as RFC 3339, or null when it is outside years 0000..9999 (what a timestamp can say). */
+function rfc3339(ms: number): string | null {
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return null;
+  const iso = new Date(ms).toISOString();
+  return Number.isNaN(parseTimestamp(iso)) ? null : iso;
+}
+
+function toAlert(alert: Postable, at: string, time: IntakeTime, resolveTimeoutMinutes: number): Alert {
   const { engineTime } = time;
   // Go's zero time and absent times stay unset: they take Alertmanager's defaults below.
-  const onEngineClock = (ts: string | undefined) =>
-    engineTime && ts !== undefined && !isZeroTime(ts)
-      ? new Date(engineTime(parseTimestamp(ts))).toISOString()
-      : ts;
+  const onEngineClock = (ts: string | undefined, field: 'startsAt' | 'endsAt') => {
+    if (!engineTime || ts === undefined || isZeroTime(ts)) return ts;
+    const mapped = rfc3339(engineTime(parseTimestamp(ts)));
+    if (mapped === null)
+      throw new PayloadError(
+        `is outside the engine's clock: ${ts} at this --time-scale falls before year 0000 or after 9999`,
+        `${at}.${field}`,
+      );
+    return mapped;
+  };
+  const startsAt = onEngineClock(alert.startsAt, 'startsAt');
+  const endsAt = onEngineClock(alert.endsAt, 'endsAt');
+  const times = defaultTimes(startsAt, endsAt, () => time.now, resolveTimeoutMinutes);
+  // Alertmanager's own rule (types.Alert.Validate), after its defaults: an alert cannot end before it starts.
+  if (parseTimestamp(times.endsAt) < parseTimestamp(times.startsAt)) {
+    const field = endsAt === undefined ? 'startsAt' : 'endsAt';
+    const why =
+      endsAt === undefined
+        ? `is after now plus the resolve timeout (${resolveTimeoutMinutes} min), when an alert without endsAt ends: start time must be before end time`
+        : `is before startsAt: start time must be before end time`;
+    throw new PayloadError(why, `${at}.${field}`);
+  }
   return {
     labels: alert.labels,
     annotations: alert.annotations ?? {},
-    ...defaultTimes(
-      onEngineClock(alert.startsAt),
-      onEngineClock(alert.endsAt),
-      () => time.now,
-      resolveTimeoutMinutes,
-    ),
+    ...times,
     fingerprint: fingerprint(alert.labels),
   };
 }
@@ -94,17 +114,22 @@ export interface Received {
   key: string;
 }
 
-function received(alerts: Postable[], time: IntakeTime, resolveTimeoutMinutes: number): Received[] {
-  return alerts.map((a) => {
-    const alert = toAlert(a, time, resolveTimeoutMinutes);
+function received(
+  alerts: Postable[],
+  path: string,
+  time: IntakeTime,
+  resolveTimeoutMinutes: number,
+): Received[] {
+  return alerts.map((a, i) => {
+    const alert = toAlert(a, `${path}[${i}]`, time, resolveTimeoutMinutes);
     return { alert, key: `${alert.fingerprint}|${a.startsAt ?? ''}|${a.endsAt ?? ''}` };
   });
 }
 
 export function postedAlerts(body: unknown, time: IntakeTime, resolveTimeoutMinutes: number): Received[] {
-  return received(parsePayload(postableAlerts, body), time, resolveTimeoutMinutes);
+  return received(parsePayload(postableAlerts, body), '', time, resolveTimeoutMinutes);
 }
 
 export function webhookAlerts(body: unknown, time: IntakeTime, resolveTimeoutMinutes: number): Received[] {
-  return received(parsePayload(webhook, body).alerts, time, resolveTimeoutMinutes);
+  return received(parsePayload(webhook, body).alerts, 'alerts', time, resolveTimeoutMinutes);
 }

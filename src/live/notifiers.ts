@@ -7,7 +7,8 @@ import type { Notification } from '../engine/journal.js';
  * incident, so PagerDuty keeps one alert per incident however often a delivery is retried).
  */
 
-const kinds = z.array(z.enum(['page', 'ticket', 'acknowledge', 'resolve', 'escalate'])).min(1);
+/** `notify`: a runbook's notify step; webhooks (chat) get it unless told otherwise. */
+const kinds = z.array(z.enum(['page', 'ticket', 'acknowledge', 'resolve', 'escalate', 'notify'])).min(1);
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - or _');
 const url = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' });
 
@@ -17,7 +18,7 @@ export const notifierSchema = z.discriminatedUnion('type', [
     type: z.literal('webhook'),
     url,
     headers: z.record(z.string(), z.string()).default({}),
-    kinds: kinds.default(['page', 'ticket', 'acknowledge', 'resolve', 'escalate']),
+    kinds: kinds.default(['page', 'ticket', 'acknowledge', 'resolve', 'escalate', 'notify']),
   }),
   z.strictObject({
     name,
@@ -68,6 +69,7 @@ const PD_ACTION: Partial<Record<Notification['kind'], string>> = {
   escalate: 'trigger',
   acknowledge: 'acknowledge',
   resolve: 'resolve',
+  notify: 'trigger',
 };
 
 function pagerDutyKey(config: Extract<NotifierConfig, { type: 'pagerduty' }>): string {

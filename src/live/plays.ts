@@ -111,21 +111,28 @@ export function runCommand(settings: ExecSettings, call: Call): Promise<PlayOutp
   Object.assign(env, { RUNBOOK_IDEMPOTENCY_KEY: call.key, RUNBOOK_INCIDENT: call.incident ?? '' });
   const what = [settings.command, ...settings.args].join(' ');
   return new Promise((resolve) => {
-    execFile(
-      settings.command,
-      settings.args,
-      { env, cwd: settings.cwd, timeout: settings.timeoutSeconds * 1000, maxBuffer: 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (!error) return resolve({ ok: true, detail: `${what}: exit 0${tail(stdout)}` });
-        const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-        const why = failure.killed
-          ? `no exit in ${settings.timeoutSeconds}s (killed)`
-          : typeof failure.code === 'number'
-            ? `exit ${failure.code}`
-            : `cannot run (${failure.code ?? failure.message})`;
-        resolve({ ok: false, detail: `${what}: ${why}${tail(stderr || stdout)}` });
-      },
-    );
+    const done = (error: Error | null, stdout: string, stderr: string) => {
+      if (!error) return resolve({ ok: true, detail: `${what}: exit 0${tail(stdout)}` });
+      const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+      const why = failure.killed
+        ? `no exit in ${settings.timeoutSeconds}s (killed)`
+        : typeof failure.code === 'number'
+          ? `exit ${failure.code}`
+          : `cannot run (${failure.code ?? failure.message})`;
+      resolve({ ok: false, detail: `${what}: ${why}${tail(stderr || stdout)}` });
+    };
+    // spawn throws, rather than calls back, for what execve cannot take (a NUL byte:
+    // ERR_INVALID_ARG_VALUE; an argument or variable too long: E2BIG): a call that failed, not a crash.
+    try {
+      execFile(
+        settings.command,
+        settings.args,
+        { env, cwd: settings.cwd, timeout: settings.timeoutSeconds * 1000, maxBuffer: 1024 * 1024 },
+        done,
+      );
+    } catch (error) {
+      done(error as Error, '', '');
+    }
   });
 }
 

@@ -67,10 +67,11 @@ export class ReleaseFollower {
         this.told++;
         continue;
       }
+      // A hook that throws (it should not: callHook answers its failures) is a failed call, retried.
       const called = await callHook(hook, {
         key: fields.key,
         facts: { action: 'promote', release: record.release, ...(from ? { from } : {}) },
-      });
+      }).catch((error: Error) => ({ ok: false, detail: `cannot call the hook (${error.message})` }));
       if (!called.ok) {
         log(`deploy hook failed, retrying in ${this.retryMs} ms: ${called.detail}`, fields);
         this.retry = setTimeout(() => {

@@ -1,10 +1,11 @@
 import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
-import type { Store, StoredRun } from '../engine/journal.js';
+import type { Notification, Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { incidentRecord } from '../engine/records.js';
 import { stateName, type TraceEntry } from '../engine/trace.js';
+import { TRIGGER_KINDS } from '../engine/undeliverable.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
 import { JournalWatch } from './backpressure.js';
 import { EngineMinutes, engineTimeOf, minuteStart, type WallClock } from './clock.js';
@@ -244,7 +245,7 @@ export class LiveEngine {
    * minute is refused rather than shifting every later minute.
    */
   recordSli(sli: string, requests: number, errors: number): { minute: number } {
-    // An own property only: `constructor` or `__proto__` is no SLI, whatever every object inherits.
+    // Own keys only: `constructor` or `toString` are in every object, and are no SLI.
     if (!Object.hasOwn(this.engine.config.objectives, sli)) {
       const known = Object.keys(this.engine.config.objectives).join(', ');
       throw new PayloadError(`unknown SLI ${JSON.stringify(sli)} (known: ${known})`, 'sli');
@@ -263,6 +264,23 @@ export class LiveEngine {
     this.engine.flush();
     this.afterCommit();
     return { minute: t - 1 };
+  }
+
+  /**
+   * A receiver refused a notification for good (the outbox says so): journaled, so the incident shows
+   * it and a page nobody got escalates, after a restart too.
+   */
+  refused(notifier: string, n: Notification, why: string): void {
+    this.tick();
+    this.engine.submit({ kind: 'undeliverable', incident: n.incident, notifier, notification: n.kind, why });
+    this.engine.flush();
+    this.afterCommit();
+  }
+
+  /** Whether every trigger of `incident` that `notifier` was sent was refused (and at least one was). */
+  neverTriggered(notifier: string, incident: string): boolean {
+    const refused = this.engine.undeliverable.get(incident) ?? [];
+    return refused.some((r) => r.notifier === notifier && TRIGGER_KINDS.includes(r.kind));
   }
 
   ack(id: string, by: string): ReturnType<typeof incidentRecord> {

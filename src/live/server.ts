@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { z } from 'zod';
 import { tokenCheck } from './access.js';
 import { PayloadError, parsePayload, postedAlerts, webhookAlerts } from './intake.js';
+import { releaseName } from './release-name.js';
 import { type LiveEngine, Refused } from './runtime.js';
 
 /**
@@ -23,7 +24,7 @@ const sliReport = z.object({
   errors: z.number().int('must be a whole number').min(0, 'must be >= 0'),
 });
 const ackBody = z.object({ by: z.string().min(1, 'must name who acknowledged') });
-const deployBody = z.object({ candidate: z.string().min(1, 'must name the release to deploy') });
+const deployBody = z.object({ candidate: releaseName });
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 

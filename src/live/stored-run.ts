@@ -32,7 +32,7 @@ export function isLiveRun(run: RunJournal): boolean {
  * no drill to describe, so the rest of a scenario (questions, releases, storm, timeline) is absent;
  * the report reads none of it.
  */
-function scenarioOf(stored: LiveRunMeta): Scenario {
+export function scenarioOf(stored: LiveRunMeta): Scenario {
   const { config, epoch } = stored;
   const view = {
     name: config.name,

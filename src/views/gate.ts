@@ -2,6 +2,7 @@ import type { TraceEntry } from '../engine/trace.js';
 import { own } from '../toolkit/sli.js';
 import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
+import { judge } from './gate-checks.js';
 
 /**
  * The eval gate scores a shift from what the machines did: the result's recorded facts and the
@@ -41,9 +42,12 @@ function passesThrough(trace: readonly TraceEntry[], actor: string, stages: read
   return missing;
 }
 
+/** A scenario scored by the stock story's checks: one with `expect:`. */
+type StockScenario = Scenario & { expect: NonNullable<Scenario['expect']> };
+
 type Check = (
   result: ShiftResult,
-  scenario: Scenario,
+  scenario: StockScenario,
   primary: IncidentResult | undefined,
 ) => Omit<GateCheck, 'id' | 'owner'>;
 
@@ -96,16 +100,18 @@ const page: Check = (result, scenario, primary) => {
 const mitigate: Check = (result, scenario, primary) => {
   if (!primary) return { ok: false, detail: 'no incident of a known type was opened' };
   const want = scenario.expect.mitigation.play;
-  // The expected step (the runbook's first unless a scenario says otherwise) must be the one that
-  // recovered the SLI (after its retries, if any); the steps before it ran and did not recover it.
-  const step = (scenario.expect.mitigation.step ?? 1) - 1;
+  // The expected step must be the one that recovered the SLI (after its retries, if any); the steps
+  // before it ran and did not recover it. By default the first step that ran: the runbook's first
+  // play, or in a runbook of the statechart language the first play that ran (gates and notes run none).
+  const expected = scenario.expect.mitigation.step;
+  const step = expected === undefined ? (primary.plays[0]?.step ?? 0) : expected - 1;
   const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === step);
   const nth = step === 0 ? 'first play' : `play of step ${step + 1}`;
   const m = result.mitigate;
   const objective = result.detect?.objective ?? 1;
   const recovered = first !== undefined && first.play === want && (first.sliAfter ?? 0) >= objective;
   const leftViaLearn = transitionsOf(result.trace, primary.id).some(
-    (e) => e.from === 'mitigate.settling' && e.to === 'learn',
+    (e) => (e.from === 'mitigate.settling' || e.from === 'mitigate.flow') && e.to === 'learn',
   );
   const ok = recovered && leftViaLearn;
   return {
@@ -221,7 +227,15 @@ const CHECKS: { id: keyof Scenario['owners']; check: Check }[] = [
   { id: 'verify', check: verify },
 ];
 
+/** A scenario's own checks when it lists them (`gate:`), else the stock story's. */
 export function gate(result: ShiftResult, scenario: Scenario): GateReport {
+  const checks = scenario.gate
+    ? scenario.gate.map((spec) => judge(spec, result))
+    : stockChecks(result, scenario as StockScenario);
+  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+}
+
+function stockChecks(result: ShiftResult, scenario: StockScenario): GateCheck[] {
   const primary = result.incidents.find((i) => i.id === result.primary);
   // Owner labels are the scenario's (the stock story's M31...), none when it names none.
   const checks: GateCheck[] = CHECKS.map(({ id, check }) => ({
@@ -236,5 +250,5 @@ export function gate(result: ShiftResult, scenario: Scenario): GateReport {
       ...recovery(type, play)(result, scenario, primary),
     });
   }
-  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+  return checks;
 }

@@ -8,6 +8,7 @@ import { definePlay, stockPlays } from '../engine/plays.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
+import { answerApprovals } from './approvals.js';
 import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
@@ -148,7 +149,10 @@ function stormSpec(scenario: Scenario) {
  * The storm as it arrives, minute by minute: the generated alerts and the listed ones by start minute
  * (generated first within a minute), and the last minute any of them still fires.
  */
-function arrivals(scenario: Scenario): { lastEnd: number; alerts: Generator<{ at: number; alert: Alert }> } {
+export function arrivals(scenario: Scenario): {
+  lastEnd: number;
+  alerts: Generator<{ at: number; alert: Alert }>;
+} {
   const { storm, epoch } = scenario;
   const generated = stormArrivals(stormSpec(scenario));
   const listed = [...storm.listed].sort((a, b) => a.at - b.at);
@@ -173,7 +177,7 @@ function arrivals(scenario: Scenario): { lastEnd: number; alerts: Generator<{ at
 }
 
 /** The simulated service as the engine's world: its eval answers, what it gets wrong, its knobs. */
-function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
+export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
   return {
     evaluate: (release, cases) => service.evaluate(release, cases),
     wrongAnswers: (release, sli) => (sli === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : []),
@@ -195,23 +199,28 @@ function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): Wor
   };
 }
 
+/** The scenario's service under operation; `live` reads the release actor, which owns what is live. */
+export function simulatedService(scenario: Scenario, live: () => string): ServiceUnderOperation {
+  return new ServiceUnderOperation({
+    name: scenario.service.name,
+    requestsPerMinute: scenario.service.requestsPerMinute,
+    questions: scenario.service.questions,
+    releases: scenario.releases,
+    index: scenario.service.index,
+    live,
+    slis: Object.fromEntries(Object.entries(scenario.slos).map(([sli, slo]) => [sli, slo.kind])),
+    dailyCycle: scenario.service.dailyCycle,
+    faults: scenario.faults,
+  });
+}
+
 export async function runShift(scenario: Scenario, options: ShiftOptions = {}): Promise<ShiftResult> {
   const file = options.file ?? scenario.name;
   const plays: Record<string, PlayLogic> = { ...stockPlays, ...effectPlays(scenario), ...options.plays };
   checkPlays(scenario, Object.keys(plays), file);
 
   let engine: Engine | null = null;
-  const service = new ServiceUnderOperation({
-    name: scenario.service.name,
-    requestsPerMinute: scenario.service.requestsPerMinute,
-    questions: scenario.service.questions,
-    releases: scenario.releases,
-    index: scenario.service.index,
-    live: () => (engine as Engine).live(),
-    slis: Object.fromEntries(Object.entries(scenario.slos).map(([sli, slo]) => [sli, slo.kind])),
-    dailyCycle: scenario.service.dailyCycle,
-    faults: scenario.faults,
-  });
+  const service = simulatedService(scenario, () => (engine as Engine).live());
   engine = new Engine({
     config: engineConfig(scenario),
     world: simulatedWorld(scenario, service),
@@ -315,6 +324,7 @@ async function shift(
     }
     for (const ticket of ticketsAt.get(t) ?? NOTHING) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
+    answerApprovals(scenario.oncall.approvals, engine, t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
@@ -354,14 +364,14 @@ function byMinute<T extends { at: number }>(items: readonly T[]): Map<number, T[
 }
 
 /** Whether an incident of a known type is still being worked: the shift goes on until none is. */
-const typedOpen = (engine: Engine): boolean =>
+export const typedOpen = (engine: Engine): boolean =>
   engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
 
 /**
  * On-call acknowledges a page `ackMinutes` after it was paged, a ticket `ticketAckMinutes` after it
  * was opened; a ticket that turns into a page gets the page's deadline, counted from the page.
  */
-function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
+export function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
   const waiting = engine.awaitingAck();
   if (waiting.length === 0) return;
   const { ackMinutes, ticketAckMinutes } = scenario.oncall;

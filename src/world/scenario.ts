@@ -9,7 +9,9 @@ import { DEFAULT_POLICY } from '../toolkit/slo.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
+import { checkGateReferences, gateChecks } from './gate-schema.js';
 import { checkWork, LIMITS } from './limits.js';
+import { checkFlow, flowPlays, runbookField, splitRunbook } from './runbook-schema.js';
 import { checkService } from './service-check.js';
 import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
 import { stockServices } from './storm.js';
@@ -96,22 +98,24 @@ export const postmortem = z.strictObject({
     .default({ wentWell: [], wentWrong: [], gotLucky: [] }),
 });
 
-export const incidentType = z.strictObject({
-  name,
-  /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
-  match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
-  /** The SLI (a name declared under `slos`) its incidents watch. */
-  sli: name,
-  runbook: z
-    .array(step)
-    .min(1, 'must list at least one play')
-    .max(LIMITS.runbookSteps, upTo(LIMITS.runbookSteps)),
-  settleMinutes: minutes.default(5),
-  verifyMinutes: minutes.default(10),
-  fix: z.strictObject({ candidate: name }).optional(),
-  /** This type's postmortem narrative; the scenario's top-level `postmortem` when left out. */
-  postmortem: postmortem.optional(),
-});
+export const incidentType = z
+  .strictObject({
+    name,
+    /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
+    match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
+    /** The SLI (a name declared under `slos`) its incidents watch. */
+    sli: name,
+    /** A flat list of plays, or a runbook in the statechart language (runbook-schema.ts). */
+    runbook: runbookField(
+      z.array(step).min(1, 'must list at least one play').max(LIMITS.runbookSteps, upTo(LIMITS.runbookSteps)),
+    ),
+    settleMinutes: minutes.default(5),
+    verifyMinutes: minutes.default(10),
+    fix: z.strictObject({ candidate: name }).optional(),
+    /** This type's postmortem narrative; the scenario's top-level `postmortem` when left out. */
+    postmortem: postmortem.optional(),
+  })
+  .transform(splitRunbook);
 
 const listedAlert = z.strictObject({
   labels,
@@ -268,8 +272,21 @@ const schema = z.strictObject({
       roster: list(z.string().min(1)).default([]),
       ackMinutes: minute.default(2),
       ticketAckMinutes: minute.default(30),
+      /** Roles approvals may name (`role:NAME`): the roster names that hold each. */
+      roles: z.record(name, list(z.string().min(1))).default({}),
+      /** How on-call answers each approval gate in a drill, by step name; unlisted gates go unanswered. */
+      approvals: z
+        .record(
+          name,
+          z.strictObject({
+            answer: z.enum(['approve', 'reject', 'never']),
+            afterMinutes: minute.default(0),
+            by: z.string().min(1).optional(),
+          }),
+        )
+        .default({}),
     })
-    .default({ roster: [], ackMinutes: 2, ticketAckMinutes: 30 }),
+    .default({ roster: [], ackMinutes: 2, ticketAckMinutes: 30, roles: {}, approvals: {} }),
   incidentTypes: z
     .array(incidentType)
     .min(1, 'must define at least one incident type')
@@ -277,17 +294,26 @@ const schema = z.strictObject({
   postmortem,
   /** The last sim minute the shift may run to; it stops earlier once every typed incident is closed. */
   until: minute.optional(),
-  expect: z.strictObject({
-    incidents: whole(0),
-    ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
-    /** The play that must recover the SLI, at the runbook step it must recover it at (the first by default). */
-    mitigation: z.strictObject({ play: name, step: whole(1, LIMITS.runbookSteps).optional() }),
-    /** Extra gate checks: an incident type that must be resolved through a given play. */
-    recoveries: list(z.strictObject({ type: name, play: name })).default([]),
-  }),
+  /** What the stock story's checks expect; a scenario with its own `gate:` may leave it out. */
+  expect: z
+    .strictObject({
+      incidents: whole(0),
+      ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
+      /** The play that must recover the SLI, at the runbook step it must recover it at (the first by default). */
+      mitigation: z.strictObject({ play: name, step: whole(1, LIMITS.runbookSteps).optional() }),
+      /** Extra gate checks: an incident type that must be resolved through a given play. */
+      recoveries: list(z.strictObject({ type: name, play: name })).default([]),
+    })
+    .optional(),
+  /** The gate's checks as data (src/world/gate-schema.ts); the stock story's checks when left out. */
+  gate: gateChecks.optional(),
+  /** A plays module of this scenario's own (relative to the file); `--plays` replaces it. */
+  plays: z.string().min(1).optional(),
 });
 
 export type Scenario = z.infer<typeof schema>;
+/** The schema itself, for the docs test (every field docs/scenario-format.md names exists). */
+export const scenarioSchema = schema;
 export type IncidentTypeSpec = Scenario['incidentTypes'][number];
 
 /** Cross-references the schema alone cannot check. */
@@ -351,8 +377,24 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.storm.alerts > 0 && s.storm.services.length === 0) {
     throw fail('storm.services', 'must list at least one service to generate alerts for');
   }
+  if (!s.expect && !s.gate) throw fail('expect', 'is required (or a gate: of checks)');
+  if (s.gate)
+    checkGateReferences(
+      s.gate,
+      {
+        types: s.incidentTypes,
+        releases: [...releases],
+        tickets: s.tickets.map((t) => t.id),
+        slis: Object.keys(s.slos),
+      },
+      file,
+    );
+  s.incidentTypes.forEach((type, i) => {
+    if (!type.flow) return;
+    type.flow = checkFlow(type.flow, { file, field: `incidentTypes[${i}].runbook` }, s.oncall);
+  });
   const types = new Set(s.incidentTypes.map((t) => t.name));
-  s.expect.recoveries.forEach((r, i) => {
+  s.expect?.recoveries.forEach((r, i) => {
     if (!types.has(r.type))
       throw fail(`expect.recoveries[${i}].type`, `unknown incident type ${JSON.stringify(r.type)}`);
   });
@@ -364,8 +406,25 @@ function checkReferences(s: Scenario, file: string): void {
 }
 
 /** Every play a scenario's runbooks name must be one the engine knows (stock or plugged in). */
-export function checkPlays(s: Pick<Scenario, 'incidentTypes'>, known: readonly string[], file: string): void {
+export function checkPlays(
+  s: {
+    incidentTypes: readonly {
+      runbook: readonly { play: string }[];
+      flow?: import('../../machines/runbook-spec.js').RunbookSpec;
+    }[];
+  },
+  known: readonly string[],
+  file: string,
+): void {
   s.incidentTypes.forEach((type, i) => {
+    for (const { play, field } of type.flow ? flowPlays(type.flow) : []) {
+      if (!known.includes(play))
+        throw new InputError(
+          `unknown play ${JSON.stringify(play)} (known plays: ${[...known].sort().join(', ')})`,
+          file,
+          `incidentTypes[${i}].runbook.${field}`,
+        );
+    }
     type.runbook.forEach((step, j) => {
       if (!known.includes(step.play)) {
         throw new InputError(
@@ -382,7 +441,10 @@ const isMapping = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Mappings merge key by key; anything else (lists included) in `over` replaces what `base` had. */
-function overlay(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function overlay(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const under = out[key];
@@ -404,6 +466,7 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   // A spec is named relative to the file that names it, whichever file extends that one.
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
+  if (typeof own.plays === 'string' && own.plays.trim() !== '') own.plays = resolve(dirname(file), own.plays);
   if (parent === undefined) return own;
   if (typeof parent !== 'string' || parent.trim() === '') {
     throw new InputError('must be the path of another scenario file', file, 'extends');
@@ -444,7 +507,23 @@ function withoutOverridden(
 let parses = 0;
 
 export function parseScenario(text: string, file: string): Scenario {
-  const raw = withSloSpec(readMapping(text, file, []), file);
+  return checkedScenario(readMapping(text, file, []), file);
+}
+
+/**
+ * A scenario (a recorded run's, as it was validated) with `over` laid on it the way `extends:` lays a
+ * mutation on its base, checked again: a replay's `--with`. Errors name `file`, the overlay.
+ */
+export function overlayScenario(base: Scenario, over: Record<string, unknown>, file: string): Scenario {
+  const own = { ...over };
+  if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
+    own.sloSpec = resolve(dirname(file), own.sloSpec);
+  const raw = base as unknown as Record<string, unknown>;
+  return checkedScenario(overlay(withoutOverridden(raw, own), own), file);
+}
+
+function checkedScenario(mapping: Record<string, unknown>, file: string): Scenario {
+  const raw = withSloSpec(mapping, file);
   const parsed = schema.safeParse(raw, { reportInput: true, jitless: parses++ === 0 });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
   checkReferences(parsed.data, file);
