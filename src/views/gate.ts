@@ -171,7 +171,12 @@ const ship: Check = (result, scenario, primary) => {
   // The candidate's own canary: the release actor's canary -> promoted after the incident entered ship.
   const shipping = transitionsOf(result.trace, primary.id).find((e) => e.to === 'ship');
   const promoted = transitionsOf(result.trace, 'release').some(
-    (e) => e.from === 'canary' && e.to === 'promoted' && shipping !== undefined && e.seq > shipping.seq,
+    // A rollout's last step leads to promoted as a canary's verdict does.
+    (e) =>
+      (e.from === 'canary' || e.from?.startsWith('rollout.') === true) &&
+      e.to === 'promoted' &&
+      shipping !== undefined &&
+      e.seq > shipping.seq,
   );
   const ok = promoted && s.verdict === 'promote' && result.live === s.candidate;
   return {

@@ -151,13 +151,17 @@ export function narrate(result: ShiftResult, report: GateReport, owners: StageOw
 }
 
 export function gateTable(report: GateReport): string {
+  return [`gate: ${report.passed}/${report.total}`, ...gateRows(report)].join('\n');
+}
+
+/** Each check's line of the gate's table, in order. */
+export function gateRows(report: GateReport): string[] {
   // The stock checks' widths, wider for a scenario's own longer names; no owner column when none has one.
   const idWidth = Math.max(12, ...report.checks.map((c) => c.id.length));
   const ownerWidth = Math.max(9, ...report.checks.map((c) => c.owner.length));
   const owned = report.checks.some((c) => c.owner !== '');
-  const rows = report.checks.map(
+  return report.checks.map(
     (c) =>
       `${c.ok ? 'PASS' : 'FAIL'}  ${c.id.padEnd(idWidth)} ${owned ? `${c.owner.padEnd(ownerWidth)} ` : ''}${c.detail}`,
   );
-  return [`gate: ${report.passed}/${report.total}`, ...rows].join('\n');
 }

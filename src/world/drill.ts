@@ -11,6 +11,7 @@ import { own } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
 import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
+import { RolloutWorld } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
 import { sloWords } from './service-spec.js';
@@ -73,6 +74,7 @@ export function engineConfig(scenario: Scenario): EngineConfig {
       tolerance: scenario.canary.tolerance,
       regressionsMustPass: scenario.canary.regressionsMustPass,
     },
+    ...(scenario.rollout ? { rollout: scenario.rollout.strategy } : {}),
     triage: scenario.triage,
     routing: scenario.routing,
     roster: scenario.oncall.roster,
@@ -203,7 +205,11 @@ export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperatio
 }
 
 /** The scenario's service under operation; `live` reads the release actor, which owns what is live. */
-export function simulatedService(scenario: Scenario, live: () => string): ServiceUnderOperation {
+export function simulatedService(
+  scenario: Scenario,
+  live: () => string,
+  canary?: () => { release: string; weight: number } | null,
+): ServiceUnderOperation {
   return new ServiceUnderOperation({
     name: scenario.service.name,
     requestsPerMinute: scenario.service.requestsPerMinute,
@@ -214,6 +220,7 @@ export function simulatedService(scenario: Scenario, live: () => string): Servic
     slis: Object.fromEntries(Object.entries(scenario.slos).map(([sli, slo]) => [sli, slo.kind])),
     dailyCycle: scenario.service.dailyCycle,
     faults: scenario.faults,
+    ...(canary ? { canary } : {}),
   });
 }
 
@@ -223,7 +230,11 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   checkPlays(scenario, Object.keys(plays), file);
 
   let engine: Engine | null = null;
-  const service = simulatedService(scenario, () => (engine as Engine).live());
+  const service = simulatedService(
+    scenario,
+    () => (engine as Engine).live(),
+    scenario.rollout ? () => canaryOf(engine as Engine) : undefined,
+  );
   engine = new Engine({
     config: engineConfig(scenario),
     world: simulatedWorld(scenario, service),
@@ -234,7 +245,17 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   });
   try {
     const every = options.checkpointMinutes ?? CHECKPOINT_MINUTES;
-    const { rejected, ...minutes } = await shift(scenario, engine, service, every, options.onMinute);
+    const rollouts = scenario.rollout
+      ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
+      : null;
+    const { rejected, ...minutes } = await shift(
+      scenario,
+      engine,
+      service,
+      every,
+      options.onMinute,
+      rollouts,
+    );
     engine.flush();
     return assemble(scenario, engine, minutes, rejected);
   } finally {
@@ -266,6 +287,7 @@ async function shift(
   service: ServiceUnderOperation,
   every: number,
   onMinute: ShiftOptions['onMinute'],
+  rollouts: RolloutWorld | null,
 ) {
   const storm = arrivals(scenario);
   const restored = engine.restoredWorld as WorldState | null;
@@ -328,12 +350,14 @@ async function shift(
     for (const ticket of ticketsAt.get(t) ?? NOTHING) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
     answerApprovals(scenario.oncall.approvals, engine, t);
+    rollouts?.drive(t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
     const reports = engine.drain();
     if (reports) await reports;
     served = service.serve(t);
+    rollouts?.served(t);
     if (t % every === 0) {
       engine.checkpoint({
         t,
@@ -350,6 +374,12 @@ async function shift(
     if (t >= lastEvent && !typedOpen(engine) && (slo.empty || (!slo.firing && service.quiet(t)))) break;
   }
   return { start: 0, end: Math.min(t, end), rejected };
+}
+
+/** The canary's release and weight while a rollout runs (none without a strategy). */
+function canaryOf(engine: Engine): { release: string; weight: number } | null {
+  const work = engine.rolloutWork();
+  return work && work.weight > 0 ? { release: work.candidate, weight: work.weight } : null;
 }
 
 /** What a minute without events or tickets holds: one empty list, not a new one a minute. */

@@ -8,6 +8,7 @@ import type { EvalCase } from '../toolkit/postmortem.js';
 import type { Burn } from '../toolkit/slo.js';
 import type { Severity } from '../toolkit/triage.js';
 import { type BudgetSeries, budgetSeries, type IncidentSeries, incidentSeries } from './plot-series.js';
+import { type RolloutResult, rolloutResult } from './rollout-result.js';
 import type { Scenario } from './scenario.js';
 import type { SliName } from './service.js';
 
@@ -117,6 +118,8 @@ export interface ShiftResult {
   budget: BudgetSeries[];
   minutes: { start: number; end: number };
   trace: TraceEntry[];
+  /** Only for a scenario with a canary strategy: its rollouts, decisions and evidence. */
+  rollout?: RolloutResult;
 }
 
 /**
@@ -295,7 +298,13 @@ export function assemble(
     budget: budgetSeries(ledgers, objectives, minutes),
     minutes,
     trace: engine.trace.entries,
+    ...withRollout(scenario, engine),
   };
+}
+
+function withRollout(scenario: Scenario, engine: Engine): { rollout?: RolloutResult } {
+  const rollout = rolloutResult(scenario, engine);
+  return rollout ? { rollout } : {};
 }
 
 /** Numbers in the JSON keep 4 decimals: enough for a burn of 14.6667, stable across platforms. */
