@@ -1,7 +1,8 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { StoredRun } from '../engine/journal.js';
-import { PgStore } from '../engine/pg-store.js';
+import { isPostgresUrl, PgStore } from '../engine/pg-store.js';
 import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
 import { systemClock } from '../live/clock.js';
@@ -12,6 +13,7 @@ import { livePlays } from '../live/plays.js';
 import { PrometheusSli } from '../live/prometheus.js';
 import { ReleaseFollower } from '../live/release-hook.js';
 import { LiveEngine } from '../live/runtime.js';
+import { redactUrl } from '../live/secrets.js';
 import { buildServer } from '../live/server.js';
 import { LeasedWorker } from '../live/worker.js';
 import { InputError } from '../toolkit/errors.js';
@@ -70,6 +72,7 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   }
   // Without --db the journal lives in memory: nothing survives a restart, but the outbox still delivers.
   // Checkpoints off the main thread: no answer waits for the WAL to be copied back.
+  if (flags.db) privateJournal(flags.db);
   const store = openStore(flags.db ?? ':memory:', false, 'background');
   if (store instanceof PgStore && flags.timeScale !== 1) {
     store.close();
@@ -133,7 +136,10 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
       { inspector: inspector.url, token: token === null ? 'none' : 'add ?token=TOKEN' },
       'inspector attached to the engine',
     );
-  app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
+  app.log.info(
+    { run: live.run?.id ?? null, replayed: live.resumed, db: redactUrl(store.location) },
+    'engine ready',
+  );
   // The run's own pace: a resumed run keeps the time scale it started with, whatever the flag says now.
   const { timeScale } = live;
   if (timeScale !== flags.timeScale)
@@ -174,6 +180,19 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   await delivery?.stop();
   store.close();
   app.log.info('stopped');
+}
+
+/**
+ * A new SQLite journal is created readable by its owner only (0600): it holds alerts, incidents and
+ * the configuration's references. SQLite gives its -wal and -shm files the database's permissions.
+ */
+function privateJournal(db: string): void {
+  if (isPostgresUrl(db) || existsSync(db)) return;
+  try {
+    closeSync(openSync(db, 'wx', 0o600));
+  } catch {
+    // Made meanwhile, or a directory that is not there: openStore says so, naming --db.
+  }
 }
 
 /** Notifications go out as they are committed, and at least once a heartbeat for retries. */

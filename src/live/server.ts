@@ -118,7 +118,9 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
   const knownHost = hostCheck(options.hosts ?? []);
   app.addHook('onRequest', async (request, reply) => {
     const { localAddress, localPort } = request.socket;
-    if (!knownHost(request.headers.host, localAddress ?? '', localPort ?? 0)) {
+    // A request injected in process (app.inject) came over no network: nobody to rebind a name.
+    if (localAddress === undefined) return;
+    if (!knownHost(request.headers.host, localAddress, localPort ?? 0)) {
       const got = request.headers.host ?? 'none';
       return reply.code(421).send({
         error: `Host ${JSON.stringify(got)} is not this server's (its listen address, or a name given with --allow-host)`,
