@@ -9,6 +9,7 @@ import { loadLiveConfig } from '../src/live/config.js';
 import { runCommand } from '../src/live/plays.js';
 import { ReleaseFollower } from '../src/live/release-hook.js';
 import { LiveEngine } from '../src/live/runtime.js';
+import { assertBuilt, runCli } from './support/cli-process.js';
 import { LIVE_CONFIG, type LiveServer, startLive, until } from './support/live-server.js';
 import { killServers, serveChild } from './support/serve-child.js';
 
@@ -198,4 +199,32 @@ describe('SLI names', () => {
       expect(body.error).toContain('unknown SLI');
     },
   );
+});
+
+describe('serve --check and a journal in memory', () => {
+  assertBuilt();
+  it('says what will not work with the shipped configuration, and still exits 0', async () => {
+    const run = await runCli(['serve', '--check'], { cwd: process.cwd() });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ok \(1 incident types, 4 warnings above\)/);
+    expect(run.stderr).toContain(
+      'incidentTypes[0].runbook[0]: rollback calls deploy.rollback, which is not configured',
+    );
+    expect(run.stderr).toContain('--token-file: no bearer token');
+    expect(run.stderr).toContain('--db: no --db: the journal is in memory');
+  });
+
+  it('exits 2 naming --listen for an address off loopback without a token', async () => {
+    const run = await runCli(['serve', '--check', '--listen', '0.0.0.0:9095', '--db', join(dir, 'c.db')], {
+      cwd: process.cwd(),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--listen: 0.0.0.0 is off loopback and there is no bearer token');
+    expect(run.stderr).not.toContain('--db:');
+  });
+
+  it('warns on stderr when serve runs without --db', async () => {
+    const server = await serveChild(['--listen', '127.0.0.1:0']);
+    expect(server.output()).toContain('warning: no --db: the journal is in memory');
+  });
 });

@@ -5,6 +5,7 @@ import type { StoredRun } from '../engine/journal.js';
 import { isPostgresUrl, PgStore } from '../engine/pg-store.js';
 import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
+import { checkServe, IN_MEMORY } from '../live/check.js';
 import { systemClock } from '../live/clock.js';
 import { type LiveConfig, loadLiveConfig } from '../live/config.js';
 import { missingRoutingKey } from '../live/notifiers.js';
@@ -56,7 +57,15 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   const file = flags.config ?? exampleServeConfig();
   const config = loadLiveConfig(file, [...Object.keys(stockPlays), ...Object.keys(livePlays({}))]);
   if (flags.check) {
-    ctx.io.out(`${file}: ok (${config.incidentTypes.length} incident types)\n`);
+    const listenAt = parseListen(flags.listen);
+    const findings = checkServe(config, { listen: listenAt, token: bearerToken(flags), db: flags.db });
+    const failing = findings.find((f) => f.fails);
+    for (const f of findings)
+      if (f !== failing)
+        ctx.io.err(`runbook: ${f.fails ? 'error' : 'warning'}: ${file}: ${f.field}: ${f.message}\n`);
+    if (failing) throw new InputError(failing.message, file, failing.field);
+    const warned = findings.length > 0 ? `, ${findings.length} warnings above` : '';
+    ctx.io.out(`${file}: ok (${config.incidentTypes.length} incident types${warned})\n`);
     return;
   }
   const missing = missingRoutingKey(config.notifiers);
@@ -74,6 +83,8 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   // Checkpoints off the main thread: no answer waits for the WAL to be copied back.
   if (flags.db) privateJournal(flags.db);
   const store = openStore(flags.db ?? ':memory:', false, 'background');
+  // Loud, on stderr and in the log: a journal in memory is gone with the process.
+  if (!flags.db) ctx.io.err(`runbook: warning: ${IN_MEMORY} (give --db FILE)\n`);
   if (store instanceof PgStore && flags.timeScale !== 1) {
     store.close();
     throw new InputError(
@@ -126,6 +137,7 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
       : start();
   app = buildServer(live, { token, logger: { level: 'info' }, hosts: flags.allowHost ?? [] });
   if (live instanceof LeasedWorker) live.heartbeat();
+  if (!flags.db) app.log.warn({ db: ':memory:' }, IN_MEMORY);
   const inspector =
     flags.inspectorPort === undefined
       ? null
