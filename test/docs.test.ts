@@ -241,6 +241,7 @@ describe('the runbook commands in the docs', () => {
 const EXAMPLES: { page: string; command: string; exit: number }[] = [
   { page: 'README.md', command: 'npx runbook gate', exit: 0 },
   { page: 'README.md', command: 'npx runbook gate --scenario scenarios/broken-fix.yaml', exit: 1 },
+  { page: 'README.md', command: 'npx runbook gate --scenario scenarios/checkout-api.yaml', exit: 0 },
   {
     page: 'README.md',
     command: 'npx runbook gate --scenario scenarios/kill-switch.yaml --plays scenarios/plays/kill-switch.js',
@@ -306,15 +307,23 @@ describe('docs/cli.md', () => {
   });
 });
 
-/** Every field path of a schema, `a.b[].c`; a record's own keys are `*`. */
+/**
+ * Every field path of a schema, `a.b[].c`; a record's keys are `*` (`slos.*.kind`), and a field whose
+ * schema JSON Schema cannot show (a runbook, checked by its own parser) is `field.**`: anything under it.
+ */
 function schemaPaths(schema: unknown, prefix = '', into = new Set<string>()): Set<string> {
   if (schema === null || typeof schema !== 'object') return into;
   const s = schema as Record<string, unknown>;
   for (const [key, value] of Object.entries((s.properties as Record<string, unknown>) ?? {})) {
     into.add(`${prefix}${key}`);
+    const shape = Object.keys((value as Record<string, unknown>) ?? {}).filter((k) => k !== 'description');
+    if (shape.length === 0) into.add(`${prefix}${key}.**`);
     schemaPaths(value, `${prefix}${key}.`, into);
   }
-  if (typeof s.additionalProperties === 'object') into.add(`${prefix}*`);
+  if (typeof s.additionalProperties === 'object') {
+    into.add(`${prefix}*`);
+    schemaPaths(s.additionalProperties, `${prefix}*.`, into);
+  }
   if (s.items) schemaPaths(s.items, `${prefix.replace(/\.$/, '')}[].`, into);
   for (const key of ['anyOf', 'oneOf', 'allOf'])
     for (const branch of (s[key] as unknown[]) ?? []) schemaPaths(branch, prefix, into);
@@ -324,10 +333,24 @@ function schemaPaths(schema: unknown, prefix = '', into = new Set<string>()): Se
 /** Keys read before the schema: `extends` (another scenario) and `sloSpec` (a Sloth spec). */
 const PRE_SCHEMA = ['extends', 'sloSpec'];
 const SCHEMA = schemaPaths(z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }));
-const known = (path: string) =>
-  PRE_SCHEMA.includes(path) ||
-  SCHEMA.has(path) ||
-  path.split('.').some((_, i, parts) => SCHEMA.has(`${parts.slice(0, i).join('.')}.*`.replace(/^\./, '')));
+
+/** A documented path in the schema's words (a record's key as `*`), or null when the schema lacks it. */
+function schemaPathOf(path: string): string | null {
+  if (PRE_SCHEMA.includes(path)) return path;
+  let at = '';
+  const join = (a: string, b: string) => (a === '' ? b : `${a}.${b}`);
+  for (const segment of path.split('.')) {
+    const list = segment.endsWith('[]');
+    const key = list ? segment.slice(0, -2) : segment;
+    if (SCHEMA.has(join(at, key))) at = join(at, key);
+    else if (SCHEMA.has(join(at, '*'))) at = join(at, '*');
+    else return null;
+    if (SCHEMA.has(join(at, '**'))) return path;
+    if (list) at = `${at}[]`;
+  }
+  return at;
+}
+const known = (path: string) => schemaPathOf(path) !== null;
 
 /** Every key path of a YAML example, and every `field` in the first column of a table. */
 function documentedFields(page: string): Map<string, number> {
@@ -375,7 +398,7 @@ describe('docs/scenario-format.md', () => {
   });
 
   it('names every field of the schema', () => {
-    const named = new Set(fields.keys());
+    const named = new Set([...fields.keys()].map(schemaPathOf));
     const undocumented = [...SCHEMA].filter((path) => !path.endsWith('*') && !named.has(path));
     expect(undocumented).toEqual([]);
   });
@@ -383,6 +406,9 @@ describe('docs/scenario-format.md', () => {
   it('would notice a field the schema lacks (the check itself can fail)', () => {
     expect(known('storm.groupBy')).toBe(true);
     expect(known('incidentTypes[].match.service')).toBe(true);
+    expect(schemaPathOf('slos.checkout-latency.thresholdMs')).toBe('slos.*.thresholdMs');
+    expect(known('slos.checkout-latency.threshold')).toBe(false);
+    expect(known('incidentTypes[].runbook.steps[].approve')).toBe(true);
     expect(known('storm.groupby')).toBe(false);
     expect(known('service.index.maxAge')).toBe(false);
   });
