@@ -14,6 +14,7 @@ import { engineConfigOf, type LiveConfig } from './config.js';
 import { PayloadError, type Received } from './intake.js';
 import { LiveMetrics } from './metrics.js';
 import { livePlays } from './plays.js';
+import { redactUrls, storedConfig, withCurrentSecrets } from './secrets.js';
 import { liveWorld } from './world.js';
 
 /**
@@ -106,6 +107,7 @@ export class LiveEngine {
     const { store, clock } = options;
     this.clock = clock;
     this.run = store ? lastLiveRun(store) : null;
+    const isNewRun = this.run === null;
     const stored: LiveRunMeta = this.run
       ? (JSON.parse(this.run.meta.scenarioText) as LiveRunMeta)
       : {
@@ -117,11 +119,12 @@ export class LiveEngine {
     if (store && !this.run) {
       this.run = store.createRun({
         scenario: options.configFile,
-        scenarioText: JSON.stringify(stored),
+        // Secrets stay in the file: the journal keeps references to them (secrets.ts).
+        scenarioText: JSON.stringify({ ...stored, config: storedConfig(stored.config) }),
         plays: null,
       });
     }
-    this.config = stored.config;
+    this.config = !isNewRun ? withCurrentSecrets(stored.config, options.config) : stored.config;
     this.timeScale = stored.timeScale ?? 1;
     this.epochMs = parseTimestamp(stored.epoch);
     // The limits are the running configuration's, not the stored run's: they tune this process.
@@ -172,7 +175,7 @@ export class LiveEngine {
       throw new Refused(409, 'the canary has no eval set to judge on: configure evalSet (and evals.url)');
     // The eval endpoint failing is the world's fault, not the caller's: 502, with its reason.
     const report = await Promise.resolve(this.engine.canaryEvidence(candidate)).catch((error: Error) => {
-      throw new Refused(502, `no canary evidence for ${candidate}: ${error.message}`);
+      throw new Refused(502, `no canary evidence for ${candidate}: ${redactUrls(error.message)}`);
     });
     this.tick();
     this.engine.submit({ kind: 'deploy', candidate, report });
