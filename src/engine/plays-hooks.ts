@@ -39,7 +39,7 @@ const TYPESCRIPT = /\.(ts|mts)$/;
 
 interface TransformResult {
   code: string;
-  map?: { toString(): string } | null;
+  map?: object | null;
   errors: { message: string; loc?: { line: number; column: number } }[];
 }
 type Transform = (file: string, source: string, options: object) => Promise<TransformResult>;
@@ -56,7 +56,7 @@ async function stripTypes(path: string, source: string): Promise<string> {
         ?.replace(/^\[\w+\]\s*/, '');
       throw new SyntaxError(`${path}${where}: ${message}`);
     }
-    const map = result.map ? Buffer.from(result.map.toString()).toString('base64') : null;
+    const map = result.map ? Buffer.from(JSON.stringify(result.map)).toString('base64') : null;
     return map ? `${result.code}\n//# sourceMappingURL=data:application/json;base64,${map}\n` : result.code;
   }
   const { stripTypeScriptTypes } = (await import('node:module')) as {

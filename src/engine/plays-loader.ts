@@ -83,8 +83,12 @@ export function whereItFailed(error: unknown, path: string): { line: string | nu
     const found = checkSyntax(path);
     if (found) return found;
   }
-  const url = pathToFileURL(path).href;
-  const frame = error instanceof Error ? error.stack?.split('\n').find((l) => l.includes(url)) : undefined;
-  const place = frame?.slice(frame.indexOf(url) + url.length).match(/^:(\d+:\d+)/)?.[1] ?? null;
-  return { line: place, message: first };
+  // A frame names the module by URL, or by path where a source map (a .ts module's) rewrote it.
+  const frames = error instanceof Error ? (error.stack?.split('\n') ?? []) : [];
+  for (const name of [pathToFileURL(path).href, path]) {
+    const frame = frames.find((l) => l.includes(`${name}:`));
+    const place = frame?.slice(frame.indexOf(name) + name.length).match(/^:(\d+:\d+)/)?.[1];
+    if (place) return { line: place, message: first };
+  }
+  return { line: null, message: first };
 }
