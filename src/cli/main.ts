@@ -18,6 +18,7 @@ import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
 import { registerValidate } from './validate.js';
+import { registerWhy } from './why.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
 export interface CommandContext {
@@ -36,6 +37,7 @@ const commands: CommandModule[] = [
   registerInit,
   registerRuns,
   registerReplay,
+  registerWhy,
   registerServe,
   registerBurn,
   registerRules,

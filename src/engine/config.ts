@@ -1,5 +1,6 @@
 import type { RunbookStep } from '../../machines/play.js';
 import type { RunbookSpec } from '../../machines/runbook-spec.js';
+import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { CanaryThresholds } from '../toolkit/canary.js';
 import type { EscalationPolicy } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
@@ -50,6 +51,8 @@ export interface EngineConfig {
   intake: { groupBy: string[]; gapMinutes?: number; reopen?: boolean };
   incidentTypes: readonly IncidentTypeConfig[];
   canary: CanaryThresholds;
+  /** A canary strategy (Argo Rollouts' model): deploys it covers go out in steps with analysis. */
+  rollout?: RolloutStrategy;
   triage: TriagePolicy;
   routing: Routing;
   /** Everyone on call: postmortems are checked against it for blame. */

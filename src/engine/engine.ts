@@ -12,7 +12,7 @@ import {
   thrown,
 } from '../../machines/incident.js';
 import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
-import { type ReleaseContext, type ReleaseRecord, releaseMachine } from '../../machines/release.js';
+import type { ReleaseContext, ReleaseRecord } from '../../machines/release.js';
 import { outputsOf, type RunbookOps } from '../../machines/runbook.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
@@ -44,6 +44,17 @@ import {
 import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
+import {
+  decisionAnnotator,
+  isRollout,
+  type PendingShips,
+  type ReleaseActor,
+  releaseActor,
+  rolloutEvent,
+  rolloutOf,
+  rolloutWork,
+  shipOutcome,
+} from './rollouts.js';
 import {
   checkCommand,
   flowMachines,
@@ -151,7 +162,7 @@ export class Engine {
   readonly tickets: TicketRecord[] = [];
   readonly evalSet: EvalCase[];
   readonly shipReports = new Map<string, ShipReport>();
-  release: Actor<typeof releaseMachine>;
+  release: ReleaseActor;
   /** What the world kept in the checkpoint this engine was restored from (null: started afresh). */
   readonly restoredWorld: unknown = null;
   private readonly timers: TimerTable;
@@ -166,6 +177,7 @@ export class Engine {
   /** Results of rollbacks and world effects by idempotency key: the second try gets the first's. */
   private readonly applied = new Map<string, { result?: unknown; error?: string }>();
   private readonly tasks = new Map<string, Task>();
+  private readonly pendingShips: PendingShips = new Map();
   private readonly journal: RunJournal | null;
   private readonly recordedTask: EngineOptions['recordedTask'];
   private replay: JournalEntry[];
@@ -196,6 +208,7 @@ export class Engine {
       else if (this.flows.size > 0 && this.byId.has(entry.actor)) this.flows.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
+    if (config.rollout) this.trace.annotate = decisionAnnotator();
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);
@@ -209,12 +222,13 @@ export class Engine {
     } else {
       this.correlator = new Correlator({ ...config.intake, epoch: config.epoch });
       for (const sli of Object.keys(config.objectives)) this.ledgers.set(sli, new SliLedger());
-      this.release = createActor(releaseMachine, {
-        id: 'release',
+      this.release = releaseActor(config.rollout, {
         clock: this.clock,
         inspect: this.inspect,
         input: this.releaseInput(),
-      }).start();
+      });
+      this.timers.watch(this.release);
+      this.release.start();
     }
     if (this.replay.length === 0) this.endReplay();
   }
@@ -246,6 +260,7 @@ export class Engine {
       correlation: this.correlator.save(this.incidents.map((i) => i.group)),
       ledgers: Object.fromEntries([...this.ledgers].map(([sli, ledger]) => [sli, ledger.save()])),
       release: this.release.getPersistedSnapshot(),
+      ...(this.config.rollout ? { releaseTimers: this.timers.pending(this.release) } : {}),
       incidents: this.incidents.map(({ id, type, actor }) => ({
         id,
         type: type?.name ?? null,
@@ -261,7 +276,7 @@ export class Engine {
     };
   }
 
-  private restore(state: EngineState): [Correlator, Actor<typeof releaseMachine>] {
+  private restore(state: EngineState): [Correlator, ReleaseActor] {
     this.clock.set(state.now);
     const { correlator, refs } = Correlator.restore(
       { ...this.config.intake, epoch: this.config.epoch },
@@ -281,13 +296,15 @@ export class Engine {
     // Functions do not survive JSON: the clock readers go back into the restored contexts.
     const release = state.release as { context: ReleaseContext };
     release.context.now = () => this.clock.now();
-    const releaseActor = createActor(releaseMachine, {
-      id: 'release',
+    const restored = releaseActor(this.config.rollout, {
       clock: this.clock,
       inspect: this.inspect,
-      snapshot: release as never,
+      snapshot: release,
       input: this.releaseInput(),
-    }).start();
+    });
+    this.timers.watch(restored);
+    restored.start();
+    this.timers.rearm(restored, state.releaseTimers ?? []);
     state.incidents.forEach((saved, i) => {
       const snapshot = saved.snapshot as Parameters<typeof reattach>[0];
       reattach(snapshot, { machine: this.machineOps, runbook: this.runbookOps });
@@ -307,7 +324,7 @@ export class Engine {
       actor.start();
       this.timers.rearm(actor, saved.timers);
     });
-    return [correlator, releaseActor];
+    return [correlator, restored];
   }
 
   /** Whether the engine is still replaying its journal (the world is catching up). */
@@ -580,6 +597,11 @@ export class Engine {
       case 'deploy':
         this.release.send({ type: 'DEPLOY', candidate: input.candidate, report: input.report });
         break;
+      case 'weight':
+      case 'measure':
+      case 'release-operator':
+        if (isRollout(this.release)) this.release.send(rolloutEvent(input));
+        break;
       case 'rollback':
         if (!this.applied.has(input.key)) this.applied.set(input.key, { result: this.rollback() });
         break;
@@ -591,6 +613,7 @@ export class Engine {
         break;
     }
     this.dropStaleTasks();
+    if (this.pendingShips.size > 0) this.settleShips();
   }
 
   /** Pages nobody acknowledged by now move up the on-call escalation policy, if there is one. */
@@ -938,15 +961,29 @@ export class Engine {
     }
     const output =
       task.kind === 'ship' ? this.ship(task.incident, input.output as ShipEvidence) : input.output;
-    task.ref.send({ type: 'engine.outcome', output });
+    // A fix that went out in a rollout reports when the rollout ends.
+    if (output === null) this.pendingShips.set(task.incident, task.ref);
+    else task.ref.send({ type: 'engine.outcome', output });
   }
 
-  /** Deploys the fix through the canary on the evidence the ship task gathered. */
-  private ship(incident: string, evidence: ShipEvidence): ShipOutput {
+  /** Deploys the fix through the canary on the evidence the ship task gathered (null: its rollout runs on). */
+  private ship(incident: string, evidence: ShipEvidence): ShipOutput | null {
     if (evidence.candidate === null || evidence.report === null) {
       return { candidate: null, verdict: 'none', reasons: [evidence.why], live: this.live() };
     }
-    this.release.send({ type: 'DEPLOY', candidate: evidence.candidate, report: evidence.report });
+    // Asked again after a restore (the ship step's stand-in starts over): its rollout is not started twice.
+    if (!rolloutOf(this.release, incident)) {
+      this.release.send({
+        type: 'DEPLOY',
+        candidate: evidence.candidate,
+        report: evidence.report,
+        by: incident,
+      });
+    }
+    if (rolloutOf(this.release, incident)) {
+      this.shipReports.set(incident, { report: evidence.report, checks: [] });
+      return shipOutcome(this.release, incident);
+    }
     const verdict = this.release.getSnapshot().context.verdict;
     this.shipReports.set(incident, { report: evidence.report, checks: verdict?.checks ?? [] });
     return {
@@ -955,6 +992,21 @@ export class Engine {
       reasons: verdict?.reasons ?? [],
       live: this.live(),
     };
+  }
+
+  /** Fixes whose rollout has ended: their ship steps get the outcome. */
+  private settleShips(): void {
+    for (const [incident, ref] of this.pendingShips) {
+      const output = shipOutcome(this.release, incident);
+      if (!output) continue;
+      this.pendingShips.delete(incident);
+      ref.send({ type: 'engine.outcome', output });
+    }
+  }
+
+  /** What the running rollout waits for from the world (null: none runs, or there is no strategy). */
+  rolloutWork() {
+    return rolloutWork(this.release, this.now());
   }
 
   private startTasks(): void {
@@ -1050,6 +1102,8 @@ interface EngineState {
   correlation: SavedCorrelation;
   ledgers: Record<string, [number, number, number][]>;
   release: unknown;
+  /** The rollout machine's pending timers (pauses, deadlines); absent without a strategy. */
+  releaseTimers?: PendingTimer[];
   incidents: { id: string; type: string | null; snapshot: unknown; timers: PendingTimer[] }[];
   tickets: TicketRecord[];
   evalSet: EvalCase[];

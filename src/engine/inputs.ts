@@ -1,5 +1,6 @@
 import type { OperatorCommand } from '../../machines/runbook.js';
 import type { Alert } from '../toolkit/alerts.js';
+import type { Measurement } from '../toolkit/analysis.js';
 import type { CanaryReport } from '../toolkit/canary.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import type { Ticket } from '../toolkit/triage.js';
@@ -73,6 +74,27 @@ export interface OperatorInput {
   by: string;
 }
 
+/** A rollout's traffic router confirmed the canary's share of traffic (a setWeight step). */
+export interface WeightInput {
+  kind: 'weight';
+  weight: number;
+}
+
+/** A measurement of a rollout's analysis metric, as the world took it. */
+export interface MeasureInput {
+  kind: 'measure';
+  run: 'step' | 'background';
+  measurements: { metric: string; measurement: Measurement }[];
+}
+
+/** A human's command on the running rollout (promote, promote in full, abort, retry). */
+export interface ReleaseOperatorInput {
+  kind: 'release-operator';
+  action: 'promote' | 'promote-full' | 'abort' | 'retry';
+  by: string;
+  why?: string;
+}
+
 export type WorldInput =
   | TickInput
   | SliInput
@@ -81,7 +103,10 @@ export type WorldInput =
   | AckInput
   | DeployInput
   | UndeliverableInput
-  | OperatorInput;
+  | WeightInput
+  | MeasureInput
+  | OperatorInput
+  | ReleaseOperatorInput;
 
 /** A play rolled the live release back (once per idempotency key). */
 export interface RollbackInput {
