@@ -315,8 +315,6 @@ export function compileRunbook(spec: RunbookSpec) {
           (context.tries[step.name] ?? 0) <= step.retries
         );
       },
-      waitsToRetry: ({ context }, params: { step: string }) =>
-        retryDelay(stepOf(params.step).step as PlayStepSpec, context.tries[params.step] ?? 0) > 0,
       names: ({ event }, params: { step: string }) => (event as { step?: string }).step === params.step,
       mayAnswer: ({ context, event }, params: { step: string }) => {
         const { step, by } = event as { step: string; by: string };
@@ -755,22 +753,22 @@ export function compileRunbook(spec: RunbookSpec) {
         },
         failed: {
           always: [
-            {
-              guard: and([
-                { type: 'canRetry', params: p },
-                { type: 'waitsToRetry', params: p },
-              ]),
-              target: 'backoff',
-            },
-            { guard: { type: 'canRetry', params: p }, target: 'run' },
+            // Retried at once, or after a backoff: only the way its settings allow is drawn.
+            step.delay > 0
+              ? { guard: { type: 'canRetry', params: p }, target: 'backoff' }
+              : { guard: { type: 'canRetry', params: p }, target: 'run' },
             go(step.onFailure, failedWhy(step.name, step.onFailure)),
           ],
         },
-        backoff: {
-          entry: { type: 'waitFor', params: { ...p, for: 'retry' } },
-          exit: 'stopWaiting',
-          after: { [`retry:${step.name}`]: { target: 'run' } },
-        },
+        ...(step.delay > 0
+          ? {
+              backoff: {
+                entry: { type: 'waitFor', params: { ...p, for: 'retry' } },
+                exit: 'stopWaiting',
+                after: { [`retry:${step.name}`]: { target: 'run' } },
+              },
+            }
+          : {}),
       },
     };
   }

@@ -51,6 +51,7 @@ import {
   type RunbookWait,
   reattach,
   runbookActor,
+  statusOf,
   waitOf,
 } from './runbooks.js';
 import { type PendingTimer, TimerTable } from './timers.js';
@@ -757,6 +758,13 @@ export class Engine {
       if (wait) waits.push(wait);
     }
     return waits;
+  }
+
+  /** An incident's runbook run now (null when its mitigate stage runs none). */
+  runbookStatus(id: string): ReturnType<typeof statusOf> | null {
+    const incident = this.byId.get(id);
+    const runbook = incident ? runbookActor(incident.actor) : null;
+    return runbook ? statusOf(runbook) : null;
   }
 
   /**
