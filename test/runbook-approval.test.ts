@@ -154,7 +154,9 @@ describe('an approval gate live', () => {
       await new Promise((done) => setTimeout(done, 50)); // the rollback play reports
       const after = (await call('GET', '/api/incidents/INC-1')).json;
       // The rollback ran once approved, under its step's key; this config has no deploy hook for it.
-      expect(after.plays).toMatchObject([{ name: 'rollback', key: 'INC-1/2/1', startedAt: 3, outcome: 'failure' }]);
+      expect(after.plays).toMatchObject([
+        { name: 'rollback', key: 'INC-1/2/1', startedAt: 3, outcome: 'failure' },
+      ]);
       expect(after.state).toBe('escalated');
       expect(after.escalation).toMatch(/^rollback failed \(no deploy hook/);
       expect(store.runs()[0]?.inputs).toBeGreaterThan(before ?? 0);
