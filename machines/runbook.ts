@@ -260,8 +260,15 @@ export function compileRunbook(spec: RunbookSpec) {
     sliAfter: null,
   });
   /** The record of a play with this key, settled. */
-  const settle = (context: RunbookContext, key: string, outcome: PlayRecord['outcome'], detail: string) =>
-    context.plays.map((p) => (p.key === key && p.outcome === 'running' ? { ...p, outcome, detail } : p));
+  const settle = (context: RunbookContext, key: string, outcome: PlayRecord['outcome'], detail: string) => {
+    // The record is near the end (the play started last, or one of a fan-out's few running items).
+    let i = context.plays.length - 1;
+    while (i >= 0 && !(context.plays[i]?.key === key && context.plays[i]?.outcome === 'running')) i--;
+    if (i < 0) return context.plays;
+    const plays = context.plays.slice();
+    plays[i] = { ...(plays[i] as FlowPlayRecord), outcome, detail };
+    return plays;
+  };
   const reportOf = (output: unknown): { ok: boolean; detail: string } =>
     isPlayOutput(output)
       ? { ok: output.ok, detail: output.detail ?? '' }
