@@ -53,6 +53,7 @@ export function fakeOps(clock: SimulatedClock): PlayOps {
     rollback: () => ({ from: 'v3', to: 'v2' }),
     reindex: () => ({ builtAt: clock.now() }),
     setFlag: () => {},
+    clearFaults: (faults) => [...faults],
   };
 }
 

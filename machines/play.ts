@@ -32,6 +32,11 @@ export interface PlayOps {
   reindex(): { builtAt: number };
   /** Turns a feature flag of the service on or off (e.g. `answer:refunds` to hand a topic to humans). */
   setFlag(name: string, on: boolean): void;
+  /**
+   * Clears the named faults of the simulated world that are active now (a failover ends a slow
+   * dependency); the names it cleared. Live there are no simulated faults: it throws.
+   */
+  clearFaults(faults: readonly string[]): string[];
 }
 
 export interface PlayInput {

@@ -66,6 +66,7 @@ describe('scenarios/big-storm.yaml', () => {
 
   it('runs as a whole shift at 20,000 alerts over 500 services and passes the gate', async () => {
     const scaled = scaledDown(20_000, 500);
+    if (!scaled.expect) throw new Error('the big storm scenario has expect:');
     const scenario = { ...scaled, expect: { ...scaled.expect, incidents: 1_500 } };
     const result = await runShift(scenario, { file: BIG_STORM });
     const report = gate(result, scenario);

@@ -106,7 +106,7 @@ export function inspectCommand(until: () => Promise<void>): CommandModule {
           : stored
             ? (JSON.parse(stored.meta.scenarioText) as Scenario)
             : loadScenario(file);
-        const playsModule = stored ? stored.meta.plays : (flags.plays ?? null);
+        const playsModule = stored ? stored.meta.plays : (flags.plays ?? scenario.plays ?? null);
         const plays = playsModule ? await loadPlays(playsModule) : {};
         if (flags.stately && live) {
           throw new InputError(

@@ -1,4 +1,5 @@
 import type { PlayLogic } from '../../machines/incident.js';
+import type { EngineConfig } from '../engine/config.js';
 import { loadPlays } from '../engine/load-plays.js';
 import { stockPlays } from '../engine/plays.js';
 import { type RecordedRun, readRun } from '../engine/run-reader.js';
@@ -77,7 +78,10 @@ export interface ReplayOutcome {
   kind: 'drill' | 'live';
   before: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
   after: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
-  /** Drill: whether the baseline replay is the stored result, byte for byte (null: the run has none). */
+  /**
+   * Whether the run replayed under its own settings is the record, byte for byte: a drill's stored
+   * result, or a live run's journal replayed as `report --run` reads it (null: a drill not finished).
+   */
   matchesRecord: boolean | null;
   diff: ReplayDiff;
 }
@@ -87,6 +91,8 @@ export interface Prepared {
   run: RecordedRun;
   kind: 'drill' | 'live';
   base: Record<string, unknown>;
+  /** What the engine ran with in the record: the settings a decision was made under. */
+  config: EngineConfig;
   before: ReplayOutcome['before'];
   matchesRecord: boolean | null;
   /** Replays the run under `settings` (the whole scenario or configuration), checked against the record's world. */
@@ -107,6 +113,7 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
     run,
     kind: 'drill',
     base: meta,
+    config: (await import('../world/drill.js')).engineConfig(scenario),
     before,
     matchesRecord,
     async under(settings, file) {
@@ -132,6 +139,11 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
   const stored = meta as unknown as import('../live/runtime.js').LiveRunMeta;
   const baseline = await replayLive(stored, stored.config, run.entries);
   const before = { result: baseline.result, gate: null, replayed: baseline };
+  // The record as `report --run` reads it: every input, play reports included, where the journal has it.
+  const { liveRunResult } = await import('../live/stored-run.js');
+  const { ReplayJournal } = await import('../engine/replay-journal.js');
+  const journal = new ReplayJournal({ id: run.id, meta: run.meta, entries: () => run.entries } as never);
+  const matchesRecord = JSON.stringify(liveRunResult(journal).result) === JSON.stringify(baseline.result);
   const base = stored.config as unknown as Record<string, unknown>;
   const known = [
     ...Object.keys(stockPlays),
@@ -142,8 +154,9 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
     run,
     kind: 'live',
     base,
+    config: (await import('../live/config.js')).engineConfigOf(stored.config, stored.epoch),
     before,
-    matchesRecord: null,
+    matchesRecord,
     async under(settings, file) {
       const merged = overlay(base, settings);
       keepsWorld(base, merged, LIVE_WORLD, file);
@@ -155,7 +168,7 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
         kind: 'live',
         before,
         after,
-        matchesRecord: null,
+        matchesRecord,
         diff: replayDiff(before.result, after.result),
       };
     },

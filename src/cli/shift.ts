@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadPlays } from '../engine/load-plays.js';
 import { type GateReport, gate } from '../views/gate.js';
-import { gateTable, narrate } from '../views/narrate.js';
+import { narrate } from '../views/narrate.js';
 import type { ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
@@ -9,7 +9,7 @@ import { pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
 import { type Progress, thousands, withProgress } from './progress.js';
 
-interface ShiftFlags {
+export interface ShiftFlags {
   scenario?: string;
   plays?: string;
   json?: boolean;
@@ -26,13 +26,15 @@ export async function scoreShift(
   // the machines, so `--help`, a bad flag or a bad scenario answer at once.
   const { loadScenario } = await import('../world/scenario.js');
   const scenario = loadScenario(file);
-  const plays = flags.plays ? await loadPlays(flags.plays) : {};
+  // --plays replaces the scenario's own plays module (its `plays:`, relative to the scenario).
+  const playsModule = flags.plays ?? scenario.plays;
+  const plays = playsModule ? await loadPlays(playsModule) : {};
   const result = await withProgress(ctx?.io, flags.json, async (line): Promise<ShiftResult> => {
     const onMinute = drillProgress(line);
     return flags.db
       ? await (await import('./run-store.js')).journaledShift(
           flags.db,
-          { scenario, file, plays, playsModule: flags.plays ?? null, onMinute },
+          { scenario, file, plays, playsModule: playsModule ?? null, onMinute },
           ctx,
         )
       : await (await import('../world/drill.js')).runShift(scenario, { plays, file, onMinute });
@@ -73,7 +75,7 @@ export function printDrill(ctx: CommandContext, result: ShiftResult, asJson: boo
   );
 }
 
-function shiftCommand(program: Command, name: string, summary: string) {
+export function shiftCommand(program: Command, name: string, summary: string) {
   return program
     .command(name)
     .description(summary)
@@ -92,12 +94,12 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
   )
     .addHelpText('after', '\nExamples:\n  runbook demo\n  runbook demo --scenario scenarios/broken-fix.yaml')
     .action(async (flags: ShiftFlags) => {
-      const { result, report } = await scoreShift(flags, ctx);
+      const { scenario, result, report } = await scoreShift(flags, ctx);
       if (flags.json) {
-        ctx.io.err(narrate(result, report));
+        ctx.io.err(narrate(result, report, scenario.owners));
         ctx.io.out(json({ result, gate: report }));
       } else {
-        ctx.io.out(narrate(result, report));
+        ctx.io.out(narrate(result, report, scenario.owners));
       }
       ctx.exit(exitOf(report));
     });
@@ -118,20 +120,5 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
     .action(async (flags: ShiftFlags) => {
       const { result } = await scoreShift(flags, ctx);
       printDrill(ctx, result, flags.json);
-    });
-
-  shiftCommand(
-    program,
-    'gate',
-    'Score a shift with the eval gate: exit 0 when every check holds, 1 when any fails, 2 on bad input.',
-  )
-    .addHelpText(
-      'after',
-      '\nExamples:\n  runbook gate\n  runbook gate --scenario scenarios/broken-fix.yaml --json',
-    )
-    .action(async (flags: ShiftFlags) => {
-      const { report } = await scoreShift(flags, ctx);
-      ctx.io.out(flags.json ? json(report) : `${gateTable(report)}\n`);
-      ctx.exit(exitOf(report));
     });
 };

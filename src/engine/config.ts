@@ -1,8 +1,10 @@
 import type { RunbookStep } from '../../machines/play.js';
 import type { RunbookSpec } from '../../machines/runbook-spec.js';
+import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { CanaryThresholds } from '../toolkit/canary.js';
 import type { EscalationPolicy } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
+import type { SliKind, SliWords } from '../toolkit/sli.js';
 import type { BurnPair } from '../toolkit/slo.js';
 import type { Routing, Severity, TriagePolicy } from '../toolkit/triage.js';
 import type { WorldEffect } from './inputs.js';
@@ -23,18 +25,34 @@ export interface IncidentTypeConfig {
   postmortem?: PostmortemNarrative;
 }
 
+/** One SLI as the engine needs it beyond its objective. */
+export interface EngineSli {
+  kind: SliKind;
+  words: SliWords;
+  /** Its own burn-rate pairs, when it has them; the configuration's `alerting.policy` otherwise. */
+  policy?: readonly BurnPair[];
+}
+
 /** What the engine runs with: a scenario gives it in a drill, the server's configuration live. */
 export interface EngineConfig {
   service: { name: string; requestsPerMinute: number };
   /** Minute 0 of the engine's clock, as an RFC 3339 timestamp. */
   epoch: string;
   initialRelease: string;
-  /** The objective of each SLI by name (`quality`, `freshness`). */
+  /** The objective of each SLI by name (any names the scenario or configuration declares). */
   objectives: Record<string, number>;
+  /** Each SLI's kind, its words and its own burn-rate pairs; SLIs left out here read as answers. */
+  slis?: Record<string, EngineSli>;
   alerting: { policy: readonly BurnPair[]; severity: { page: Severity; ticket: Severity } };
-  intake: { groupBy: string[]; gapMinutes?: number };
+  /**
+   * `reopen`: an alert that starts after its group's incident ended (resolved or escalated) opens a
+   * new incident, as Alertmanager starts a new group (live); drills keep one incident per group.
+   */
+  intake: { groupBy: string[]; gapMinutes?: number; reopen?: boolean };
   incidentTypes: readonly IncidentTypeConfig[];
   canary: CanaryThresholds;
+  /** A canary strategy (Argo Rollouts' model): deploys it covers go out in steps with analysis. */
+  rollout?: RolloutStrategy;
   triage: TriagePolicy;
   routing: Routing;
   /** Everyone on call: postmortems are checked against it for blame. */

@@ -12,7 +12,7 @@ import {
   thrown,
 } from '../../machines/incident.js';
 import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
-import { type ReleaseContext, type ReleaseRecord, releaseMachine } from '../../machines/release.js';
+import type { ReleaseContext, ReleaseRecord } from '../../machines/release.js';
 import { outputsOf, type RunbookOps } from '../../machines/runbook.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
@@ -20,6 +20,7 @@ import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } fro
 import { InputError } from '../toolkit/errors.js';
 import { escalationsDue } from '../toolkit/escalation.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
+import { ANSWER_WORDS, own } from '../toolkit/sli.js';
 import { SliLedger } from '../toolkit/slo.js';
 import { link, route, type Severity, triage } from '../toolkit/triage.js';
 import { EngineClock } from './clock.js';
@@ -44,6 +45,17 @@ import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import {
+  decisionAnnotator,
+  isRollout,
+  type PendingShips,
+  type ReleaseActor,
+  releaseActor,
+  rolloutEvent,
+  rolloutOf,
+  rolloutWork,
+  shipOutcome,
+} from './rollouts.js';
+import {
   checkCommand,
   flowMachines,
   flowSrc,
@@ -56,6 +68,7 @@ import {
 } from './runbooks.js';
 import { type PendingTimer, TimerTable } from './timers.js';
 import { stateName, type TraceEntry, TraceRecorder } from './trace.js';
+import { escalationForUndelivered, TRIGGER_KINDS, type Undelivered } from './undeliverable.js';
 
 /**
  * The engine: inputs in, machines stepped, outputs out. It holds the incident and release actors,
@@ -150,7 +163,7 @@ export class Engine {
   readonly tickets: TicketRecord[] = [];
   readonly evalSet: EvalCase[];
   readonly shipReports = new Map<string, ShipReport>();
-  release: Actor<typeof releaseMachine>;
+  release: ReleaseActor;
   /** What the world kept in the checkpoint this engine was restored from (null: started afresh). */
   readonly restoredWorld: unknown = null;
   private readonly timers: TimerTable;
@@ -165,6 +178,7 @@ export class Engine {
   /** Results of rollbacks and world effects by idempotency key: the second try gets the first's. */
   private readonly applied = new Map<string, { result?: unknown; error?: string }>();
   private readonly tasks = new Map<string, Task>();
+  private readonly pendingShips: PendingShips = new Map();
   private readonly journal: RunJournal | null;
   private readonly recordedTask: EngineOptions['recordedTask'];
   private replay: JournalEntry[];
@@ -195,6 +209,7 @@ export class Engine {
       else if (this.flows.size > 0 && this.byId.has(entry.actor)) this.flows.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
+    if (config.rollout) this.trace.annotate = decisionAnnotator();
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);
@@ -208,12 +223,13 @@ export class Engine {
     } else {
       this.correlator = new Correlator({ ...config.intake, epoch: config.epoch });
       for (const sli of Object.keys(config.objectives)) this.ledgers.set(sli, new SliLedger());
-      this.release = createActor(releaseMachine, {
-        id: 'release',
+      this.release = releaseActor(config.rollout, {
         clock: this.clock,
         inspect: this.inspect,
         input: this.releaseInput(),
-      }).start();
+      });
+      this.timers.watch(this.release);
+      this.release.start();
     }
     if (this.replay.length === 0) this.endReplay();
   }
@@ -245,6 +261,7 @@ export class Engine {
       correlation: this.correlator.save(this.incidents.map((i) => i.group)),
       ledgers: Object.fromEntries([...this.ledgers].map(([sli, ledger]) => [sli, ledger.save()])),
       release: this.release.getPersistedSnapshot(),
+      ...(this.config.rollout ? { releaseTimers: this.timers.pending(this.release) } : {}),
       incidents: this.incidents.map(({ id, type, actor }) => ({
         id,
         type: type?.name ?? null,
@@ -256,10 +273,11 @@ export class Engine {
       shipReports: [...this.shipReports],
       applied: [...this.applied],
       trace: { length: this.trace.entries.length, states: this.trace.states() },
+      ...(this.undeliverable.size > 0 ? { undeliverable: [...this.undeliverable] } : {}),
     };
   }
 
-  private restore(state: EngineState): [Correlator, Actor<typeof releaseMachine>] {
+  private restore(state: EngineState): [Correlator, ReleaseActor] {
     this.clock.set(state.now);
     const { correlator, refs } = Correlator.restore(
       { ...this.config.intake, epoch: this.config.epoch },
@@ -270,6 +288,7 @@ export class Engine {
     this.evalSet.splice(0, this.evalSet.length, ...state.evalSet);
     for (const [id, report] of state.shipReports) this.shipReports.set(id, report);
     for (const [key, done] of state.applied) this.applied.set(key, done);
+    for (const [id, refused] of state.undeliverable ?? []) this.undeliverable.set(id, refused);
     this.trace.restore(this.journal?.trace(state.trace.length) ?? [], state.trace.states);
     for (const [actor, at] of Object.entries(state.trace.states)) {
       if (at === 'page' || at === 'ticket') this.waiting.add(actor);
@@ -278,13 +297,15 @@ export class Engine {
     // Functions do not survive JSON: the clock readers go back into the restored contexts.
     const release = state.release as { context: ReleaseContext };
     release.context.now = () => this.clock.now();
-    const releaseActor = createActor(releaseMachine, {
-      id: 'release',
+    const restored = releaseActor(this.config.rollout, {
       clock: this.clock,
       inspect: this.inspect,
-      snapshot: release as never,
+      snapshot: release,
       input: this.releaseInput(),
-    }).start();
+    });
+    this.timers.watch(restored);
+    restored.start();
+    this.timers.rearm(restored, state.releaseTimers ?? []);
     state.incidents.forEach((saved, i) => {
       const snapshot = saved.snapshot as Parameters<typeof reattach>[0];
       reattach(snapshot, { machine: this.machineOps, runbook: this.runbookOps });
@@ -300,10 +321,11 @@ export class Engine {
       const incident: EngineIncident = { id: saved.id, group: refs[i] as GroupRef, type, actor };
       this.incidents.push(incident);
       this.byId.set(saved.id, incident);
+      this.sealWhenDone(incident);
       actor.start();
       this.timers.rearm(actor, saved.timers);
     });
-    return [correlator, releaseActor];
+    return [correlator, restored];
   }
 
   /** Whether the engine is still replaying its journal (the world is catching up). */
@@ -563,6 +585,10 @@ export class Engine {
         break;
       case 'ack':
         this.byId.get(input.incident)?.actor.send({ type: 'ACK' });
+        this.ackWins(input.incident);
+        break;
+      case 'undeliverable':
+        this.recordUndeliverable(input);
         break;
       case 'operator': {
         const incident = this.byId.get(input.incident);
@@ -571,6 +597,11 @@ export class Engine {
       }
       case 'deploy':
         this.release.send({ type: 'DEPLOY', candidate: input.candidate, report: input.report });
+        break;
+      case 'weight':
+      case 'measure':
+      case 'release-operator':
+        if (isRollout(this.release)) this.release.send(rolloutEvent(input));
         break;
       case 'rollback':
         if (!this.applied.has(input.key)) this.applied.set(input.key, { result: this.rollback() });
@@ -583,6 +614,7 @@ export class Engine {
         break;
     }
     this.dropStaleTasks();
+    if (this.pendingShips.size > 0) this.settleShips();
   }
 
   /** Pages nobody acknowledged by now move up the on-call escalation policy, if there is one. */
@@ -643,8 +675,9 @@ export class Engine {
         id,
         service,
         type: type?.name ?? '',
-        objective: config.objectives[type?.sli ?? 'quality'] ?? 0.99,
-        policy: config.alerting.policy,
+        // An incident no type matched watches no SLI: its objective is never read.
+        objective: type ? (own(config.objectives, type.sli) ?? 0.99) : 0.99,
+        policy: (type && config.slis && own(config.slis, type.sli)?.policy) || config.alerting.policy,
         runbook: type?.runbook ?? [],
         ...(type?.flow
           ? {
@@ -666,8 +699,48 @@ export class Engine {
     this.incidents.push(incident);
     this.byId.set(id, incident);
     this.timers.watch(actor);
+    this.sealWhenDone(incident);
     actor.start();
     return incident;
+  }
+
+  /**
+   * An acknowledgement in the same commit as the minute an escalation fell due wins: the escalation
+   * owed for that incident is not sent (it would say "not acknowledged" after the acknowledgement).
+   */
+  private ackWins(id: string): void {
+    if (this.notices.length === 0 || this.byId.get(id)?.actor.getSnapshot().matches('page')) return;
+    this.notices = this.notices.filter((n) => n.incident !== id || n.kind !== 'escalate');
+  }
+
+  /** Notifications receivers refused for good, by incident: shown with it (see undeliverable.ts). */
+  readonly undeliverable = new Map<string, Undelivered[]>();
+
+  private recordUndeliverable(input: Extract<WorldInput, { kind: 'undeliverable' }>): void {
+    const incident = this.byId.get(input.incident);
+    if (!incident) return;
+    const refused: Undelivered = {
+      notifier: input.notifier,
+      kind: input.notification,
+      t: this.now(),
+      why: input.why,
+    };
+    this.undeliverable.set(input.incident, [...(this.undeliverable.get(input.incident) ?? []), refused]);
+    const c = incident.actor.getSnapshot().context;
+    if (TRIGGER_KINDS.includes(refused.kind) && this.awaitingAck().includes(incident)) {
+      const who = { id: incident.id, type: c.input.type, service: c.input.service, severity: c.severity };
+      this.notices.push(escalationForUndelivered(who, refused, this.config.escalation));
+    }
+  }
+
+  /** With `intake.reopen`, an incident that reaches its end seals its group: later alerts open a new one. */
+  private sealWhenDone(incident: EngineIncident): void {
+    if (!this.config.intake.reopen) return;
+    const subscription = incident.actor.subscribe((snapshot) => {
+      if (snapshot.status !== 'done') return;
+      this.correlator.seal(incident.group, this.now());
+      subscription.unsubscribe();
+    });
   }
 
   private fileTicket(ticket: Extract<WorldInput, { kind: 'ticket' }>['ticket']): void {
@@ -724,6 +797,9 @@ export class Engine {
     },
     setFlag: () => {
       throw new Error('only a play may set a flag');
+    },
+    clearFaults: () => {
+      throw new Error('only a play may clear a fault');
     },
   };
 
@@ -794,6 +870,12 @@ export class Engine {
       setFlag: (name, on) => {
         act({ kind: 'effect', key: `${key}#${++acts}`, effect: { type: 'flag', name, on } });
       },
+      clearFaults: (faults) =>
+        act<string[]>({
+          kind: 'effect',
+          key: `${key}#${++acts}`,
+          effect: { type: 'clear', faults: [...faults] },
+        }),
     };
   }
 
@@ -887,15 +969,29 @@ export class Engine {
     }
     const output =
       task.kind === 'ship' ? this.ship(task.incident, input.output as ShipEvidence) : input.output;
-    task.ref.send({ type: 'engine.outcome', output });
+    // A fix that went out in a rollout reports when the rollout ends.
+    if (output === null) this.pendingShips.set(task.incident, task.ref);
+    else task.ref.send({ type: 'engine.outcome', output });
   }
 
-  /** Deploys the fix through the canary on the evidence the ship task gathered. */
-  private ship(incident: string, evidence: ShipEvidence): ShipOutput {
+  /** Deploys the fix through the canary on the evidence the ship task gathered (null: its rollout runs on). */
+  private ship(incident: string, evidence: ShipEvidence): ShipOutput | null {
     if (evidence.candidate === null || evidence.report === null) {
       return { candidate: null, verdict: 'none', reasons: [evidence.why], live: this.live() };
     }
-    this.release.send({ type: 'DEPLOY', candidate: evidence.candidate, report: evidence.report });
+    // Asked again after a restore (the ship step's stand-in starts over): its rollout is not started twice.
+    if (!rolloutOf(this.release, incident)) {
+      this.release.send({
+        type: 'DEPLOY',
+        candidate: evidence.candidate,
+        report: evidence.report,
+        by: incident,
+      });
+    }
+    if (rolloutOf(this.release, incident)) {
+      this.shipReports.set(incident, { report: evidence.report, checks: [] });
+      return shipOutcome(this.release, incident);
+    }
     const verdict = this.release.getSnapshot().context.verdict;
     this.shipReports.set(incident, { report: evidence.report, checks: verdict?.checks ?? [] });
     return {
@@ -904,6 +1000,21 @@ export class Engine {
       reasons: verdict?.reasons ?? [],
       live: this.live(),
     };
+  }
+
+  /** Fixes whose rollout has ended: their ship steps get the outcome. */
+  private settleShips(): void {
+    for (const [incident, ref] of this.pendingShips) {
+      const output = shipOutcome(this.release, incident);
+      if (!output) continue;
+      this.pendingShips.delete(incident);
+      ref.send({ type: 'engine.outcome', output });
+    }
+  }
+
+  /** What the running rollout waits for from the world (null: none runs, or there is no strategy). */
+  rolloutWork() {
+    return rolloutWork(this.release, this.now());
   }
 
   private startTasks(): void {
@@ -960,13 +1071,14 @@ export class Engine {
 
   private learn(input: LearnInput): Maybe<LearnOutput> {
     const incident = this.byId.get(input.incidentId);
-    const sli = incident?.type?.sli ?? 'quality';
+    const sli = incident?.type?.sli ?? (Object.keys(this.config.objectives)[0] as string);
     // What the release live at detection got wrong is asked of the world first: live, over HTTP.
     const detected = input.milestones.detected ?? input.milestones.opened;
     const releaseAtDetection = this.liveAt(burnedBy(detected));
     return whenReady(this.world.wrongAnswers(releaseAtDetection, sli), (wrong) =>
       writePostmortem(input, {
         sli,
+        words: (this.config.slis && own(this.config.slis, sli)?.words) || ANSWER_WORDS,
         ledger: this.ledger(sli),
         requestsPerMinute: this.config.service.requestsPerMinute,
         roster: this.config.roster,
@@ -998,12 +1110,15 @@ interface EngineState {
   correlation: SavedCorrelation;
   ledgers: Record<string, [number, number, number][]>;
   release: unknown;
+  /** The rollout machine's pending timers (pauses, deadlines); absent without a strategy. */
+  releaseTimers?: PendingTimer[];
   incidents: { id: string; type: string | null; snapshot: unknown; timers: PendingTimer[] }[];
   tickets: TicketRecord[];
   evalSet: EvalCase[];
   shipReports: [string, ShipReport][];
   applied: [string, { result?: unknown; error?: string }][];
   trace: { length: number; states: Record<string, string> };
+  undeliverable?: [string, Undelivered[]][];
 }
 
 /** What the ship task gathers before the engine deploys: the fix and the canary's scores for it. */

@@ -1,5 +1,6 @@
 import type { OperatorCommand } from '../../machines/runbook.js';
 import type { Alert } from '../toolkit/alerts.js';
+import type { Measurement } from '../toolkit/analysis.js';
 import type { CanaryReport } from '../toolkit/canary.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import type { Ticket } from '../toolkit/triage.js';
@@ -52,6 +53,15 @@ export interface DeployInput {
   report: CanaryReport;
 }
 
+/** Live: a receiver refused a notification for good (PagerDuty's 400): see undeliverable.ts. */
+export interface UndeliverableInput {
+  kind: 'undeliverable';
+  incident: string;
+  notifier: string;
+  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify';
+  why: string;
+}
+
 /**
  * Someone acts on a runbook run (machines/runbook.ts): answers its approval gate, pauses, resumes,
  * skips a step, aborts, or retries from a step. Journaled with who did it; `at` is the engine's clock.
@@ -64,6 +74,27 @@ export interface OperatorInput {
   by: string;
 }
 
+/** A rollout's traffic router confirmed the canary's share of traffic (a setWeight step). */
+export interface WeightInput {
+  kind: 'weight';
+  weight: number;
+}
+
+/** A measurement of a rollout's analysis metric, as the world took it. */
+export interface MeasureInput {
+  kind: 'measure';
+  run: 'step' | 'background';
+  measurements: { metric: string; measurement: Measurement }[];
+}
+
+/** A human's command on the running rollout (promote, promote in full, abort, retry). */
+export interface ReleaseOperatorInput {
+  kind: 'release-operator';
+  action: 'promote' | 'promote-full' | 'abort' | 'retry';
+  by: string;
+  why?: string;
+}
+
 export type WorldInput =
   | TickInput
   | SliInput
@@ -71,7 +102,11 @@ export type WorldInput =
   | TicketInput
   | AckInput
   | DeployInput
-  | OperatorInput;
+  | UndeliverableInput
+  | WeightInput
+  | MeasureInput
+  | OperatorInput
+  | ReleaseOperatorInput;
 
 /** A play rolled the live release back (once per idempotency key). */
 export interface RollbackInput {
@@ -97,7 +132,10 @@ export interface OutcomeInput {
 export type TaskInput = RollbackInput | EffectInput | OutcomeInput;
 export type Input = WorldInput | TaskInput;
 
-export type WorldEffect = { type: 'reindex' } | { type: 'flag'; name: string; on: boolean };
+export type WorldEffect =
+  | { type: 'reindex' }
+  | { type: 'flag'; name: string; on: boolean }
+  | { type: 'clear'; faults: string[] };
 
 /** Inputs the world sends, as opposed to what plays and tasks report while they run. */
 export const isWorldInput = (input: Input): input is WorldInput =>

@@ -6,6 +6,7 @@ import {
   regressionCases,
   renderPostmortem,
 } from '../toolkit/postmortem.js';
+import type { SliWords } from '../toolkit/sli.js';
 import type { SliLedger } from '../toolkit/slo.js';
 
 /** The parts of a postmortem people write: the engine fills in the rest from the incident's record. */
@@ -21,6 +22,8 @@ export interface PostmortemNarrative {
 export interface LearnWorld {
   /** The incident's SLI: its name and its per-minute counts. */
   sli: string;
+  /** What its good and bad events are called ("good answers", "failed requests"). */
+  words: SliWords;
   ledger: SliLedger;
   requestsPerMinute: number;
   /** Everyone on call: a postmortem that names one of them as a cause is not blameless. */
@@ -75,7 +78,7 @@ export const burnedBy = (detected: number): number => Math.max(0, detected - 1);
  */
 export function writePostmortem(input: LearnInput, world: LearnWorld): LearnOutput {
   const { milestones, plays, objective } = input;
-  const { ledger, sli, requestsPerMinute } = world;
+  const { ledger, sli, requestsPerMinute, words } = world;
   const detected = milestones.detected ?? milestones.opened;
   const mitigated = milestones.mitigated ?? detected;
   const onset = onsetOf(ledger, objective, detected);
@@ -93,13 +96,13 @@ export function writePostmortem(input: LearnInput, world: LearnWorld): LearnOutp
     title: narrative.title ?? `${input.type} on ${input.service} (${input.incidentId})`,
     status: 'final',
     summary:
-      `From ${label(onset)} ${input.service} served ${pct(minuteSli(ledger, onset))} good answers on its ${sli} SLI ` +
+      `From ${label(onset)} ${input.service} served ${pct(minuteSli(ledger, onset))} ${words.good} on its ${sli} SLI ` +
       `(objective ${pct(objective)}) on ${releaseAtDetection}; ` +
       (mitigation
         ? `${mitigation.play} restored it at ${label(mitigated)}.`
         : 'the runbook did not restore it.'),
     impact:
-      `${minutes} minutes below objective; about ${badAnswers} bad answers, ` +
+      `${minutes} minutes below objective; about ${badAnswers} ${words.bad}, ` +
       `${pct(badAnswers / budget)} of the 30-day error budget.`,
     rootCauses: narrative.rootCauses,
     trigger: narrative.trigger,

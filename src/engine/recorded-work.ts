@@ -181,7 +181,8 @@ function doAct(ops: PlayOps, act: RollbackInput | EffectInput): void {
   try {
     if (act.kind === 'rollback') ops.rollback();
     else if (act.effect.type === 'reindex') ops.reindex();
-    else ops.setFlag(act.effect.name, act.effect.on);
+    else if (act.effect.type === 'flag') ops.setFlag(act.effect.name, act.effect.on);
+    else ops.clearFaults(act.effect.faults);
   } catch {
     // The act fails in this replay's world (nothing to roll back to): the record's report still stands.
   }

@@ -47,6 +47,14 @@ export class LiveMetrics {
       },
     });
     new Gauge({
+      name: 'runbook_incidents_undeliverable',
+      help: "Incidents with a notification a receiver refused for good (see each incident's undeliverable list).",
+      registers: [this.registry],
+      collect() {
+        this.set(engine().undeliverable.size);
+      },
+    });
+    new Gauge({
       name: 'runbook_plays',
       help: 'Plays run by incidents, by outcome.',
       labelNames: ['outcome'] as const,

@@ -1,4 +1,5 @@
 import type { Notification, Outbox } from '../engine/journal.js';
+import { TRIGGER_KINDS } from '../engine/undeliverable.js';
 import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type WallClock, wallTimestamp } from './clock.js';
 import type { LiveMetrics } from './metrics.js';
@@ -23,10 +24,14 @@ export interface DeliveryOptions {
   log: { warn(details: object, message: string): void; error(details: object, message: string): void };
   timeoutSeconds: number;
   backoff: { initialSeconds: number; maxSeconds: number };
+  /** A notifier refused `n` for good: the engine marks the incident and escalates (undeliverable.ts). */
+  refused?: (notifier: string, n: Notification, why: string) => void;
+  /** Whether `notifier` refused every trigger of `incident` so far: it has no alert to acknowledge or resolve. */
+  neverTriggered?: (notifier: string, incident: string) => boolean;
 }
 
 /** How one request went: delivered, to be tried again, or refused for good (a malformed request). */
-type Outcome = { kind: 'delivered' } | { kind: 'retry' | 'rejected'; why: string };
+type Outcome = { kind: 'delivered' | 'skipped' } | { kind: 'retry' | 'rejected'; why: string };
 
 export class OutboxDelivery {
   /** Wall time before which a key is not tried again. Lost on restart: a restart retries at once. */
@@ -80,7 +85,7 @@ export class OutboxDelivery {
         blocked.add(n.incident);
         continue;
       }
-      const outcome = await this.send(notifier, n);
+      const outcome = this.untriggered(notifier, n) ?? (await this.send(notifier, n));
       if (outcome.kind === 'retry') {
         blocked.add(n.incident);
         this.failed(notifier, n, attempts, outcome.why);
@@ -92,11 +97,32 @@ export class OutboxDelivery {
           'notification refused',
         );
         this.options.outbox.deliveryFailed(n.key, `${notifier.name}: ${outcome.why}`);
+        if (TRIGGER_KINDS.includes(n.kind)) this.options.refused?.(notifier.name, n, outcome.why);
       }
+      if (outcome.kind === 'delivered' && TRIGGER_KINDS.includes(n.kind))
+        this.triggered.add(this.slot(notifier, { ...n, key: n.incident }));
       this.options.metrics.notifications.inc({ notifier: notifier.name, outcome: outcome.kind });
       const owed = this.options.notifiers.filter((other) => other.kinds.includes(n.kind)).length;
       this.options.outbox.delivered(n.key, notifier.name, owed, wallTimestamp(this.options.clock));
     }
+  }
+
+  /** Triggers a notifier took in this process: after one, its acknowledge and resolve have an alert. */
+  private readonly triggered = new Set<string>();
+
+  /**
+   * PagerDuty refused the trigger (and took none since): an acknowledge or resolve would be for an
+   * alert it never saw. Not sent, and said so; a webhook is told everything it asked for.
+   */
+  private untriggered(notifier: NotifierConfig, n: Notification): Outcome | null {
+    if (notifier.type !== 'pagerduty' || TRIGGER_KINDS.includes(n.kind)) return null;
+    if (this.triggered.has(this.slot(notifier, { ...n, key: n.incident }))) return null;
+    if (!this.options.neverTriggered?.(notifier.name, n.incident)) return null;
+    this.options.log.warn(
+      { notifier: notifier.name, key: n.key },
+      `not sent: ${notifier.name} refused the trigger of ${n.incident}, it has no alert to ${n.kind}`,
+    );
+    return { kind: 'skipped' };
   }
 
   private slot(notifier: NotifierConfig, n: Notification): string {

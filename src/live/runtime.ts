@@ -2,10 +2,12 @@ import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
 import type { OperatorCommand } from '../../machines/runbook.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
-import type { Store, StoredRun } from '../engine/journal.js';
+import type { Notification, Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
-import { incidentRecord } from '../engine/records.js';
+import { incidentDecisions, incidentRecord } from '../engine/records.js';
 import { stateName, type TraceEntry } from '../engine/trace.js';
+import { TRIGGER_KINDS } from '../engine/undeliverable.js';
+import type { Decision } from '../engine/why.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
 import { InputError } from '../toolkit/errors.js';
 import { JournalWatch } from './backpressure.js';
@@ -246,7 +248,7 @@ export class LiveEngine {
    * minute is refused rather than shifting every later minute.
    */
   recordSli(sli: string, requests: number, errors: number): { minute: number } {
-    // Own keys only: `constructor` or `toString` are in every object, and are no SLI.
+    // An own property only: `constructor` or `__proto__` is no SLI, whatever every object inherits.
     if (!Object.hasOwn(this.engine.config.objectives, sli)) {
       const known = Object.keys(this.engine.config.objectives).join(', ');
       throw new PayloadError(`unknown SLI ${JSON.stringify(sli)} (known: ${known})`, 'sli');
@@ -265,6 +267,23 @@ export class LiveEngine {
     this.engine.flush();
     this.afterCommit();
     return { minute: t - 1 };
+  }
+
+  /**
+   * A receiver refused a notification for good (the outbox says so): journaled, so the incident shows
+   * it and a page nobody got escalates, after a restart too.
+   */
+  refused(notifier: string, n: Notification, why: string): void {
+    this.tick();
+    this.engine.submit({ kind: 'undeliverable', incident: n.incident, notifier, notification: n.kind, why });
+    this.engine.flush();
+    this.afterCommit();
+  }
+
+  /** Whether every trigger of `incident` that `notifier` was sent was refused (and at least one was). */
+  neverTriggered(notifier: string, incident: string): boolean {
+    const refused = this.engine.undeliverable.get(incident) ?? [];
+    return refused.some((r) => r.notifier === notifier && TRIGGER_KINDS.includes(r.kind));
   }
 
   ack(id: string, by: string): ReturnType<typeof incidentRecord> {
@@ -347,6 +366,8 @@ export class LiveEngine {
       regressionCases: learn.regressionCases.map((c) => c.id),
       markdown: learn.markdown,
     };
+    // Why each page, ticket, play and verdict happened: derived from the machines, never stored.
+    const decisions = incidentDecisions(this.engine, incident) as Decision[] | null;
     // A runbook of the statechart language: the step it is at and where it waits, since when.
     const runbook = this.engine.runbookStatus(id);
     return {
@@ -355,6 +376,7 @@ export class LiveEngine {
       ship,
       sliReads,
       trace,
+      decisions,
       ...(runbook ? { runbook } : {}),
     };
   }

@@ -45,6 +45,8 @@ interface Incident {
   alertnames: Set<string>;
   /** The alertname added last: a group usually repeats one, and the Set need not be asked again. */
   lastAlertname: string | undefined;
+  /** The minute its incident ended (see `seal`): an alert that starts later opens a new incident. */
+  sealedAt?: number;
 }
 
 /** A correlator as plain data (see `Correlator.save`). */
@@ -52,7 +54,15 @@ export interface SavedCorrelation {
   posted: number;
   states: {
     values: string[];
-    incidents: { startsAt: number; endsAt: number; fingerprints: string[]; alertnames: string[] }[];
+    incidents: {
+      startsAt: number;
+      endsAt: number;
+      fingerprints: string[];
+      alertnames: string[];
+      sealedAt?: number;
+    }[];
+    /** How many of the first incidents are sealed and passed (none when absent). */
+    retired?: number;
   }[];
   refs: [number, number][];
 }
@@ -69,6 +79,8 @@ interface KeyState {
    * placed without reading the list (in a storm every group is a cold load, and the list one more).
    */
   only: Incident | null;
+  /** Sealed incidents an alert started after: kept for the result, out of every alert's way. */
+  retired: Incident[];
 }
 
 const MINUTE_CACHE_SIZE = 65536;
@@ -228,6 +240,8 @@ export class Correlator {
     // Alertmanager sends the zero time as endsAt of an alert still firing: it lasts at least to its start.
     const endsAt = Math.max(startsAt, this.minute(alert.endsAt));
     this.posted++;
+    const latest = state.only ?? state.incidents[state.incidents.length - 1];
+    if (latest?.sealedAt !== undefined && startsAt > latest.sealedAt) this.retire(state);
     const { only } = state;
     let incident: Incident;
     // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator,ArithmeticOperator: a narrower test only takes the fast path less often (incidentFor finds the same incident)
@@ -252,6 +266,22 @@ export class Correlator {
     return incident;
   }
 
+  /**
+   * The incident behind `ref` is over at `minute` (its engine incident resolved): an alert of its key
+   * that starts later opens a new incident, as Alertmanager starts a new notification group once a
+   * group is flushed; one that started by then (a re-send of an alert that fired all along) joins it.
+   */
+  seal(ref: GroupRef, minute: number): void {
+    (ref as unknown as { incident: Incident }).incident.sealedAt = minute;
+  }
+
+  /** A key's incidents are all sealed and an alert starts after them: they step out of its way. */
+  private retire(state: KeyState): void {
+    state.retired.push(...state.incidents);
+    state.incidents = [];
+    state.only = null;
+  }
+
   /** The group behind a reference `admit` gave, as it stands now. */
   groupOf(ref: GroupRef): AlertGroup {
     const { state, incident } = ref as unknown as { state: KeyState; incident: Incident };
@@ -261,7 +291,8 @@ export class Correlator {
   /** How many alerts were posted, and how many distinct label sets they carried. */
   counts(): { posted: number; distinct: number } {
     let distinct = 0;
-    for (const { incidents } of this.states) distinct += union(incidents.map((i) => i.fingerprints)).size;
+    for (const { incidents, retired } of this.states)
+      distinct += union([...retired, ...incidents].map((i) => i.fingerprints)).size;
     return { posted: this.posted, distinct };
   }
 
@@ -283,8 +314,9 @@ export class Correlator {
 
   result(): Correlation {
     const entries: { values: string[]; group: AlertGroup }[] = [];
-    for (const { values, incidents } of this.states) {
-      for (const incident of incidents) entries.push({ values, group: this.toGroup(values, incident) });
+    for (const { values, incidents, retired } of this.states) {
+      for (const incident of [...retired, ...incidents])
+        entries.push({ values, group: this.toGroup(values, incident) });
     }
     entries.sort((a, b) => compareValues(a.values, b.values) || a.group.startsAt - b.group.startsAt);
     const groups = entries.map((entry) => entry.group);
@@ -298,18 +330,21 @@ export class Correlator {
   save(refs: readonly GroupRef[]): SavedCorrelation {
     const at = refs.map((ref) => {
       const { state, incident } = ref as unknown as { state: KeyState; incident: Incident };
-      return [this.states.indexOf(state), state.incidents.indexOf(incident)] as [number, number];
+      const all = [...state.retired, ...state.incidents];
+      return [this.states.indexOf(state), all.indexOf(incident)] as [number, number];
     });
     return {
       posted: this.posted,
-      states: this.states.map(({ values, incidents }) => ({
+      states: this.states.map(({ values, incidents, retired }) => ({
         values,
-        incidents: incidents.map((i) => ({
+        incidents: [...retired, ...incidents].map((i) => ({
           startsAt: i.startsAt,
           endsAt: i.endsAt,
           fingerprints: [...i.fingerprints],
           alertnames: [...i.alertnames],
+          ...(i.sealedAt !== undefined ? { sealedAt: i.sealedAt } : {}),
         })),
+        ...(retired.length > 0 ? { retired: retired.length } : {}),
       })),
       refs: at,
     };
@@ -321,19 +356,20 @@ export class Correlator {
   ): { correlator: Correlator; refs: GroupRef[] } {
     const correlator = new Correlator(options);
     correlator.posted = saved.posted;
-    for (const { values, incidents } of saved.states) {
+    for (const { values, incidents, retired } of saved.states) {
       const labels: Labels = {};
       correlator.groupBy.forEach((name, i) => {
         labels[name] = values[i] ?? '';
       });
       const state = correlator.stateOf(labels);
-      for (const i of incidents) {
-        state.incidents.push({
+      for (const [n, i] of incidents.entries()) {
+        (n < (retired ?? 0) ? state.retired : state.incidents).push({
           startsAt: i.startsAt,
           endsAt: i.endsAt,
           fingerprints: new Set(i.fingerprints),
           alertnames: new Set(i.alertnames),
           lastAlertname: undefined,
+          ...(i.sealedAt !== undefined ? { sealedAt: i.sealedAt } : {}),
         });
       }
       // Stryker disable next-line ConditionalExpression,EqualityOperator: without it only the fast path is lost
@@ -341,7 +377,7 @@ export class Correlator {
     }
     const refs = saved.refs.map(([s, i]) => {
       const state = correlator.states[s] as KeyState;
-      return { state, incident: state.incidents[i] } as unknown as GroupRef;
+      return { state, incident: [...state.retired, ...state.incidents][i] } as unknown as GroupRef;
     });
     return { correlator, refs };
   }
@@ -381,7 +417,12 @@ export class Correlator {
     const value = groupBy.length === 0 ? '' : labelValue(labels, groupBy[groupBy.length - 1] as string);
     let state = level.get(value) as KeyState | undefined;
     if (!state) {
-      state = { values: groupBy.map((name) => labelValue(labels, name)), incidents: [], only: null };
+      state = {
+        values: groupBy.map((name) => labelValue(labels, name)),
+        incidents: [],
+        only: null,
+        retired: [],
+      };
       level.set(value, state);
       this.states.push(state);
     }

@@ -1,6 +1,8 @@
 import type { TraceEntry } from '../engine/trace.js';
+import { own } from '../toolkit/sli.js';
 import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
+import { judge } from './gate-checks.js';
 
 /**
  * The eval gate scores a shift from what the machines did: the result's recorded facts and the
@@ -40,9 +42,12 @@ function passesThrough(trace: readonly TraceEntry[], actor: string, stages: read
   return missing;
 }
 
+/** A scenario scored by the stock story's checks: one with `expect:`. */
+type StockScenario = Scenario & { expect: NonNullable<Scenario['expect']> };
+
 type Check = (
   result: ShiftResult,
-  scenario: Scenario,
+  scenario: StockScenario,
   primary: IncidentResult | undefined,
 ) => Omit<GateCheck, 'id' | 'owner'>;
 
@@ -95,10 +100,13 @@ const page: Check = (result, scenario, primary) => {
 const mitigate: Check = (result, scenario, primary) => {
   if (!primary) return { ok: false, detail: 'no incident of a known type was opened' };
   const want = scenario.expect.mitigation.play;
-  // The runbook's first play must be the one that recovered the SLI (after its retries, if any);
-  // in a runbook of the statechart language, the first play that ran (gates and notes run none).
-  const firstStep = primary.plays[0]?.step ?? 0;
-  const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === firstStep);
+  // The expected step must be the one that recovered the SLI (after its retries, if any); the steps
+  // before it ran and did not recover it. By default the first step that ran: the runbook's first
+  // play, or in a runbook of the statechart language the first play that ran (gates and notes run none).
+  const expected = scenario.expect.mitigation.step;
+  const step = expected === undefined ? (primary.plays[0]?.step ?? 0) : expected - 1;
+  const first = primary.plays.find((p) => p.outcome === 'recovered' && p.step === step);
+  const nth = step === 0 ? 'first play' : `play of step ${step + 1}`;
   const m = result.mitigate;
   const objective = result.detect?.objective ?? 1;
   const recovered = first !== undefined && first.play === want && (first.sliAfter ?? 0) >= objective;
@@ -109,28 +117,33 @@ const mitigate: Check = (result, scenario, primary) => {
   return {
     ok,
     detail: ok
-      ? `first play ${want}: ${m?.from === m?.to ? `live stays ${m?.to}` : `${m?.from} -> ${m?.to}`}, SLI ${pct(first?.sliBefore)} -> ${pct(first?.sliAfter)} (objective ${pct(objective)})`
-      : `expected ${want} as the first play to recover the SLI; plays: ${primary.plays.map((p) => `${p.play} ${p.outcome}`).join(', ') || 'none'}`,
+      ? `${nth} ${want}: ${m?.from === m?.to ? `live stays ${m?.to}` : `${m?.from} -> ${m?.to}`}, SLI ${pct(first?.sliBefore)} -> ${pct(first?.sliAfter)} (objective ${pct(objective)})`
+      : `expected ${want} as the ${nth} to recover the SLI; plays: ${primary.plays.map((p) => `${p.play} ${p.outcome}`).join(', ') || 'none'}`,
   };
 };
 
-const learn: Check = (result) => {
+const learn: Check = (result, scenario, primary) => {
   const l = result.learn;
   if (!l) return { ok: false, detail: 'no postmortem was written' };
   const joined = l.regressionCases.filter((c) => result.evalSet.includes(c.id));
+  // Only wrong answers become eval cases: a postmortem on failed or slow requests has none to add.
+  const sli = scenario.incidentTypes.find((t) => t.name === primary?.type)?.sli ?? '';
+  const answers = own(scenario.slos, sli)?.kind === 'quality';
   const ok =
     l.accepted &&
     l.findings.length === 0 &&
-    l.regressionCases.length > 0 &&
+    (l.regressionCases.length > 0 || !answers) &&
     joined.length === l.regressionCases.length;
   const blame = l.findings.map((f) => `${f.field} names ${f.person}`).join('; ');
   return {
     ok,
     detail: ok
-      ? `blameless postmortem; regression case ${joined.map((c) => c.id).join(', ')} joined the eval set`
+      ? answers || joined.length > 0
+        ? `blameless postmortem; regression case ${joined.map((c) => c.id).join(', ')} joined the eval set`
+        : `blameless postmortem (SLI ${sli} counts no answers: no regression case to add)`
       : [
           !l.accepted && `postmortem sent back: ${blame || 'not accepted'}`,
-          l.regressionCases.length === 0 && 'no regression case',
+          l.regressionCases.length === 0 && answers && 'no regression case',
           joined.length < l.regressionCases.length && 'a regression case is missing from the eval set',
         ]
           .filter(Boolean)
@@ -138,13 +151,32 @@ const learn: Check = (result) => {
   };
 };
 
-const ship: Check = (result, _scenario, primary) => {
+const ship: Check = (result, scenario, primary) => {
   const s = result.ship;
+  // A type with no fix to ship (a fault a play cleared) must leave live where mitigation left it.
+  const type = scenario.incidentTypes.find((t) => t.name === primary?.type);
+  if (primary && type && !type.fix) {
+    const left = result.mitigate?.to;
+    const ok = s?.verdict === 'none' && left !== undefined && result.live === left;
+    return {
+      ok,
+      detail: ok
+        ? `no fix declared for ${type.name}: nothing to canary; live stays ${result.live}`
+        : s
+          ? `no fix declared for ${type.name}, yet live is ${result.live} (mitigation left ${left ?? 'nothing'})`
+          : `no fix declared for ${type.name}; ${primary.id} never reached ship`,
+    };
+  }
   if (!primary || !s?.candidate) return { ok: false, detail: 'no fix was shipped' };
   // The candidate's own canary: the release actor's canary -> promoted after the incident entered ship.
   const shipping = transitionsOf(result.trace, primary.id).find((e) => e.to === 'ship');
   const promoted = transitionsOf(result.trace, 'release').some(
-    (e) => e.from === 'canary' && e.to === 'promoted' && shipping !== undefined && e.seq > shipping.seq,
+    // A rollout's last step leads to promoted as a canary's verdict does.
+    (e) =>
+      (e.from === 'canary' || e.from?.startsWith('rollout.') === true) &&
+      e.to === 'promoted' &&
+      shipping !== undefined &&
+      e.seq > shipping.seq,
   );
   const ok = promoted && s.verdict === 'promote' && result.live === s.candidate;
   return {
@@ -176,8 +208,8 @@ function recovery(type: string, play: string): Check {
   return (result, scenario) => {
     const incident = result.incidents.find((i) => i.type === type);
     if (!incident) return { ok: false, detail: `no ${type} incident was opened` };
-    const sli = scenario.incidentTypes.find((t) => t.name === type)?.sli ?? 'quality';
-    const objective = scenario.slos[sli].objective;
+    const sli = scenario.incidentTypes.find((t) => t.name === type)?.sli ?? '';
+    const objective = own(scenario.slos, sli)?.objective ?? 1;
     const by = incident.plays.find((p) => p.outcome === 'recovered');
     const ok = incident.state === 'resolved' && by?.play === play && (by.sliAfter ?? 0) >= objective;
     return {
@@ -189,26 +221,39 @@ function recovery(type: string, play: string): Check {
   };
 }
 
-/** The seven checks of the stock story, each with the module that owns the stage (section 2 of the design). */
-const CHECKS: { id: string; owner: string; check: Check }[] = [
-  { id: 'intake', owner: 'M32', check: intake },
-  { id: 'triage', owner: 'M32', check: triageCheck },
-  { id: 'page', owner: 'M31', check: page },
-  { id: 'mitigate', owner: 'M31->M33', check: mitigate },
-  { id: 'learn', owner: 'M31->M26', check: learn },
-  { id: 'ship', owner: 'M33', check: ship },
-  { id: 'verify', owner: 'M26', check: verify },
+/** The seven checks of the stock story, by stage (section 2 of the design). */
+const CHECKS: { id: keyof Scenario['owners']; check: Check }[] = [
+  { id: 'intake', check: intake },
+  { id: 'triage', check: triageCheck },
+  { id: 'page', check: page },
+  { id: 'mitigate', check: mitigate },
+  { id: 'learn', check: learn },
+  { id: 'ship', check: ship },
+  { id: 'verify', check: verify },
 ];
 
+/** A scenario's own checks when it lists them (`gate:`), else the stock story's. */
 export function gate(result: ShiftResult, scenario: Scenario): GateReport {
+  const checks = scenario.gate
+    ? scenario.gate.map((spec) => judge(spec, result))
+    : stockChecks(result, scenario as StockScenario);
+  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+}
+
+function stockChecks(result: ShiftResult, scenario: StockScenario): GateCheck[] {
   const primary = result.incidents.find((i) => i.id === result.primary);
-  const checks: GateCheck[] = CHECKS.map(({ id, owner, check }) => ({
+  // Owner labels are the scenario's (the stock story's M31...), none when it names none.
+  const checks: GateCheck[] = CHECKS.map(({ id, check }) => ({
     id,
-    owner,
+    owner: scenario.owners[id] ?? '',
     ...check(result, scenario, primary),
   }));
   for (const { type, play } of scenario.expect.recoveries) {
-    checks.push({ id: type, owner: 'M31->M33', ...recovery(type, play)(result, scenario, primary) });
+    checks.push({
+      id: type,
+      owner: scenario.owners.mitigate ?? '',
+      ...recovery(type, play)(result, scenario, primary),
+    });
   }
-  return { passed: checks.filter((c) => c.ok).length, total: checks.length, checks };
+  return checks;
 }

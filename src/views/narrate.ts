@@ -2,23 +2,30 @@ import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { GateReport } from './gate.js';
 
 /**
- * Tells a finished shift as the story of sections A-G, each labelled with its stage and the module
- * that owns it. Every number comes from the result and the trace; nothing here computes the story.
+ * Tells a finished shift as the story of sections A-G, each labelled with its stage and, when the
+ * scenario names them (`owners:`), the module that owns it. Every number comes from the result and the trace; nothing here computes the story.
  */
 
+/** What a number that was never measured reads as (never `n/a` or `undefined`). */
+const NONE = 'none';
 const pct = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+  x === null || x === undefined ? NONE : `${(x * 100).toFixed(1)}%`;
 const times = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${Number(x.toFixed(2))}x`;
+  x === null || x === undefined ? NONE : `${Number(x.toFixed(2))}x`;
+const min = (x: number | null | undefined) => (x === null || x === undefined ? NONE : `${x} min`);
 
-function section(letter: string, stage: string, owner: string, lines: string[]): string {
-  const head = `${letter}  ${stage.padEnd(9)} ${owner.padEnd(9)} `;
+/** The stage owner labels a scenario gives (the stock story's M31...); none by default. */
+export type StageOwners = Partial<Record<string, string>>;
+
+function section(letter: string, stage: string, owners: StageOwners, lines: string[]): string {
+  const owner = owners[stage] ?? '';
+  const head = `${letter}  ${stage.padEnd(9)} ${owner ? `${owner.padEnd(9)} ` : ''}`;
   const pad = ' '.repeat(head.length);
   return lines.map((line, i) => (i === 0 ? head : pad) + line).join('\n');
 }
 
 /** A further typed incident of the shift (the stale-index outage, say), told stage by stage. */
-function otherIncident(incident: IncidentResult): string {
+function otherIncident(incident: IncidentResult, owners: StageOwners): string {
   const m = incident.milestones;
   const d = incident.detection;
   const detect = d
@@ -41,14 +48,14 @@ function otherIncident(incident: IncidentResult): string {
   }`;
   return [
     `+  ${incident.id} ${incident.type} on ${incident.service}, opened at minute ${m.opened} by ${incident.alertnames.join(', ')}`,
-    section(' ', 'detect', 'M31', [detect]),
-    section(' ', 'mitigate', 'M31->M33', plays.length ? plays : ['no play ran']),
-    section(' ', 'learn', 'M31->M26', [learn]),
-    section(' ', 'ship', 'M33', [end]),
+    section(' ', 'detect', owners, [detect]),
+    section(' ', 'mitigate', owners, plays.length ? plays : ['no play ran']),
+    section(' ', 'learn', owners, [learn]),
+    section(' ', 'ship', owners, [end]),
   ].join('\n');
 }
 
-export function narrate(result: ShiftResult, report: GateReport): string {
+export function narrate(result: ShiftResult, report: GateReport, owners: StageOwners = {}): string {
   const out: string[] = [];
   const { intake, detect, mitigate, learn, ship, milestones } = result;
   out.push(
@@ -68,21 +75,34 @@ export function narrate(result: ShiftResult, report: GateReport): string {
       `ticket ${t.id} "${t.title}": ${t.severity} (${t.because}) -> ${t.queue}, linked to ${t.incident ?? 'no incident'}`,
     );
   }
-  out.push(section('A', 'intake', 'M32', a));
+  out.push(section('A', 'intake', owners, a));
+  // A deploy the canary turned away never went live: say so, with the scores it was turned away on.
+  for (const r of result.rejectedDeploys ?? []) {
+    out.push(
+      section(' ', 'deploy', owners, [
+        `${r.release} at minute ${r.at}: rejected by the canary (${r.candidate.correct}/${r.candidate.total} vs live ${r.baseline.release} ${r.baseline.correct}/${r.baseline.total}); live stays ${r.baseline.release}`,
+        ...r.checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.detail}`),
+      ]),
+    );
+  }
 
   if (detect) {
     const onsetRelease = result.releases
       .filter((r) => milestones.onset !== null && r.at <= milestones.onset)
       .at(-1);
     out.push(
-      section('B', 'detect', 'M31', [
-        `${onsetRelease ? `${onsetRelease.release} live since minute ${onsetRelease.at}` : 'live release'}: SLI ${pct(detect.sli)} against a ${pct(detect.objective)} SLO`,
-        `burn rate (1 - ${detect.sli?.toFixed(2)}) / (1 - ${detect.objective}) = ${times(detect.burnRate)}`,
+      section('B', 'detect', owners, [
+        detect.sli === null
+          ? `live ${result.live}: its SLI was never sampled against the ${pct(detect.objective)} SLO`
+          : `${onsetRelease ? `${onsetRelease.release} live since minute ${onsetRelease.at}` : 'live release'}: SLI ${pct(detect.sli)} against a ${pct(detect.objective)} SLO`,
+        detect.sli === null || detect.burnRate === null
+          ? `no burn measured: ${detect.incident} was opened by its alerts, its SLI never sampled`
+          : `burn rate (1 - ${detect.sli.toFixed(2)}) / (1 - ${detect.objective}) = ${times(detect.burnRate)}`,
       ]),
     );
     const burn = detect.burn;
     out.push(
-      section('C', 'page', 'M31', [
+      section('C', 'page', owners, [
         detect.pagedAt !== null
           ? `${detect.firing.join(', ')} fired (1h ${times(burn?.['1h'])}, 5m ${times(burn?.['5m'])}) at minute ${detect.pagedAt}, ${milestones.mttd} min after onset: ${detect.incident} paged ${detect.severity}`
           : `no page pair fired: ${detect.firing.join(', ') || 'nothing fired'}; ${detect.incident} is ${detect.severity ?? 'unrated'}`,
@@ -97,11 +117,11 @@ export function narrate(result: ShiftResult, report: GateReport): string {
     );
     if (mitigate.play)
       lines.push(`mitigated at minute ${milestones.mitigated}: live ${mitigate.from} -> ${mitigate.to}`);
-    out.push(section('D', 'mitigate', 'M31->M33', lines.length ? lines : ['no play ran']));
+    out.push(section('D', 'mitigate', owners, lines.length ? lines : ['no play ran']));
   }
   if (learn) {
     out.push(
-      section('E', 'learn', 'M31->M26', [
+      section('E', 'learn', owners, [
         learn.accepted
           ? 'blameless postmortem published (Google template)'
           : `postmortem sent back: ${learn.findings.map((f) => `${f.field} names ${f.person}`).join('; ')}`,
@@ -111,7 +131,7 @@ export function narrate(result: ShiftResult, report: GateReport): string {
   }
   if (ship) {
     out.push(
-      section('F', 'ship', 'M33', [
+      section('F', 'ship', owners, [
         ship.candidate
           ? `${ship.candidate} canaried: ${ship.checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.detail}`).join('; ')}`
           : 'no fix',
@@ -120,18 +140,28 @@ export function narrate(result: ShiftResult, report: GateReport): string {
     );
   }
   const others = result.incidents.filter((i) => i.type !== '' && i.id !== result.primary);
-  if (others.length > 0) out.push('', 'also in this shift:', ...others.map(otherIncident), '');
+  if (others.length > 0)
+    out.push('', 'also in this shift:', ...others.map((i) => otherIncident(i, owners)), '');
   const g = [
-    `MTTD ${milestones.mttd ?? 'n/a'} min, MTTM ${milestones.mttm ?? 'n/a'} min, MTTR ${milestones.mttr ?? 'n/a'} min (from onset at minute ${milestones.onset ?? 'n/a'})`,
+    `MTTD ${min(milestones.mttd)}, MTTM ${min(milestones.mttm)}, MTTR ${min(milestones.mttr)} (from onset at minute ${milestones.onset ?? NONE})`,
     `gate ${report.passed}/${report.total}`,
   ];
-  out.push(section('G', 'verify', 'M26', g), '', gateTable(report));
+  out.push(section('G', 'verify', owners, g), '', gateTable(report));
   return `${out.join('\n')}\n`;
 }
 
 export function gateTable(report: GateReport): string {
-  const rows = report.checks.map(
-    (c) => `${c.ok ? 'PASS' : 'FAIL'}  ${c.id.padEnd(12)} ${c.owner.padEnd(9)} ${c.detail}`,
+  return [`gate: ${report.passed}/${report.total}`, ...gateRows(report)].join('\n');
+}
+
+/** Each check's line of the gate's table, in order. */
+export function gateRows(report: GateReport): string[] {
+  // The stock checks' widths, wider for a scenario's own longer names; no owner column when none has one.
+  const idWidth = Math.max(12, ...report.checks.map((c) => c.id.length));
+  const ownerWidth = Math.max(9, ...report.checks.map((c) => c.owner.length));
+  const owned = report.checks.some((c) => c.owner !== '');
+  return report.checks.map(
+    (c) =>
+      `${c.ok ? 'PASS' : 'FAIL'}  ${c.id.padEnd(idWidth)} ${owned ? `${c.owner.padEnd(ownerWidth)} ` : ''}${c.detail}`,
   );
-  return [`gate: ${report.passed}/${report.total}`, ...rows].join('\n');
 }

@@ -4,14 +4,17 @@ import type { EngineConfig, WorldPort } from '../engine/config.js';
 import { Engine } from '../engine/engine.js';
 import type { SliInput } from '../engine/inputs.js';
 import type { RunJournal } from '../engine/journal.js';
-import { stockPlays } from '../engine/plays.js';
+import { definePlay, stockPlays } from '../engine/plays.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
-import { assemble, type ShiftResult } from './result.js';
+import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
+import { RolloutWorld } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
+import { sloWords } from './service-spec.js';
+import { type SloAlertState, SloAlerts } from './slo-alerts.js';
 import { generateStorm, stormArrivals } from './storm.js';
 
 export type { IncidentResult, ShiftResult, TicketResult } from './result.js';
@@ -43,8 +46,6 @@ export interface ShiftOptions {
   onMinute?: (minute: number, lastMinute: number, alerts: number) => void;
 }
 
-export const SLIS: readonly SliName[] = ['quality', 'freshness'];
-
 /** What the engine needs of a scenario: everything but the simulated world. */
 export function engineConfig(scenario: Scenario): EngineConfig {
   const evalIds = new Set(scenario.service.evalSet ?? scenario.service.questions.map((q) => q.id));
@@ -52,15 +53,27 @@ export function engineConfig(scenario: Scenario): EngineConfig {
     service: { name: scenario.service.name, requestsPerMinute: scenario.service.requestsPerMinute },
     epoch: scenario.epoch,
     initialRelease: scenario.initialRelease,
-    objectives: { quality: scenario.slos.quality.objective, freshness: scenario.slos.freshness.objective },
+    objectives: Object.fromEntries(Object.entries(scenario.slos).map(([sli, slo]) => [sli, slo.objective])),
+    slis: Object.fromEntries(
+      Object.entries(scenario.slos).map(([sli, slo]) => [
+        sli,
+        {
+          kind: slo.kind,
+          // The first form of `slos` keeps the stock story's words ("good answers").
+          words: sloWords(slo),
+          ...(slo.alerting.policy ? { policy: slo.alerting.policy } : {}),
+        },
+      ]),
+    ),
     alerting: scenario.alerting,
     intake: { groupBy: scenario.storm.groupBy, gapMinutes: scenario.storm.gapMinutes },
     incidentTypes: scenario.incidentTypes,
     canary: {
-      minQuality: scenario.canary.minQuality ?? scenario.slos.quality.objective,
+      minQuality: scenario.canary.minQuality ?? qualityObjective(scenario),
       tolerance: scenario.canary.tolerance,
       regressionsMustPass: scenario.canary.regressionsMustPass,
     },
+    ...(scenario.rollout ? { rollout: scenario.rollout.strategy } : {}),
     triage: scenario.triage,
     routing: scenario.routing,
     roster: scenario.oncall.roster,
@@ -68,6 +81,48 @@ export function engineConfig(scenario: Scenario): EngineConfig {
     // The scenario schema has checked that every eval-set id names a question.
     evalSet: scenario.service.questions.filter((q) => evalIds.has(q.id)).map(asEvalCase),
   };
+}
+
+/** The canary's floor: the objective of the first quality SLI (answers), 99% for a service with none. */
+function qualityObjective(scenario: Scenario): number {
+  return Object.values(scenario.slos).find((slo) => slo.kind === 'quality')?.objective ?? 0.99;
+}
+
+/** A play the scenario declares under `effects`: it clears its faults, or nothing, and succeeds. */
+function effectPlay(name: string, clears: readonly string[]) {
+  return definePlay(({ ops }) => {
+    const cleared = clears.length > 0 ? ops.clearFaults(clears) : [];
+    return {
+      ok: true,
+      detail:
+        cleared.length > 0
+          ? `${name} cleared ${cleared.join(', ')}`
+          : `${name} ran; it clears ${clears.length > 0 ? `${clears.join(', ')}, none of which is active` : 'no fault'}`,
+    };
+  });
+}
+
+/** The plays of a scenario's `effects`, by name. */
+export function effectPlays(scenario: Scenario): Record<string, PlayLogic> {
+  return Object.fromEntries(
+    Object.entries(scenario.effects).map(([name, effect]) => [name, effectPlay(name, effect.clears)]),
+  );
+}
+
+/** What the world's Prometheus watches: every SLO whose alert is raised into intake. */
+function sloAlerts(scenario: Scenario): SloAlerts {
+  return new SloAlerts(
+    scenario.service.name,
+    scenario.epoch,
+    Object.entries(scenario.slos)
+      .filter(([, slo]) => slo.alerting.raise)
+      .map(([sli, slo]) => ({
+        sli,
+        alertname: slo.alerting.name,
+        objective: slo.objective,
+        policy: slo.alerting.policy ?? scenario.alerting.policy,
+      })),
+  );
 }
 
 /** The scenario's storm in the order it is generated: the generated alerts (lazily), then the listed ones. */
@@ -129,7 +184,15 @@ export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperatio
     evaluate: (release, cases) => service.evaluate(release, cases),
     wrongAnswers: (release, sli) => (sli === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : []),
     effect: (effect, now) => {
-      if (effect.type === 'flag') return service.setFlag(effect.name, effect.on);
+      if (effect.type === 'clear') return service.clearFaults(effect.faults, now);
+      if (effect.type === 'flag') {
+        // A flag nothing reads would "succeed" and change nothing: refuse it, as a typo.
+        if (!service.flags.includes(effect.name))
+          throw new Error(
+            `no flag ${JSON.stringify(effect.name)}: the service reads ${service.flags.join(', ') || 'no flags'}`,
+          );
+        return service.setFlag(effect.name, effect.on);
+      }
       if (!scenario.service.index.rebuildable) {
         throw new Error('the index source is unreachable: the rebuild cannot start');
       }
@@ -138,20 +201,37 @@ export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperatio
   };
 }
 
-export async function runShift(scenario: Scenario, options: ShiftOptions = {}): Promise<ShiftResult> {
-  const file = options.file ?? scenario.name;
-  const plays: Record<string, PlayLogic> = { ...stockPlays, ...options.plays };
-  checkPlays(scenario, Object.keys(plays), file);
-
-  let engine: Engine | null = null;
-  const service = new ServiceUnderOperation({
+/** The scenario's service under operation; `live` reads the release actor, which owns what is live. */
+export function simulatedService(
+  scenario: Scenario,
+  live: () => string,
+  canary?: () => { release: string; weight: number } | null,
+): ServiceUnderOperation {
+  return new ServiceUnderOperation({
     name: scenario.service.name,
     requestsPerMinute: scenario.service.requestsPerMinute,
     questions: scenario.service.questions,
     releases: scenario.releases,
     index: scenario.service.index,
-    live: () => (engine as Engine).live(),
+    live,
+    slis: Object.fromEntries(Object.entries(scenario.slos).map(([sli, slo]) => [sli, slo.kind])),
+    dailyCycle: scenario.service.dailyCycle,
+    faults: scenario.faults,
+    ...(canary ? { canary } : {}),
   });
+}
+
+export async function runShift(scenario: Scenario, options: ShiftOptions = {}): Promise<ShiftResult> {
+  const file = options.file ?? scenario.name;
+  const plays: Record<string, PlayLogic> = { ...stockPlays, ...effectPlays(scenario), ...options.plays };
+  checkPlays(scenario, Object.keys(plays), file);
+
+  let engine: Engine | null = null;
+  const service = simulatedService(
+    scenario,
+    () => (engine as Engine).live(),
+    scenario.rollout ? () => canaryOf(engine as Engine) : undefined,
+  );
   engine = new Engine({
     config: engineConfig(scenario),
     world: simulatedWorld(scenario, service),
@@ -162,9 +242,19 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   });
   try {
     const every = options.checkpointMinutes ?? CHECKPOINT_MINUTES;
-    const minutes = await shift(scenario, engine, service, every, options.onMinute);
+    const rollouts = scenario.rollout
+      ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
+      : null;
+    const { rejected, ...minutes } = await shift(
+      scenario,
+      engine,
+      service,
+      every,
+      options.onMinute,
+      rollouts,
+    );
     engine.flush();
-    return assemble(scenario, engine, minutes);
+    return assemble(scenario, engine, minutes, rejected);
   } finally {
     engine.stop();
   }
@@ -181,6 +271,10 @@ interface WorldState {
   /** Alerts of the storm sent so far. */
   arrived: number;
   service: ServiceState;
+  /** The world's Prometheus, when it watches any SLO. */
+  slo?: SloAlertState;
+  /** Deploys the canary rejected so far, when there are any. */
+  rejected?: RejectedDeploy[];
 }
 
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
@@ -190,6 +284,7 @@ async function shift(
   service: ServiceUnderOperation,
   every: number,
   onMinute: ShiftOptions['onMinute'],
+  rollouts: RolloutWorld | null,
 ) {
   const storm = arrivals(scenario);
   const restored = engine.restoredWorld as WorldState | null;
@@ -197,13 +292,17 @@ async function shift(
   let arriving = storm.alerts.next();
   for (; restored && arrived < restored.arrived && !arriving.done; arrived++) arriving = storm.alerts.next();
   if (restored) service.restoreState(restored.service);
+  const slo = sloAlerts(scenario);
+  if (restored?.slo) slo.restore(restored.slo);
   const lastEvent = Math.max(
     storm.lastEnd,
     ...scenario.timeline.map((e) => e.at),
     ...scenario.tickets.map((t) => t.at),
+    ...scenario.faults.map((f) => f.until ?? f.at),
   );
   const end = scenario.until ?? lastEvent + 1440;
   let served: Record<SliName, MinuteCounts> | null = restored?.served ?? null;
+  const rejected: RejectedDeploy[] = [...(restored?.rejected ?? [])];
   // Most minutes have no event and no ticket: look them up by minute rather than scan the lists.
   const eventsAt = byMinute(scenario.timeline);
   const ticketsAt = byMinute(scenario.tickets);
@@ -223,10 +322,20 @@ async function shift(
   for (; t <= end; t++) {
     engine.submit({ kind: 'tick', t });
     // The minute that just ended, counted by the service: every incident on the SLI samples it.
-    if (served) for (const sli of SLIS) engine.submit(sliInput(sli, served[sli]));
+    if (served) for (const sli in served) engine.submit(sliInput(sli, served[sli] as MinuteCounts));
+    // Prometheus evaluates the SLO rules on what was served and sends the firing alerts.
+    if (!slo.empty) for (const alert of slo.observe(t, served)) engine.submit({ kind: 'alert', alert });
     for (const event of eventsAt.get(t) ?? NOTHING) {
       if ('deploy' in event) {
-        engine.submit({ kind: 'deploy', candidate: event.deploy, report: engine.canaryReport(event.deploy) });
+        const report = engine.canaryReport(event.deploy);
+        engine.submit({ kind: 'deploy', candidate: event.deploy, report });
+        // The release machine judged it: a rejected deploy never goes live, and is reported as such.
+        const verdict = engine.release.getSnapshot().context.verdict;
+        if (verdict?.verdict === 'reject') {
+          const { candidate, baseline } = report;
+          const { reasons, checks } = verdict;
+          rejected.push({ release: event.deploy, at: t, candidate, baseline, reasons, checks });
+        }
       } else {
         service.stallIndexer();
       }
@@ -238,20 +347,36 @@ async function shift(
     for (const ticket of ticketsAt.get(t) ?? NOTHING) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
     answerApprovals(scenario.oncall.approvals, engine, t);
+    rollouts?.drive(t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
     const reports = engine.drain();
     if (reports) await reports;
     served = service.serve(t);
+    rollouts?.served(t);
     if (t % every === 0) {
-      engine.checkpoint({ t, served, arrived, service: service.state() } satisfies WorldState);
+      engine.checkpoint({
+        t,
+        served,
+        arrived,
+        service: service.state(),
+        ...(slo.empty ? {} : { slo: slo.state() }),
+        ...(rejected.length > 0 ? { rejected } : {}),
+      } satisfies WorldState);
     }
     onMinute?.(t, end, arrived);
 
-    if (t >= lastEvent && !typedOpen(engine)) break;
+    // A watched SLO may still be about to fire: the shift goes on while its service serves errors.
+    if (t >= lastEvent && !typedOpen(engine) && (slo.empty || (!slo.firing && service.quiet(t)))) break;
   }
-  return { start: 0, end: Math.min(t, end) };
+  return { start: 0, end: Math.min(t, end), rejected };
+}
+
+/** The canary's release and weight while a rollout runs (none without a strategy). */
+function canaryOf(engine: Engine): { release: string; weight: number } | null {
+  const work = engine.rolloutWork();
+  return work && work.weight > 0 ? { release: work.candidate, weight: work.weight } : null;
 }
 
 /** What a minute without events or tickets holds: one empty list, not a new one a minute. */

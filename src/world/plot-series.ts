@@ -66,8 +66,14 @@ export function incidentSeries(
     const from = Math.max(minutes.start, opened - LEAD_MINUTES);
     const to = Math.min(minutes.end, closed + TAIL_MINUTES);
     const points: SeriesPoint[] = [];
-    for (let t = from; t <= to; t++) points.push(pointAt(ledgers[incident.sli], objectives[incident.sli], t));
-    return { incident: incident.id, sli: incident.sli, objective: objectives[incident.sli], points };
+    for (let t = from; t <= to; t++)
+      points.push(pointAt(ledgers[incident.sli] as SliLedger, objectives[incident.sli] as number, t));
+    return {
+      incident: incident.id,
+      sli: incident.sli,
+      objective: objectives[incident.sli] as number,
+      points,
+    };
   });
 }
 
@@ -81,9 +87,12 @@ export function budgetSeries(
   return (Object.keys(ledgers) as SliName[]).map((sli) => {
     const points: BudgetSeries['points'] = [];
     for (let t = minutes.start; ; t = Math.min(t + step, minutes.end)) {
-      points.push({ t, remaining: round(ledgers[sli].budgetRemaining(t, objectives[sli])) });
+      points.push({
+        t,
+        remaining: round((ledgers[sli] as SliLedger).budgetRemaining(t, objectives[sli] as number)),
+      });
       if (t === minutes.end) break;
     }
-    return { sli, objective: objectives[sli], step, points };
+    return { sli, objective: objectives[sli] as number, step, points };
   });
 }

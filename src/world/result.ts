@@ -8,6 +8,7 @@ import type { EvalCase } from '../toolkit/postmortem.js';
 import type { Burn } from '../toolkit/slo.js';
 import type { Severity } from '../toolkit/triage.js';
 import { type BudgetSeries, budgetSeries, type IncidentSeries, incidentSeries } from './plot-series.js';
+import { type RolloutResult, rolloutResult } from './rollout-result.js';
 import type { Scenario } from './scenario.js';
 import type { SliName } from './service.js';
 
@@ -30,6 +31,16 @@ export interface IncidentResult {
   escalation: string | null;
   learn: LearnOutput | null;
   ship: (ShipOutput & { report: CanaryReport | null; checks: CanaryVerdict['checks'] }) | null;
+}
+
+/** A deploy the canary rejected: it never went live, and here is why (its scores and checks). */
+export interface RejectedDeploy {
+  release: string;
+  at: number;
+  candidate: CanaryReport['candidate'];
+  baseline: CanaryReport['baseline'];
+  reasons: string[];
+  checks: CanaryVerdict['checks'];
 }
 
 /** A ticket as triaged, routed and linked by the engine's intake. */
@@ -97,6 +108,8 @@ export interface ShiftResult {
     mttr: number | null;
   };
   incidents: IncidentResult[];
+  /** Deploys the canary rejected when they were deployed (not an incident's fix): only when there are any. */
+  rejectedDeploys?: RejectedDeploy[];
   /** Minute by minute around the primary incident, for plots: its SLI and its fast-burn pair. */
   series: { sli: SliName; points: { t: number; sli: number; burn1h: number; burn5m: number }[] };
   /** Each typed incident minute by minute over its own span: SLI, every window's burn, budget left. */
@@ -105,6 +118,8 @@ export interface ShiftResult {
   budget: BudgetSeries[];
   minutes: { start: number; end: number };
   trace: TraceEntry[];
+  /** Only for a scenario with a canary strategy: its rollouts, decisions and evidence. */
+  rollout?: RolloutResult;
 }
 
 /**
@@ -130,17 +145,20 @@ export function assemble(
   scenario: Scenario,
   engine: Engine,
   minutes: { start: number; end: number },
+  rejectedDeploys: readonly RejectedDeploy[] = [],
 ): ShiftResult {
   const { objectives } = engine.config;
   const ledgerOf = (sli: string) => engine.ledger(sli);
-  const ledgers = { quality: ledgerOf('quality'), freshness: ledgerOf('freshness') };
+  const ledgers = Object.fromEntries(Object.keys(objectives).map((sli) => [sli, ledgerOf(sli)]));
+  // An incident no type matched watches no SLI; the shift's first SLI stands in for its plots.
+  const firstSli = Object.keys(objectives)[0] as SliName;
   const release = engine.release.getSnapshot().context;
   const results: IncidentResult[] = engine.incidents.map((incident) => {
     const { id, type, actor } = incident;
     const group = engine.groupOf(incident);
     const snapshot = actor.getSnapshot();
     const c = snapshot.context;
-    const sli = type?.sli ?? 'quality';
+    const sli = type?.sli ?? firstSli;
     const onset =
       c.milestones.detected !== undefined
         ? onsetOf(ledgerOf(sli), objectives[sli] as number, c.milestones.detected)
@@ -169,7 +187,7 @@ export function assemble(
   });
 
   const primary = results.find((r) => r.type !== '') ?? null;
-  const sliName: SliName = scenario.incidentTypes.find((t) => t.name === primary?.type)?.sli ?? 'quality';
+  const sliName: SliName = scenario.incidentTypes.find((t) => t.name === primary?.type)?.sli ?? firstSli;
   const objective = objectives[sliName] as number;
   const m = primary?.milestones;
   const onset = m?.onset ?? null;
@@ -258,6 +276,7 @@ export function assemble(
       mttr: since(onset, m?.resolved),
     },
     incidents: results,
+    ...(rejectedDeploys.length > 0 ? { rejectedDeploys: [...rejectedDeploys] } : {}),
     series: { sli: sliName, points },
     incidentSeries: incidentSeries(
       engine.incidents.flatMap((incident, i) =>
@@ -265,7 +284,7 @@ export function assemble(
           ? [
               {
                 id: incident.id,
-                sli: incident.type.sli as SliName,
+                sli: incident.type.sli,
                 startsAt: engine.groupOf(incident).startsAt,
                 milestones: results[i]?.milestones ?? {},
               },
@@ -273,13 +292,19 @@ export function assemble(
           : [],
       ),
       ledgers,
-      objectives as Record<SliName, number>,
+      objectives,
       minutes,
     ),
-    budget: budgetSeries(ledgers, objectives as Record<SliName, number>, minutes),
+    budget: budgetSeries(ledgers, objectives, minutes),
     minutes,
     trace: engine.trace.entries,
+    ...withRollout(scenario, engine),
   };
+}
+
+function withRollout(scenario: Scenario, engine: Engine): { rollout?: RolloutResult } {
+  const rollout = rolloutResult(scenario, engine);
+  return rollout ? { rollout } : {};
 }
 
 /** Numbers in the JSON keep 4 decimals: enough for a burn of 14.6667, stable across platforms. */

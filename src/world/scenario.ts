@@ -1,16 +1,21 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
+import type { ReadStrategy } from '../toolkit/argo.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 import { thousands, zodToInput } from '../toolkit/schema-errors.js';
-import { DEFAULT_POLICY, WINDOWS } from '../toolkit/slo.js';
+import { DEFAULT_POLICY } from '../toolkit/slo.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
+import { checkGateReferences, gateChecks } from './gate-schema.js';
 import { checkWork, LIMITS } from './limits.js';
+import { readScenarioRollout } from './rollout-scenario.js';
 import { checkFlow, flowPlays, runbookField, splitRunbook } from './runbook-schema.js';
+import { checkService } from './service-check.js';
+import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
 import { stockServices } from './storm.js';
 
 /**
@@ -49,7 +54,6 @@ export const objective = z
   .gt(0, 'must be between 0 and 1 (exclusive)')
   .lt(1, 'must be between 0 and 1 (exclusive)');
 const severity = z.enum(['sev1', 'sev2', 'sev3', 'sev4']);
-const windowName = z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS, ...(keyof typeof WINDOWS)[]]);
 const words = list(z.string().min(1)).min(1);
 const labels = z.record(z.string(), z.string());
 
@@ -59,6 +63,10 @@ const release = z.strictObject({
   name,
   wrongTopics: list(name).default([]),
   wrongQuestions: list(name).default([]),
+  /** The share of requests this release fails (availability SLIs). */
+  errorRate: rate.optional(),
+  /** The share of requests this release serves slower than the threshold (latency SLIs). */
+  slowRate: rate.optional(),
   description: z.string().optional(),
 });
 
@@ -97,7 +105,8 @@ export const incidentType = z
     name,
     /** Alertmanager-style equality matchers: an incident whose alerts match takes this type. */
     match: labels.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
-    sli: z.enum(['quality', 'freshness']),
+    /** The SLI (a name declared under `slos`) its incidents watch. */
+    sli: name,
     /** A flat list of plays, or a runbook in the statechart language (runbook-schema.ts). */
     runbook: runbookField(
       z.array(step).min(1, 'must list at least one play').max(LIMITS.runbookSteps, upTo(LIMITS.runbookSteps)),
@@ -122,7 +131,7 @@ const instances = whole(1, LIMITS.instances);
 const storm = z.strictObject({
   seed: seed.optional(),
   alerts: whole(0, LIMITS.stormAlerts).default(0),
-  startMinute: minute,
+  startMinute: minute.default(0),
   spreadMinutes: minutes.default(15),
   durationMinutes: minutes.default(60),
   /** The services that alert: listed, or `{ count: N }` for N stock-named services (big storms). */
@@ -181,17 +190,7 @@ const EPOCH_RANGE = { from: '1970-01-01T00:00:00Z', to: '9000-01-01T00:00:00Z' }
 /** The burn-rate alert policy and the severities it pages and tickets at (the SRE Workbook's by default). */
 export const alerting = z
   .strictObject({
-    policy: list(
-      z.strictObject({
-        severity: z.enum(['page', 'ticket']),
-        long: windowName,
-        short: windowName,
-        threshold: z.number().positive('must be > 0').max(1_000_000, atMost(1_000_000)),
-      }),
-      16,
-    )
-      .min(1)
-      .default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
+    policy: burnPolicy.default(() => DEFAULT_POLICY.map((p) => ({ ...p }))),
     severity: z.strictObject({ page: severity, ticket: severity }).default({ page: 'sev1', ticket: 'sev3' }),
   })
   .default(() => ({
@@ -213,10 +212,10 @@ const schema = z.strictObject({
   service: z.strictObject({
     name,
     requestsPerMinute: whole(1, LIMITS.requestsPerMinute),
-    questions: z
-      .array(question)
-      .min(1, 'must list at least one question')
-      .max(LIMITS.questions, upTo(LIMITS.questions)),
+    /** Traffic that swings over the day: requestsPerMinute x (1 + amplitude x cos(...)), highest at peakMinute. */
+    dailyCycle: z.strictObject({ amplitude: rate, peakMinute: whole(0, 1439).default(720) }).optional(),
+    /** The answering service's question pool (quality SLIs and the canary's eval set). */
+    questions: z.array(question).max(LIMITS.questions, upTo(LIMITS.questions)).default([]),
     /** The canary's offline eval set, as question ids; every question when left out. */
     evalSet: list(name).optional(),
     index: z
@@ -228,10 +227,7 @@ const schema = z.strictObject({
       })
       .default({ maxAgeMinutes: 60, refreshEveryMinutes: 15, rebuildable: true }),
   }),
-  slos: z.strictObject({
-    quality: z.strictObject({ objective }),
-    freshness: z.strictObject({ objective }).default({ objective: 0.99 }),
-  }),
+  slos,
   alerting,
   releases: z
     .array(release)
@@ -249,7 +245,13 @@ const schema = z.strictObject({
       regressionsMustPass: DEFAULT_CANARY.regressionsMustPass,
     }),
   timeline: list(timelineEvent, LIMITS.timelineEvents).default([]),
-  storm,
+  /** A canary strategy (Argo Rollouts' model), inline or from an Argo file: read by rollout-scenario.ts. */
+  rollout: z.unknown().optional(),
+  faults: list(fault, LIMITS.timelineEvents).default([]),
+  effects: effects.default({}),
+  owners: owners.default({}),
+  /** A service whose SLO alerts open its incidents may have no storm at all. */
+  storm: storm.prefault({}),
   tickets: list(ticket, LIMITS.tickets).default([]),
   triage: z
     .strictObject({
@@ -296,16 +298,26 @@ const schema = z.strictObject({
   postmortem,
   /** The last sim minute the shift may run to; it stops earlier once every typed incident is closed. */
   until: minute.optional(),
-  expect: z.strictObject({
-    incidents: whole(0),
-    ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
-    mitigation: z.strictObject({ play: name }),
-    /** Extra gate checks: an incident type that must be resolved through a given play. */
-    recoveries: list(z.strictObject({ type: name, play: name })).default([]),
-  }),
+  /** What the stock story's checks expect; a scenario with its own `gate:` may leave it out. */
+  expect: z
+    .strictObject({
+      incidents: whole(0),
+      ticket: z.strictObject({ id: name, severity, queue: z.string() }).optional(),
+      /** The play that must recover the SLI, at the runbook step it must recover it at (the first by default). */
+      mitigation: z.strictObject({ play: name, step: whole(1, LIMITS.runbookSteps).optional() }),
+      /** Extra gate checks: an incident type that must be resolved through a given play. */
+      recoveries: list(z.strictObject({ type: name, play: name })).default([]),
+    })
+    .optional(),
+  /** The gate's checks as data (src/world/gate-schema.ts); the stock story's checks when left out. */
+  gate: gateChecks.optional(),
+  /** A plays module of this scenario's own (relative to the file); `--plays` replaces it. */
+  plays: z.string().min(1).optional(),
 });
 
-export type Scenario = z.infer<typeof schema>;
+export type Scenario = Omit<z.infer<typeof schema>, 'rollout'> & { rollout?: ReadStrategy };
+/** The schema itself, for the docs test (every field docs/scenario-format.md names exists). */
+export const scenarioSchema = schema;
 export type IncidentTypeSpec = Scenario['incidentTypes'][number];
 
 /** Cross-references the schema alone cannot check. */
@@ -369,12 +381,24 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.storm.alerts > 0 && s.storm.services.length === 0) {
     throw fail('storm.services', 'must list at least one service to generate alerts for');
   }
+  if (!s.expect && !s.gate) throw fail('expect', 'is required (or a gate: of checks)');
+  if (s.gate)
+    checkGateReferences(
+      s.gate,
+      {
+        types: s.incidentTypes,
+        releases: [...releases],
+        tickets: s.tickets.map((t) => t.id),
+        slis: Object.keys(s.slos),
+      },
+      file,
+    );
   s.incidentTypes.forEach((type, i) => {
     if (!type.flow) return;
     type.flow = checkFlow(type.flow, { file, field: `incidentTypes[${i}].runbook` }, s.oncall);
   });
   const types = new Set(s.incidentTypes.map((t) => t.name));
-  s.expect.recoveries.forEach((r, i) => {
+  s.expect?.recoveries.forEach((r, i) => {
     if (!types.has(r.type))
       throw fail(`expect.recoveries[${i}].type`, `unknown incident type ${JSON.stringify(r.type)}`);
   });
@@ -417,6 +441,9 @@ export function checkPlays(
   });
 }
 
+const isReadStrategy = (value: unknown): value is ReadStrategy =>
+  isMapping(value) && isMapping(value.strategy) && Array.isArray(value.warnings);
+
 const isMapping = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -446,6 +473,10 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   // A spec is named relative to the file that names it, whichever file extends that one.
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
+  const rollout = own.rollout as { file?: unknown } | undefined;
+  if (isMapping(rollout) && typeof rollout.file === 'string' && rollout.file.trim() !== '')
+    own.rollout = { ...rollout, file: resolve(dirname(file), rollout.file) };
+  if (typeof own.plays === 'string' && own.plays.trim() !== '') own.plays = resolve(dirname(file), own.plays);
   if (parent === undefined) return own;
   if (typeof parent !== 'string' || parent.trim() === '') {
     throw new InputError('must be the path of another scenario file', file, 'extends');
@@ -505,9 +536,15 @@ function checkedScenario(mapping: Record<string, unknown>, file: string): Scenar
   const raw = withSloSpec(mapping, file);
   const parsed = schema.safeParse(raw, { reportInput: true, jitless: parses++ === 0 });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
-  checkReferences(parsed.data, file);
-  checkWork(parsed.data, file);
-  return parsed.data;
+  const { rollout, ...scenario } = parsed.data;
+  checkReferences(scenario, file);
+  checkService(scenario, file);
+  checkWork(scenario, file);
+  if (rollout === undefined) return scenario;
+  // A replay's overlay lays its changes on a scenario whose strategy was read already.
+  if (isReadStrategy(rollout)) return { ...scenario, rollout };
+  const releases = scenario.releases.map((r) => r.name);
+  return { ...scenario, rollout: readScenarioRollout(rollout, file, releases) };
 }
 
 export function loadScenario(file: string): Scenario {

@@ -1,5 +1,7 @@
 import type { EvalCase } from '../toolkit/postmortem.js';
+import type { SliKind } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
+import { type DailyCycle, type RatedFault, ServiceWorld, type ServiceWorldState } from './service-world.js';
 
 /**
  * The service under operation: a deterministic stand-in for an answering agent. Releases differ in
@@ -21,6 +23,9 @@ export interface ReleaseSpec {
   wrongTopics: string[];
   /** Single questions this release answers wrongly. */
   wrongQuestions: string[];
+  /** The share of requests it fails (availability SLIs) and serves slowly (latency SLIs). */
+  errorRate?: number;
+  slowRate?: number;
 }
 
 export interface IndexSpec {
@@ -30,7 +35,8 @@ export interface IndexSpec {
   refreshEveryMinutes: number;
 }
 
-export type SliName = 'quality' | 'freshness';
+/** An SLI's name, as the scenario declares it under `slos`. */
+export type SliName = string;
 
 /** A question of the pool as an eval case. */
 export function asEvalCase(question: Question): EvalCase {
@@ -73,12 +79,27 @@ export interface ServiceOptions {
   index: IndexSpec;
   /** The live release, read from the release actor: the service never decides what is live. */
   live: () => string;
+  /** The SLIs it is measured on, by name, with their kinds; the stock agent's quality and freshness by default. */
+  slis?: Readonly<Record<SliName, SliKind>>;
+  dailyCycle?: DailyCycle;
+  faults?: readonly RatedFault[];
+  /** A canary taking a share of the traffic (0-100), read from the rollout; none without a strategy. */
+  canary?: () => { release: string; weight: number } | null;
+}
+
+/** One minute's counts on each side of a canary split: what per-release metrics would show. */
+export interface SplitCounts {
+  canary: { release: string; weight: number };
+  stable: Record<SliName, MinuteCounts>;
+  onCanary: Record<SliName, MinuteCounts>;
 }
 
 export interface ServiceState {
   indexBuiltAt: number;
   indexerRunning: boolean;
   flagsOff: string[];
+  /** Only for a service with rated SLIs or faults (see service-world.ts). */
+  world?: ServiceWorldState;
 }
 
 /** Holds what changes over a shift besides the live release: the index and the feature flags. */
@@ -90,11 +111,39 @@ export class ServiceUnderOperation {
   private indexerRunning = true;
   private readonly flagsOff = new Set<string>();
   private wrong: { release: string; indexes: number[] } | null = null;
+  /** Traffic, rates and faults; null for a service measured on answers alone (the stock agent). */
+  private readonly world: ServiceWorld | null;
+  private readonly slis: [SliName, SliKind][];
 
   constructor(options: ServiceOptions) {
     this.options = options;
     this.name = options.name;
     this.releases = new Map(options.releases.map((r) => [r.name, r]));
+    this.slis = Object.entries(options.slis ?? { quality: 'quality', freshness: 'freshness' });
+    const rated = this.slis.some(([, kind]) => kind === 'availability' || kind === 'latency');
+    this.world =
+      rated || options.dailyCycle || (options.faults?.length ?? 0) > 0
+        ? new ServiceWorld(options.requestsPerMinute, options.dailyCycle, options.faults ?? [])
+        : null;
+  }
+
+  /** The flags something reads: `answer:<topic>` for each topic of the question pool. */
+  get flags(): string[] {
+    return [...new Set(this.options.questions.map((q) => `answer:${q.topic}`))];
+  }
+
+  /** Clears the named faults that are active now; the names it cleared. */
+  clearFaults(names: readonly string[], minute: number): string[] {
+    const cleared = this.world?.clear(names, minute) ?? [];
+    // A stale index is cleared by rebuilding it: the indexer runs again from now.
+    if (this.options.faults?.some((f) => f.kind === 'staleIndex' && cleared.includes(f.name)))
+      this.reindex(minute);
+    return cleared;
+  }
+
+  /** The faults active at `minute`, by name. */
+  activeFaults(minute: number): string[] {
+    return this.world?.active(minute).map((f) => f.name) ?? [];
   }
 
   release(name: string): ReleaseSpec {
@@ -144,6 +193,7 @@ export class ServiceUnderOperation {
       indexBuiltAt: this.indexBuiltAt,
       indexerRunning: this.indexerRunning,
       flagsOff: [...this.flagsOff],
+      ...(this.world ? { world: this.world.state() } : {}),
     };
   }
 
@@ -152,6 +202,7 @@ export class ServiceUnderOperation {
     this.indexerRunning = state.indexerRunning;
     this.flagsOff.clear();
     for (const flag of state.flagsOff) this.flagsOff.add(flag);
+    if (state.world) this.world?.restore(state.world);
     this.wrong = null;
   }
 
@@ -174,28 +225,111 @@ export class ServiceUnderOperation {
 
   /** The traffic of one minute, counted per SLI. */
   serve(minute: number): Record<SliName, MinuteCounts> {
-    const { requestsPerMinute: requests, questions } = this.options;
-    let wrong = 0;
-    for (const j of this.wrongQuestions()) wrong += questionCount(minute, requests, questions.length, j);
-    const stale = this.indexAge(minute) > this.options.index.maxAgeMinutes;
-    const freshErrors = stale ? requests : 0;
-    // Most minutes count what the minute before counted: hand out the same (frozen) counts again,
-    // rather than three new objects a minute that the engine's inputs would keep alive.
-    const last = this.lastServed;
-    if (
-      last?.quality.requests === requests &&
-      last.quality.errors === wrong &&
-      last.freshness.errors === freshErrors
-    )
-      return last;
-    this.lastServed = Object.freeze({
-      quality: Object.freeze({ requests, errors: wrong }),
-      freshness: Object.freeze({ requests, errors: freshErrors }),
+    const canary = this.options.canary?.() ?? null;
+    this.lastSplit = null;
+    if (canary && canary.weight > 0) return this.serveSplit(minute, canary);
+    const { questions } = this.options;
+    const live = this.world ? this.release(this.options.live()) : null;
+    this.world?.startMinute(minute, this);
+    const requests = this.world ? this.world.requests(minute) : this.options.requestsPerMinute;
+    const errors = this.errorsScratch;
+    let changed = this.lastServed === null;
+    this.slis.forEach(([sli, kind], i) => {
+      let bad = 0;
+      if (kind === 'quality') {
+        for (const j of this.wrongQuestions()) bad += questionCount(minute, requests, questions.length, j);
+      } else if (kind === 'freshness') {
+        bad = this.indexAge(minute) > this.options.index.maxAgeMinutes ? requests : 0;
+      } else {
+        bad = (this.world as ServiceWorld).bad(sli, kind, minute, requests, live as ReleaseSpec);
+      }
+      if (!changed && (errors[i] !== bad || this.lastRequests !== requests)) changed = true;
+      errors[i] = bad;
     });
+    // Most minutes count what the minute before counted: hand out the same (frozen) counts again,
+    // rather than new objects a minute that the engine's inputs would keep alive.
+    if (!changed && this.lastServed) return this.lastServed;
+    this.lastRequests = requests;
+    this.lastServed = Object.freeze(
+      Object.fromEntries(
+        this.slis.map(([sli], i) => [sli, Object.freeze({ requests, errors: errors[i] as number })]),
+      ),
+    );
     return this.lastServed;
   }
 
   private lastServed: Readonly<Record<SliName, Readonly<MinuteCounts>>> | null = null;
+
+  /** The last minute's split between stable and canary, when a canary took traffic in it. */
+  lastSplit: SplitCounts | null = null;
+
+  /**
+   * A minute with a canary: of each question's requests, `weight`% (rounded) go to the canary
+   * release and the rest to live, and each side is counted on every SLI with its own release (rated
+   * SLIs carry their remainders apart). The service's SLI counts are the sums, so a canary at 20%
+   * failing 2% of its own traffic shows 0.4% on the service's.
+   */
+  private serveSplit(
+    minute: number,
+    canary: { release: string; weight: number },
+  ): Record<SliName, MinuteCounts> {
+    const { questions } = this.options;
+    const live = this.release(this.options.live());
+    const candidate = this.release(canary.release);
+    this.world?.startMinute(minute, this);
+    const requests = this.world ? this.world.requests(minute) : this.options.requestsPerMinute;
+    const asked = questionCounts(minute, requests, questions.length);
+    const toCanary = asked.map((count) => Math.round((count * canary.weight) / 100));
+    const canaryRequests = toCanary.reduce((sum, count) => sum + count, 0);
+    const stableRequests = requests - canaryRequests;
+    const stale = this.indexAge(minute) > this.options.index.maxAgeMinutes;
+    const stable: Record<SliName, MinuteCounts> = {};
+    const onCanary: Record<SliName, MinuteCounts> = {};
+    const total: Record<SliName, MinuteCounts> = {};
+    for (const [sli, kind] of this.slis) {
+      let stableBad = 0;
+      let canaryBad = 0;
+      if (kind === 'quality') {
+        questions.forEach((question, j) => {
+          if (!this.flagOn(`answer:${question.topic}`)) return;
+          const share = toCanary[j] as number;
+          if (!answersCorrectly(candidate, question)) canaryBad += share;
+          if (!answersCorrectly(live, question)) stableBad += (asked[j] as number) - share;
+        });
+      } else if (kind === 'freshness') {
+        stableBad = stale ? stableRequests : 0;
+        canaryBad = stale ? canaryRequests : 0;
+      } else {
+        const world = this.world as ServiceWorld;
+        stableBad = world.bad(sli, kind, minute, stableRequests, live);
+        canaryBad = world.bad(`${sli} (canary)`, kind, minute, canaryRequests, candidate);
+      }
+      stable[sli] = { requests: stableRequests, errors: stableBad };
+      onCanary[sli] = { requests: canaryRequests, errors: canaryBad };
+      total[sli] = { requests, errors: stableBad + canaryBad };
+    }
+    this.lastSplit = { canary, stable, onCanary };
+    // The next minute without a canary counts afresh rather than comparing with this one.
+    this.lastRequests = -1;
+    this.lastServed = Object.freeze(total);
+    return total;
+  }
+
+  /**
+   * Whether the last minute served no bad event and nothing live (the release, an active fault)
+   * would serve one: an SLO that watches such a service has nothing left to burn on.
+   */
+  quiet(minute: number): boolean {
+    const last = this.lastServed;
+    if (last && Object.values(last).some((counts) => counts.errors > 0)) return false;
+    if (!this.world) return true;
+    const live = this.release(this.options.live());
+    const hurts = (r: { errorRate?: number; slowRate?: number }) =>
+      (r.errorRate ?? 0) > 0 || (r.slowRate ?? 0) > 0;
+    return !hurts(live) && !this.world.active(minute).some(hurts);
+  }
+  private lastRequests = -1;
+  private readonly errorsScratch: number[] = [];
 
   /**
    * Scores a release on eval cases, as the canary does: correct iff it gives the expected answer.

@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bufferIo } from '../src/cli/io.js';
+import { main } from '../src/cli/main.js';
+import { prepareReplay } from '../src/cli/replay-run.js';
+import { storedLiveRun } from './support/live-run.js';
+
+/**
+ * `runbook replay`: a recorded run's world inputs through fresh machines under changed settings.
+ * Every expectation is read off the two replays (the run under its own settings, and under the
+ * overlay's); none is a number typed in here.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'runbook-replay-'));
+const shifts = join(dir, 'shifts.db');
+let recorded = { stock: '', broken: '' };
+
+async function cli(args: string[]) {
+  const io = bufferIo();
+  const code = await main(args, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+function overlayFile(name: string, yaml: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** The stock policy with both page pairs' thresholds at 30x: the 20x burn of the story no longer pages. */
+const strictPaging = () =>
+  overlayFile(
+    'strict.yaml',
+    `alerting:
+  policy:
+    - { severity: page, long: 1h, short: 5m, threshold: 30 }
+    - { severity: page, long: 6h, short: 30m, threshold: 30 }
+    - { severity: ticket, long: 1d, short: 2h, threshold: 3 }
+    - { severity: ticket, long: 3d, short: 6h, threshold: 1 }
+`,
+  );
+
+beforeAll(async () => {
+  const stock = await cli(['drill', '--scenario', 'scenarios/stock-shift.yaml', '--db', shifts, '--json']);
+  const broken = await cli(['drill', '--scenario', 'scenarios/broken-fix.yaml', '--db', shifts, '--json']);
+  expect([stock.code, broken.code]).toEqual([0, 0]);
+  recorded = { stock: stock.stdout, broken: broken.stdout };
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('runbook replay of a drill', () => {
+  it('replays the stock shift under its own settings to the recorded result, byte for byte, and says no diff', async () => {
+    const prepared = await prepareReplay(shifts, 'run-1');
+    const outcome = await prepared.under({}, 'none');
+    expect(prepared.matchesRecord).toBe(true);
+    expect(`${JSON.stringify(outcome.after.result, null, 2)}\n`).toBe(recorded.stock);
+    expect(outcome.diff.same).toBe(true);
+    expect(outcome.diff.incidents).toEqual([]);
+    const text = await cli(['replay', 'run-1', '--db', shifts]);
+    expect([text.code, text.stderr]).toEqual([0, '']);
+    expect(text.stdout).toContain('No difference');
+  });
+
+  it('tickets INC-5 instead of paging it under a 30x page threshold, and names the first transition that differs', async () => {
+    const { code, stdout } = await cli([
+      'replay',
+      'run-1',
+      '--db',
+      shifts,
+      '--with',
+      strictPaging(),
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const { diff } = JSON.parse(stdout);
+    const inc5 = diff.incidents.find((d: { id: string }) => d.id === 'INC-5');
+    const before = inc5.before.map((s: { to: string }) => s.to);
+    const after = inc5.after.map((s: { to: string }) => s.to);
+    expect(before).toContain('page');
+    expect(after).toContain('ticket');
+    expect(after).not.toContain('page');
+    // The first difference is the first step of either side's rest, at the earlier of their minutes.
+    expect(inc5.first.before).toEqual(inc5.before[0]);
+    expect(inc5.first.after).toEqual(inc5.after[0]);
+    expect(inc5.first.minute).toBe(Math.min(inc5.before[0].t, inc5.after[0].t));
+    expect(diff.totals.after.pages).toBe(diff.totals.before.pages - 1);
+    expect(diff.totals.after.tickets).toBe(diff.totals.before.tickets + 1);
+    expect(diff.totals.after.times.mttd).toBeGreaterThan(diff.totals.before.times.mttd);
+    expect(diff.gate.after.failing.map((f: { id: string }) => f.id)).toContain('page');
+    const text = await cli(['replay', 'run-1', '--db', shifts, '--with', strictPaging()]);
+    expect(text.stdout).toContain(`INC-5: first differs at minute ${inc5.first.minute}`);
+  });
+
+  it('promotes the broken fix under a looser canary, and the gate names the check that fails instead', async () => {
+    const loose = overlayFile(
+      'loose.yaml',
+      'canary:\n  minQuality: 0.75\n  tolerance: 0.25\n  regressionsMustPass: false\n',
+    );
+    const { code, stdout } = await cli(['replay', 'run-2', '--db', shifts, '--with', loose, '--json']);
+    expect(code).toBe(0);
+    const { diff } = JSON.parse(stdout);
+    const fix = JSON.parse(recorded.broken).ship.candidate;
+    expect(diff.totals.before.rejected).toContain(fix);
+    expect(diff.totals.after.promoted).toContain(fix);
+    expect(diff.totals.after.live).toBe(fix);
+    const failing = (side: { failing: { id: string }[] }) => side.failing.map((f) => f.id);
+    expect(failing(diff.gate.before)).toContain('ship');
+    expect(failing(diff.gate.after)).not.toContain('ship');
+    const now = failing(diff.gate.after).filter((id) => !failing(diff.gate.before).includes(id));
+    expect(now.length).toBeGreaterThan(0);
+    const text = await cli(['replay', 'run-2', '--db', shifts, '--with', loose]);
+    for (const id of now) expect(text.stdout).toContain(`now fails: ${id}:`);
+    expect(text.stdout).toContain('now passes: ship');
+  });
+
+  it('writes nothing to the journal it reads: the file is the same bytes after replays', async () => {
+    const before = readFileSync(shifts);
+    await cli(['replay', 'run-1', '--db', shifts, '--with', strictPaging()]);
+    await cli(['replay', 'run-2', '--db', shifts, '--sweep', 'canary.tolerance=0.01,0.3']);
+    expect(readFileSync(shifts).equals(before)).toBe(true);
+  });
+
+  it('sweeps one setting: one row per value, pages and MTTD, and the pages missed against the recorded run', async () => {
+    const { code, stdout } = await cli([
+      'replay',
+      'run-1',
+      '--db',
+      shifts,
+      '--sweep',
+      'alerting.policy[0].threshold=10,14.4,30',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const { rows } = JSON.parse(stdout);
+    expect(rows.map((r: { value: number }) => r.value)).toEqual([10, 14.4, 30]);
+    // The recorded run's own threshold misses nothing and adds nothing.
+    expect(rows[1]).toMatchObject({ missed: [], extra: [] });
+    const base = JSON.parse(recorded.stock);
+    expect(rows[1].mttd).toBe(base.milestones.mttd);
+    // A lower threshold pages no later; the 6h pair still pages at 6x when the first pair is at 30x.
+    expect(rows[0].mttd).toBeLessThanOrEqual(rows[1].mttd);
+    expect(rows[2].mttd).toBeGreaterThan(rows[1].mttd);
+  });
+
+  it('refuses an overlay that changes the recorded world, or a bad setting, naming the file and field (exit 2)', async () => {
+    const world = overlayFile('world.yaml', 'service:\n  requestsPerMinute: 5\n');
+    const bad = overlayFile('bad.yaml', 'canary:\n  tolerance: 7\n');
+    const r1 = await cli(['replay', 'run-1', '--db', shifts, '--with', world]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain(world);
+    expect(r1.stderr).toContain('service');
+    const r2 = await cli(['replay', 'run-1', '--db', shifts, '--with', bad]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('canary.tolerance');
+    expect(r2.stderr).not.toMatch(/\n\s+at /);
+    const r3 = await cli(['replay', 'run-9', '--db', shifts]);
+    expect([r3.code, r3.stderr]).toEqual([2, expect.stringContaining('no run run-9')]);
+    const r4 = await cli(['replay', 'run-1', '--db', shifts, '--sweep', 'alerting.nothing=1']);
+    expect([r4.code, r4.stderr]).toEqual([2, expect.stringContaining('--sweep')]);
+  });
+});
+
+describe('runbook replay of a live run (runbook serve --db)', () => {
+  let live = '';
+  beforeAll(async () => {
+    live = await storedLiveRun(mkdtempSync(join(dir, 'live-')));
+  }, 60_000);
+
+  it('replays under its own settings to what its journal holds, and with a page threshold out of reach tickets the page', async () => {
+    const prepared = await prepareReplay(live, 'run-1');
+    expect(prepared.kind).toBe('live');
+    expect(prepared.matchesRecord).toBe(true);
+    expect((await prepared.under({}, 'none')).diff.same).toBe(true);
+    const journal = readFileSync(live);
+    const out = overlayFile(
+      'live.yaml',
+      'alerting:\n  policy:\n    - { severity: page, long: 1h, short: 5m, threshold: 1000 }\n    - { severity: ticket, long: 1h, short: 5m, threshold: 3 }\n',
+    );
+    const { code, stdout } = await cli(['replay', 'run-1', '--db', live, '--with', out, '--json']);
+    expect(code).toBe(0);
+    const { diff, matchesRecord } = JSON.parse(stdout);
+    expect(matchesRecord).toBe(true);
+    const paged = diff.incidents.find(
+      (d: { first: { before: { to: string } } }) => d.first.before?.to === 'page',
+    );
+    expect(paged.first.after.to).toBe('ticket');
+    expect(diff.totals.after.pages).toBe(diff.totals.before.pages - 1);
+    expect(readFileSync(live).equals(journal)).toBe(true);
+  });
+});
