@@ -63,7 +63,6 @@ export interface RunbookInput {
 export interface FlowPlayRecord extends PlayRecord {
   name: string;
   key: string;
-  item?: string;
 }
 
 export interface Answer {

@@ -21,7 +21,7 @@ const drill = async (approvals: string) => {
   const text = `extends: checkout-approval.yaml\nname: approval-test\noncall:\n  approvals:\n${approvals}`;
   const scenario = parseScenario(text, 'scenarios/approval-test.yaml');
   const result = await runShift(scenario);
-  const incident = result.incidents.find((i) => i.type === 'quality-regression');
+  const incident = result.incidents.find((i) => i.type === 'bad-deploy');
   const runbook = result.trace.filter((e) => e.actor === `${incident?.id}/runbook`);
   return { result, incident, runbook };
 };
@@ -33,11 +33,8 @@ describe('an approval gate in a drill', () => {
     const approved = runbook.find((e) => e.event === 'APPROVE');
     expect(waits && approved && approved.t - waits.t).toBe(4);
     expect(incident?.state).toBe('resolved');
-    expect(incident?.plays[0]).toMatchObject({
-      name: 'rollback',
-      startedAt: approved?.t,
-      outcome: 'recovered',
-    });
+    expect(incident?.plays.map((p) => p.name)).toEqual(['restart', 'rollback']);
+    expect(incident?.plays[1]).toMatchObject({ startedAt: approved?.t, outcome: 'recovered' });
   });
 
   it('escalates when the approver rejects, naming who', async () => {
@@ -45,7 +42,7 @@ describe('an approval gate in a drill', () => {
     expect(runbook.map((e) => e.event)).toContain('REJECT');
     expect(incident?.state).toBe('escalated');
     expect(incident?.escalation).toBe('approve-rollback rejected by Alice Chen');
-    expect(incident?.plays).toEqual([]);
+    expect(incident?.plays.map((p) => p.name)).toEqual(['restart']);
   });
 
   it('takes its timeout exit when nobody answers', async () => {
