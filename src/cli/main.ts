@@ -14,6 +14,7 @@ import { registerPaths } from './paths-command.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
+import { registerRunbooks } from './runbooks.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
@@ -47,6 +48,7 @@ const commands: CommandModule[] = [
   registerInspect,
   registerReport,
   registerPaths,
+  registerRunbooks,
 ];
 
 function packageVersion(): string {
