@@ -168,7 +168,7 @@ const plotHtml = (spec: PlotSpec) =>
 
 export async function renderReport({ scenario, result, gate, recorded }: ReportInput): Promise<string> {
   const minute: MinuteLabel = (t) =>
-    t === undefined || t === null ? 'n/a' : `${t} (${minuteToTimestamp(t, scenario.epoch).slice(5, 16)}Z)`;
+    t === undefined || t === null ? '–' : `${t} (${minuteToTimestamp(t, scenario.epoch).slice(5, 16)}Z)`;
   const svgs: Record<MachineName, string> = {
     incident: await toSvg(chart('incident')),
     release: await toSvg(chart('release')),

@@ -7,6 +7,7 @@ import type { RunJournal } from '../engine/journal.js';
 import { definePlay, stockPlays } from '../engine/plays.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
+import { own } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
 import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
@@ -184,7 +185,9 @@ function arrivals(scenario: Scenario): {
 function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
   return {
     evaluate: (release, cases) => service.evaluate(release, cases),
-    wrongAnswers: (release, sli) => (sli === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : []),
+    // Only an answers SLI has wrong answers to turn into regression cases.
+    wrongAnswers: (release, sli) =>
+      own(scenario.slos, sli)?.kind === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : [],
     effect: (effect, now) => {
       if (effect.type === 'clear') return service.clearFaults(effect.faults, now);
       if (effect.type === 'flag') {

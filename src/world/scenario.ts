@@ -386,7 +386,14 @@ function checkReferences(s: Scenario, file: string): void {
     checkGateReferences(
       s.gate,
       {
-        types: s.incidentTypes,
+        types: s.incidentTypes.map((t) => ({
+          name: t.name,
+          fix: t.fix,
+          plays: [
+            ...t.runbook.map((step) => step.play),
+            ...(t.flow ? flowPlays(t.flow).map((f) => f.play) : []),
+          ],
+        })),
         releases: [...releases],
         tickets: s.tickets.map((t) => t.id),
         slis: Object.keys(s.slos),
