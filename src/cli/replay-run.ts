@@ -113,8 +113,9 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
   if (meta.live === true) return prepareLive(run, meta);
   const scenario = meta as unknown as Scenario;
   const plays: Record<string, PlayLogic> = run.meta.plays ? await loadPlays(run.meta.plays) : {};
-  const { replayDrill } = await import('../world/replay.js');
-  const baseline = await replayDrill(scenario, run.entries, { plays });
+  const { replayDrill, drillRecord } = await import('../world/replay.js');
+  const record = drillRecord(run.entries);
+  const baseline = await replayDrill(scenario, record, { plays });
   const before = {
     scenario,
     result: baseline.result,
@@ -137,7 +138,7 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
         Object.fromEntries(Object.entries(s.storm as object).filter(([k]) => !STORM_POLICY.has(k)));
       if (JSON.stringify(storm(meta)) !== JSON.stringify(storm(raw)))
         keepsWorld({ storm: 0 }, { storm: 1 }, ['storm'], file);
-      const replayed = await replayDrill(changed, run.entries, { plays, baseline: baseline.baseline });
+      const replayed = await replayDrill(changed, record, { plays, baseline: baseline.baseline });
       const after = {
         scenario: changed,
         result: replayed.result,

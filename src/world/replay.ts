@@ -36,20 +36,40 @@ export interface Replayed {
   worldDiverged: { minute: number; recorded: string; replayed: string } | null;
 }
 
-/** A journal that keeps the world's inputs in memory: what the replayed world sent, to compare. */
+/**
+ * A journal that compares, as they are committed, the world inputs the replay sends with the record's,
+ * and keeps where they first part (nothing else is kept).
+ */
 class Capture implements RunJournal {
   readonly id = 'replay';
   readonly meta = { scenario: 'replay', scenarioText: '{}', plays: null };
-  readonly world: { minute: number; input: Input }[] = [];
+  diverged: Replayed['worldDiverged'] = null;
   private minute = 0;
+  private next = 0;
+  constructor(private readonly recorded: readonly { minute: number; input: Input }[]) {}
   entries(): JournalEntry[] {
     return [];
   }
   commit(batch: Batch): void {
+    if (this.diverged) return;
     for (const { input } of batch.inputs) {
       if (input.kind === 'tick') this.minute = input.t;
-      if (isWorldInput(input)) this.world.push({ minute: this.minute, input });
+      if (!isWorldInput(input)) continue;
+      const was = this.recorded[this.next++];
+      if (was && sameInput(was.input, input)) continue;
+      this.diverged = {
+        minute: Math.min(was?.minute ?? Infinity, this.minute),
+        recorded: describe(was?.input),
+        replayed: describe(input),
+      };
+      return;
     }
+  }
+  /** The end of the replay: a record that goes on past it parts there. */
+  end(): Replayed['worldDiverged'] {
+    const was = this.recorded[this.next];
+    if (this.diverged || !was) return this.diverged;
+    return { minute: was.minute, recorded: describe(was.input), replayed: 'nothing (it ended)' };
   }
   checkpoint(): void {}
   latestCheckpoint(): null {
@@ -64,6 +84,19 @@ class Capture implements RunJournal {
   }
 }
 
+/** A drill's record as its replays read it, indexed once: its plays' reports and its world inputs by minute. */
+export interface DrillRecord {
+  tasks: ReturnType<typeof recordedTasks>;
+  world: { minute: number; input: Input }[];
+}
+
+export function drillRecord(entries: readonly JournalEntry[]): DrillRecord {
+  return {
+    tasks: recordedTasks(entries, 'minute'),
+    world: withMinutes(entries.map((e) => e.input).filter(isWorldInput)),
+  };
+}
+
 /** The world's inputs with the minute each came in. */
 function withMinutes(inputs: readonly Input[]): { minute: number; input: Input }[] {
   let minute = 0;
@@ -73,21 +106,14 @@ function withMinutes(inputs: readonly Input[]): { minute: number; input: Input }
   });
 }
 
-/** The first world input of the replay that is not the record's. */
-function divergence(recorded: readonly JournalEntry[], sent: Capture['world']): Replayed['worldDiverged'] {
-  const world = withMinutes(recorded.map((e) => e.input).filter(isWorldInput));
-  const n = Math.max(world.length, sent.length);
-  for (let i = 0; i < n; i++) {
-    const was = world[i];
-    const is = sent[i];
-    if (was && is && JSON.stringify(was.input) === JSON.stringify(is.input)) continue;
-    return {
-      minute: Math.min(was?.minute ?? Infinity, is?.minute ?? Infinity),
-      recorded: describe(was?.input),
-      replayed: describe(is?.input),
-    };
+/** Whether two world inputs are the same; ticks and SLI counts (nearly all of them) field by field. */
+function sameInput(a: Input, b: Input): boolean {
+  if (a.kind === 'tick') return b.kind === 'tick' && a.t === b.t;
+  if (a.kind === 'sli') {
+    if (b.kind !== 'sli') return false;
+    return a.sli === b.sli && a.counts.requests === b.counts.requests && a.counts.errors === b.counts.errors;
   }
-  return null;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function describe(input: Input | undefined): string {
@@ -109,17 +135,17 @@ const NEVER = Number.MAX_SAFE_INTEGER;
 
 export async function replayDrill(
   scenario: Scenario,
-  entries: readonly JournalEntry[],
+  record: DrillRecord,
   options: { plays?: Record<string, PlayLogic>; baseline?: Baseline | null } = {},
 ): Promise<Replayed> {
   const own: Record<string, PlayLogic> = { ...stockPlays, ...options.plays };
-  const work = new RecordedWork(recordedTasks(entries, 'minute'), 'drill', options.baseline ?? null);
+  const work = new RecordedWork(record.tasks, 'drill', options.baseline ?? null);
   const names = new Set([
     ...Object.keys(own),
     ...scenario.incidentTypes.flatMap((t) => t.runbook.map((s) => s.play)),
   ]);
   const plays = Object.fromEntries([...names].map((name) => [name, work.play(name, own[name])]));
-  const capture = new Capture();
+  const capture = new Capture(record.world);
   const result = await runShift(scenario, {
     plays,
     journal: capture,
@@ -130,6 +156,6 @@ export async function replayDrill(
     result,
     sources: work.sources,
     baseline: work.asBaseline,
-    worldDiverged: divergence(entries, capture.world),
+    worldDiverged: capture.end(),
   };
 }
