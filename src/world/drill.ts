@@ -11,7 +11,7 @@ import { ANSWER_WORDS, sliWords } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
 import { assemble, type ShiftResult } from './result.js';
-import { RolloutWorld } from './rollout-world.js';
+import { RolloutWorld, type RolloutWorldState } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
 import { type SloAlertState, SloAlerts } from './slo-alerts.js';
@@ -266,6 +266,8 @@ interface WorldState {
   service: ServiceState;
   /** The world's Prometheus, when it watches any SLO. */
   slo?: SloAlertState;
+  /** The canary's split counts by minute, with a canary strategy. */
+  rollout?: RolloutWorldState;
 }
 
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
@@ -285,6 +287,7 @@ async function shift(
   if (restored) service.restoreState(restored.service);
   const slo = sloAlerts(scenario);
   if (restored?.slo) slo.restore(restored.slo);
+  if (restored?.rollout) rollouts?.restore(restored.rollout);
   const lastEvent = Math.max(
     storm.lastEnd,
     ...scenario.timeline.map((e) => e.at),
@@ -344,6 +347,7 @@ async function shift(
         arrived,
         service: service.state(),
         ...(slo.empty ? {} : { slo: slo.state() }),
+        ...(rollouts ? { rollout: rollouts.state() } : {}),
       } satisfies WorldState);
     }
     onMinute?.(t, end, arrived);
