@@ -45,6 +45,8 @@ export interface ShiftOptions {
    * once its story is over), and the storm's alerts sent so far. For a progress line.
    */
   onMinute?: (minute: number, lastMinute: number, alerts: number) => void;
+  /** Told after each minute's inputs are committed, before plays report: a replay gives recorded reports due by then. */
+  afterCommit?: (minute: number) => void;
 }
 
 /** What the engine needs of a scenario: everything but the simulated world. */
@@ -152,7 +154,7 @@ function stormSpec(scenario: Scenario) {
  * The storm as it arrives, minute by minute: the generated alerts and the listed ones by start minute
  * (generated first within a minute), and the last minute any of them still fires.
  */
-export function arrivals(scenario: Scenario): {
+function arrivals(scenario: Scenario): {
   lastEnd: number;
   alerts: Generator<{ at: number; alert: Alert }>;
 } {
@@ -180,7 +182,7 @@ export function arrivals(scenario: Scenario): {
 }
 
 /** The simulated service as the engine's world: its eval answers, what it gets wrong, its knobs. */
-export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
+function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
   return {
     evaluate: (release, cases) => service.evaluate(release, cases),
     // Only an answers SLI has wrong answers to turn into regression cases.
@@ -248,14 +250,7 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     const rollouts = scenario.rollout
       ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
       : null;
-    const { rejected, ...minutes } = await shift(
-      scenario,
-      engine,
-      service,
-      every,
-      options.onMinute,
-      rollouts,
-    );
+    const { rejected, ...minutes } = await shift(scenario, engine, service, every, options, rollouts);
     engine.flush();
     return assemble(scenario, engine, minutes, rejected);
   } finally {
@@ -288,7 +283,7 @@ async function shift(
   engine: Engine,
   service: ServiceUnderOperation,
   every: number,
-  onMinute: ShiftOptions['onMinute'],
+  { onMinute, afterCommit }: Pick<ShiftOptions, 'onMinute' | 'afterCommit'>,
   rollouts: RolloutWorld | null,
 ) {
   const storm = arrivals(scenario);
@@ -355,6 +350,7 @@ async function shift(
     answerApprovals(scenario.oncall.approvals, engine, t);
     rollouts?.drive(t);
     engine.commit();
+    afterCommit?.(t);
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
     const reports = engine.drain();
@@ -401,14 +397,14 @@ function byMinute<T extends { at: number }>(items: readonly T[]): Map<number, T[
 }
 
 /** Whether an incident of a known type is still being worked: the shift goes on until none is. */
-export const typedOpen = (engine: Engine): boolean =>
+const typedOpen = (engine: Engine): boolean =>
   engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
 
 /**
  * On-call acknowledges a page `ackMinutes` after it was paged, a ticket `ticketAckMinutes` after it
  * was opened; a ticket that turns into a page gets the page's deadline, counted from the page.
  */
-export function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
+function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
   const waiting = engine.awaitingAck();
   if (waiting.length === 0) return;
   const { ackMinutes, ticketAckMinutes } = scenario.oncall;
