@@ -9,8 +9,10 @@ import { intake } from './rows/intake.js';
 import { overhead } from './rows/overhead.js';
 import { cli, correlateFile } from './rows/process.js';
 import { promtool } from './rows/promtool.js';
+import { replay } from './rows/replay.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
+import { validate } from './rows/validate.js';
 import { takeover, workers } from './rows/workers.js';
 import { formatTable, type Row } from './table.js';
 
@@ -36,7 +38,9 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   workers,
   takeover,
   promtool,
+  replay,
   cli,
+  validate,
   // Last: it writes and deletes two 268 MB files, and the disk's writeback would slow the rows that write.
   'correlate-file': correlateFile,
 };

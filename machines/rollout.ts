@@ -22,7 +22,7 @@ import { lastGoodOf, type ReleaseContext, type ReleaseInput } from './release.js
  *                                                         --Inconclusive--> inconclusive (a human: PROMOTE
  *                                                                           or ABORT; the timeout aborts)
  *                                                         --Failed/Error--> aborted
- *                                 --no step left--> promoted -> live (the candidate is live)
+ *                                 --no step left--> promoted -> live (the candidate is live, as after a canary)
  *   aborted -> live (the canary's weight back to 0: stable serves everything; RETRY starts it again)
  *
  * Background analysis runs beside the steps from its starting step; its failure aborts from any step,
@@ -81,12 +81,18 @@ export interface RolloutContext extends ReleaseContext {
   rollouts: RolloutRecord[];
 }
 
+export interface MetricMeasurement {
+  metric: string;
+  measurement: Measurement;
+}
+
 export type RolloutEvent =
   /** `by`: the incident whose fix this is, when one is. */
   | { type: 'DEPLOY'; candidate: string; report: CanaryReport; by?: string }
   | { type: 'ROLLBACK' }
   | { type: 'WEIGHT_SET'; weight: number }
-  | { type: 'MEASURED'; run: 'step' | 'background'; metric: string; measurement: Measurement }
+  /** The measurements taken at one time, one per metric due: judged together, as Argo's are. */
+  | { type: 'MEASURED'; run: 'step' | 'background'; measurements: MetricMeasurement[] }
   | { type: 'PROMOTE'; full: boolean; by: string }
   | { type: 'ABORT'; by: string; why: string }
   | { type: 'RETRY'; by: string };
@@ -113,12 +119,15 @@ function update(
 const phaseIs = (run: AnalysisRun | null, ...phases: MetricPhase[]) =>
   run !== null && phases.includes(run.phase);
 
+/** Each metric's phase, its measurements' phases in order, and the last one's message. */
 const summary = (run: AnalysisRun): string =>
   run.metrics
-    .map(
-      (m) => `${m.name} ${m.phase} (${m.measurements.map((x) => x.phase[0]).join('') || 'no measurement'})`,
-    )
-    .join(', ');
+    .map((m) => {
+      const last = m.measurements.at(-1);
+      const phases = m.measurements.map((x) => x.phase).join(', ');
+      return `${m.name} ${m.phase} [${phases || 'no measurement'}]${last ? `: ${last.message}` : ''}`;
+    })
+    .join('; ');
 
 export const rolloutMachine = setup({
   types: {
@@ -323,12 +332,13 @@ export const rolloutMachine = setup({
       };
     }),
     measure: assign(
-      ({ context }, params: { run: 'step' | 'background'; metric: string; measurement: Measurement }) => {
+      ({ context }, params: { run: 'step' | 'background'; measurements: MetricMeasurement[] }) => {
         const rollout = context.rollout as RolloutRecord;
         const key = params.run === 'step' ? 'analysis' : 'background';
         const run = rollout[key];
         if (!run) return {};
-        return { rollout: update(context, { [key]: record(run, params.metric, params.measurement) }) };
+        const next = params.measurements.reduce((r, m) => record(r, m.metric, m.measurement), run);
+        return { rollout: update(context, { [key]: next }) };
       },
     ),
     noteAnalysis: assign(({ context }, params: { run: 'analysis' | 'background'; what: string }) => {
@@ -378,6 +388,14 @@ export const rolloutMachine = setup({
         background,
         phase: params.outcome === 'promoted' ? 'Healthy' : 'Aborted',
       });
+      if (params.outcome === 'promoted') {
+        const steps = `${Math.min(rollout.step, context.strategy.steps.length)} of ${context.strategy.steps.length} steps`;
+        ended.decisions.push({
+          at: context.now(),
+          what: 'promoted',
+          why: `${steps} done: ${rollout.candidate} is live`,
+        });
+      }
       const last = ended.decisions.at(-1);
       const verdict: CanaryVerdict = {
         verdict: params.outcome === 'promoted' ? 'promote' : 'reject',
@@ -445,8 +463,11 @@ export const rolloutMachine = setup({
         MEASURED: { actions: { type: 'measure', params: ({ event }) => event } },
         PROMOTE: {
           guard: 'fullPromote',
-          target: 'rolledOut',
-          actions: { type: 'humanPromoted', params: ({ event }) => event },
+          target: 'promoted',
+          actions: [
+            { type: 'humanPromoted', params: ({ event }) => event },
+            { type: 'endRollout', params: { outcome: 'promoted' } },
+          ],
         },
         ABORT: {
           target: 'aborted',
@@ -459,7 +480,11 @@ export const rolloutMachine = setup({
       states: {
         step: {
           always: [
-            { guard: 'stepsDone', target: '#release.rolledOut' },
+            {
+              guard: 'stepsDone',
+              target: '#release.promoted',
+              actions: { type: 'endRollout', params: { outcome: 'promoted' } },
+            },
             { guard: 'atSetWeight', target: 'weighting' },
             { guard: 'atTimedPause', target: 'paused' },
             { guard: 'atOpenPause', target: 'pausedUntilPromoted' },
@@ -556,12 +581,6 @@ export const rolloutMachine = setup({
             },
           },
         },
-      },
-    },
-    rolledOut: {
-      always: {
-        target: 'live',
-        actions: [{ type: 'endRollout', params: { outcome: 'promoted' } }, 'promote'],
       },
     },
     aborted: {

@@ -1,5 +1,12 @@
 import { type ActorLogic, and, assign, enqueueActions, fromPromise, setup, stopChild } from 'xstate';
-import { render, renderText, TemplateError, type TemplateScope } from '../src/toolkit/template.js';
+import {
+  references,
+  render,
+  renderText,
+  strings,
+  TemplateError,
+  type TemplateScope,
+} from '../src/toolkit/template.js';
 import type { Severity } from '../src/toolkit/triage.js';
 import { isPlayOutput, misreport, type PlayRecord, thrown } from './incident.js';
 import type { PlayInput, PlayOps, PlayOutput, RunbookStep } from './play.js';
@@ -601,13 +608,25 @@ export function compileRunbook(spec: RunbookSpec) {
   function stepState(step: FlowStep, index: number) {
     const next = nextOf(spec, index);
     const p = { step: step.name };
+    // Only the ways a step can really go are drawn (and linted): a skip when it has a `when:`, a
+    // template failure when its settings hold templates.
+    const skipped = step.when
+      ? [{ guard: { type: 'whenFails', params: p }, ...go(next, () => `${step.name} skipped`) }]
+      : [];
     const check = (first: object[]) => ({
-      always: [
-        { guard: 'paused', target: 'held' },
-        { guard: { type: 'whenFails', params: p }, ...go(next, () => `${step.name} skipped`) },
-        ...first,
-      ],
+      always: [{ guard: 'paused', target: 'held' }, ...skipped, ...first],
     });
+    const templated =
+      (step.kind === 'play' || step.kind === 'parallel') &&
+      strings(step.with).some((t) => references(t).length > 0)
+        ? [
+            {
+              guard: { type: 'templateFails', params: p },
+              target: 'failed',
+              actions: { type: 'recordTemplateFailure', params: p },
+            },
+          ]
+        : [];
     const held = {
       entry: { type: 'waitFor', params: { ...p, for: 'operator' } },
       exit: 'stopWaiting',
@@ -670,14 +689,7 @@ export function compileRunbook(spec: RunbookSpec) {
         initial: 'check',
         on: skip,
         states: {
-          check: check([
-            {
-              guard: { type: 'templateFails', params: p },
-              target: 'failed',
-              actions: { type: 'recordTemplateFailure', params: p },
-            },
-            { target: 'run' },
-          ]),
+          check: check([...templated, { target: 'run' }]),
           held,
           run: {
             entry: { type: 'startFanout', params: p },
@@ -716,14 +728,7 @@ export function compileRunbook(spec: RunbookSpec) {
       initial: 'check',
       on: skip,
       states: {
-        check: check([
-          {
-            guard: { type: 'templateFails', params: p },
-            target: 'failed',
-            actions: { type: 'recordTemplateFailure', params: p },
-          },
-          { target: 'run' },
-        ]),
+        check: check([...templated, { target: 'run' }]),
         held,
         run: {
           entry: { type: 'startPlay', params: p },

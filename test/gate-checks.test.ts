@@ -180,7 +180,7 @@ describe('check parameters', () => {
         'name: judged',
         'expect: { recoveries: [] }',
         'incidentTypes:',
-        '  - { name: never, match: { service: nowhere }, sli: quality, runbook: [{ play: rollback }] }',
+        '  - { name: never, match: { service: retrieval }, sli: quality, runbook: [{ play: rollback }] }',
         '  - { name: quality-regression, match: { service: agent }, sli: quality, runbook: [{ play: rollback }] }',
         'gate:',
         '  - { kind: paged, type: never }',

@@ -687,8 +687,8 @@ describe('withSloSpec', () => {
       [
         { sloSpec: 'other.yaml' },
         join(dir, 'other.yaml'),
-        'slos[0].name',
-        'must be quality or freshness: the SLIs the engine measures',
+        'slos[0].labels.threshold_ms',
+        'must be the latency threshold in milliseconds (a request is good when faster)',
       ],
       [{ sloSpec: 'fresh.yaml' }, join(dir, 'fresh.yaml'), 'slos', 'must define an SLO named quality'],
       [

@@ -5,6 +5,7 @@ import { InputError } from '../toolkit/errors.js';
 import { registerBurn } from './burn.js';
 import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';
+import { registerGate } from './gate-command.js';
 import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
@@ -15,6 +16,7 @@ import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
+import { registerValidate } from './validate.js';
 import { registerWhy } from './why.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
@@ -29,6 +31,8 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 /** Every command of the CLI, in the order `--help` lists them. */
 const commands: CommandModule[] = [
   registerShift,
+  registerGate,
+  registerValidate,
   registerRuns,
   registerReplay,
   registerWhy,
@@ -77,7 +81,7 @@ export function buildProgram(ctx: CommandContext): Command {
   program.hook('preAction', (_program, command) => {
     // A command's declared arguments (resume's RUN) are its own; only words beyond them are stray.
     const extra = command.args[command.registeredArguments.length];
-    if (extra !== undefined) {
+    if (extra !== undefined && !command.registeredArguments.some((a) => a.variadic)) {
       throw new InputError(
         `unexpected argument ${JSON.stringify(extra)} (${command.name()} takes ${command.registeredArguments.length > 0 ? `${command.registeredArguments.map((a) => a.name().toUpperCase()).join(' ')} and options` : 'options only'}; see --help)`,
       );

@@ -28,6 +28,7 @@ export interface ServeFlags {
   listen: string;
   check?: boolean;
   tokenFile?: string;
+  allowHost?: string[];
   inspectorPort?: number;
   /** The engine's clock runs this many times faster than the wall clock. */
   timeScale: number;
@@ -120,11 +121,18 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
           log: (message, fields) => app?.log.info(fields ?? {}, message),
         })
       : start();
-  app = buildServer(live, { token, logger: { level: 'info' } });
+  app = buildServer(live, { token, logger: { level: 'info' }, hosts: flags.allowHost ?? [] });
   if (live instanceof LeasedWorker) live.heartbeat();
   const inspector =
-    flags.inspectorPort === undefined ? null : await openInspector(live, config.name, flags.inspectorPort);
-  if (inspector) app.log.info({ inspector: inspector.url }, 'inspector attached to the engine');
+    flags.inspectorPort === undefined
+      ? null
+      : await openInspector(live, config.name, flags.inspectorPort, token);
+  // The URL without the token: a log line is no place for it (open it with ?token=TOKEN).
+  if (inspector)
+    app.log.info(
+      { inspector: inspector.url, token: token === null ? 'none' : 'add ?token=TOKEN' },
+      'inspector attached to the engine',
+    );
   app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
   // The run's own pace: a resumed run keeps the time scale it started with, whatever the flag says now.
   const { timeScale } = live;
@@ -210,7 +218,12 @@ function followReleases(
  * The offline inspector, watching this engine's actors rather than running a shift (loaded only when
  * asked for). On Postgres it follows the engine this worker drives, whenever it holds the run.
  */
-async function openInspector(live: LiveEngine | LeasedWorker, name: string, port: number) {
+async function openInspector(
+  live: LiveEngine | LeasedWorker,
+  name: string,
+  port: number,
+  token: string | null,
+) {
   const { startInspector } = await import('../views/inspector/server.js');
   return startInspector({
     scenario: { name },
@@ -221,5 +234,6 @@ async function openInspector(live: LiveEngine | LeasedWorker, name: string, port
     },
     port,
     speed: 0,
+    token,
   });
 }

@@ -84,8 +84,7 @@ export interface WeightInput {
 export interface MeasureInput {
   kind: 'measure';
   run: 'step' | 'background';
-  metric: string;
-  measurement: Measurement;
+  measurements: { metric: string; measurement: Measurement }[];
 }
 
 /** A human's command on the running rollout (promote, promote in full, abort, retry). */

@@ -1,11 +1,17 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import type { ShipOutput } from '../../machines/incident.js';
 import { type ReleaseInput, releaseMachine } from '../../machines/release.js';
-import { type RolloutEvent, type RolloutRecord, rolloutMachine } from '../../machines/rollout.js';
+import {
+  type RolloutContext,
+  type RolloutEvent,
+  type RolloutRecord,
+  rolloutMachine,
+} from '../../machines/rollout.js';
 import { dueAt, type MetricRun } from '../toolkit/analysis.js';
 import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { EngineClock } from './clock.js';
 import type { ReleaseOperatorInput, WorldInput } from './inputs.js';
+import type { TraceEntry } from './trace.js';
 
 /**
  * The release desk with a canary strategy: which machine holds the releases, what the world owes a
@@ -94,7 +100,7 @@ export function rolloutEvent(
 ): RolloutEvent {
   if (input.kind === 'weight') return { type: 'WEIGHT_SET', weight: input.weight };
   if (input.kind === 'measure') {
-    return { type: 'MEASURED', run: input.run, metric: input.metric, measurement: input.measurement };
+    return { type: 'MEASURED', run: input.run, measurements: input.measurements };
   }
   return OPERATOR_EVENTS[input.action](input);
 }
@@ -119,6 +125,24 @@ export function shipOutcome(actor: ReleaseActor, incident: string): ShipOutput |
     verdict: rollout.outcome === 'promoted' ? 'promote' : 'reject',
     reasons: rollout.outcome === 'promoted' ? [] : [last?.why ?? 'aborted'],
     live: actor.getSnapshot().context.live,
+  };
+}
+
+/**
+ * Puts each rollout decision on the trace entry of the transition that made it, once: the trace then
+ * says why a rollout paused, promoted or aborted, with the measurements it went on.
+ */
+export function decisionAnnotator(): (snapshot: unknown, entry: TraceEntry) => void {
+  const told = new Map<number, number>();
+  return (snapshot, entry) => {
+    if (entry.actor !== 'release') return;
+    const context = (snapshot as { context: RolloutContext }).context;
+    const rollout = context.rollout ?? context.rollouts.at(-1);
+    if (!rollout) return;
+    const seen = told.get(rollout.n) ?? 0;
+    if (rollout.decisions.length <= seen) return;
+    told.set(rollout.n, rollout.decisions.length);
+    entry.decisions = rollout.decisions.slice(seen);
   };
 }
 

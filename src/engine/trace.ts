@@ -1,4 +1,5 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { RolloutDecision } from '../../machines/rollout.js';
 
 /** One transition of one actor, recorded from the actor itself. */
 export interface TraceEntry {
@@ -10,6 +11,8 @@ export interface TraceEntry {
   from: string | null;
   event: string;
   to: string;
+  /** A rollout's decisions made in this transition, with their evidence (only with a canary strategy). */
+  decisions?: RolloutDecision[];
 }
 
 /** `mitigate.running` from a state value. */
@@ -35,6 +38,9 @@ export class TraceRecorder {
   private readonly listeners: ((entry: TraceEntry) => void)[] = [];
 
   constructor(private readonly now: () => number) {}
+
+  /** Adds what an entry's actor decided in the transition (the engine sets it for a rollout). */
+  annotate: ((snapshot: unknown, entry: TraceEntry) => void) | null = null;
 
   /** What a checkpoint keeps: each actor's last recorded state. */
   states(): Record<string, string> {
@@ -74,6 +80,7 @@ export class TraceRecorder {
       event: event.event.type,
       to,
     };
+    this.annotate?.(event.snapshot, entry);
     this.entries.push(entry);
     for (const listener of this.listeners) listener(entry);
   };

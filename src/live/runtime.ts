@@ -3,9 +3,10 @@ import type { PlayLogic } from '../../machines/incident.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
 import type { Notification, Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
-import { incidentRecord } from '../engine/records.js';
+import { incidentDecisions, incidentRecord } from '../engine/records.js';
 import { stateName, type TraceEntry } from '../engine/trace.js';
 import { TRIGGER_KINDS } from '../engine/undeliverable.js';
+import type { Decision } from '../engine/why.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
 import { JournalWatch } from './backpressure.js';
 import { EngineMinutes, engineTimeOf, minuteStart, type WallClock } from './clock.js';
@@ -245,7 +246,7 @@ export class LiveEngine {
    * minute is refused rather than shifting every later minute.
    */
   recordSli(sli: string, requests: number, errors: number): { minute: number } {
-    // Own keys only: `constructor` or `toString` are in every object, and are no SLI.
+    // An own property only: `constructor` or `__proto__` is no SLI, whatever every object inherits.
     if (!Object.hasOwn(this.engine.config.objectives, sli)) {
       const known = Object.keys(this.engine.config.objectives).join(', ');
       throw new PayloadError(`unknown SLI ${JSON.stringify(sli)} (known: ${known})`, 'sli');
@@ -336,7 +337,9 @@ export class LiveEngine {
       regressionCases: learn.regressionCases.map((c) => c.id),
       markdown: learn.markdown,
     };
-    return { ...incidentRecord(this.engine, incident), postmortem, ship, sliReads, trace };
+    // Why each page, ticket, play and verdict happened: derived from the machines, never stored.
+    const decisions = incidentDecisions(this.engine, incident) as Decision[] | null;
+    return { ...incidentRecord(this.engine, incident), postmortem, ship, sliReads, trace, decisions };
   }
 
   /** Streams what the actors do from now on to `tap`, until the returned function is called. */

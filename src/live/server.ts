@@ -1,6 +1,7 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { tokenCheck } from './access.js';
+import { hostCheck, tokenCheck } from './access.js';
 import { PayloadError, parsePayload, postedAlerts, webhookAlerts } from './intake.js';
 import { releaseName } from './release-name.js';
 import { type LiveEngine, Refused } from './runtime.js';
@@ -16,6 +17,8 @@ export interface ServerOptions {
   token: string | null;
   logger: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /** Names besides the listen address a request's `Host` may carry (`--allow-host`): a proxy's, a DNS name. */
+  hosts?: readonly string[];
 }
 
 const sliReport = z.object({
@@ -86,7 +89,18 @@ export type LiveApi = Pick<
 
 export function buildServer(live: LiveApi, options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const app = Fastify({ logger: options.logger, bodyLimit });
+  const requestTimeout = live.journal.limits.requestTimeoutSeconds * 1000;
+  // Node looks for requests past their time every connectionsCheckingInterval (30 s by default).
+  const checkEvery = Math.min(requestTimeout, 1000);
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit,
+    serverFactory: (handler) =>
+      createServer(
+        { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: checkEvery },
+        handler,
+      ),
+  });
   // JSON only: a text/plain body would otherwise arrive as a string and be refused for its shape.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -100,6 +114,24 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
   app.addHook('onClose', async () => {
     ready = false;
   });
+  // DNS rebinding and cross-site requests, before anything else: see access.ts.
+  const knownHost = hostCheck(options.hosts ?? []);
+  app.addHook('onRequest', async (request, reply) => {
+    const { localAddress, localPort } = request.socket;
+    if (!knownHost(request.headers.host, localAddress ?? '', localPort ?? 0)) {
+      const got = request.headers.host ?? 'none';
+      return reply.code(421).send({
+        error: `Host ${JSON.stringify(got)} is not this server's (its listen address, or a name given with --allow-host)`,
+        field: 'host',
+      });
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.headers.origin !== undefined) {
+      return reply.code(403).send({
+        error: `a browser page (Origin ${JSON.stringify(request.headers.origin)}) may not write to this server`,
+        field: 'origin',
+      });
+    }
+  });
   if (options.token !== null) {
     const authorized = tokenCheck(options.token);
     app.addHook('onRequest', async (request, reply) => {
@@ -107,7 +139,8 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       await reply.code(401).send({ error: 'needs Authorization: Bearer TOKEN' });
     });
   }
-  // Every POST brings inputs: refused while the journal is behind, counted as waiting until answered.
+  // Every POST brings inputs: refused while the journal is behind; counted as waiting from when its
+  // body is in (preHandler) until answered, so a body still on its way does not hold the queue.
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'POST') return;
     const behind = live.journal.behind();
@@ -115,7 +148,9 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       reply.header('retry-after', String(behind.retryAfterSeconds));
       return reply.code(503).send({ error: behind.message });
     }
-    reply.raw.once('close', live.journal.arrived(request));
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method === 'POST') reply.raw.once('close', live.journal.arrived(request));
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof PayloadError)

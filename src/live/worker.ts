@@ -183,8 +183,8 @@ export class LeasedWorker {
          FROM trace WHERE run_id = $1 AND actor = $2 ORDER BY seq`,
       [this.liveRun(), id],
     );
-    // The postmortem and the fix live in the holder's machines, not in the stored record.
-    return { ...this.stored(id), postmortem: null, ship: null, sliReads: null, trace };
+    // The postmortem, the fix and the decisions live in the holder's machines, not in the stored record.
+    return { ...this.stored(id), postmortem: null, ship: null, sliReads: null, trace, decisions: null };
   }
 
   /** A clean stop: the last inputs are committed and the lease is given up for the next worker. */

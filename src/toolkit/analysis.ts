@@ -86,8 +86,17 @@ export function dueAt(run: AnalysisRun | null, t: number): MetricRun[] {
  */
 export function assess(metric: AnalysisMetric, value: unknown): { phase: MeasurementPhase; message: string } {
   const { successCondition: success, failureCondition: failure } = metric;
+  if (!success && !failure) return ownVerdict(value);
+  const { phase, message } = byConditions(success, failure, value);
+  return { phase, message: `result ${JSON.stringify(value)}: ${message}` };
+}
+
+function byConditions(
+  success: string | null,
+  failure: string | null,
+  value: unknown,
+): { phase: MeasurementPhase; message: string } {
   try {
-    if (!success && !failure) return ownVerdict(value);
     if (failure && holds(parseCondition(failure), value))
       return { phase: 'Failed', message: `failureCondition ${failure} holds` };
     if (success && holds(parseCondition(success), value))
@@ -106,10 +115,18 @@ export function assess(metric: AnalysisMetric, value: unknown): { phase: Measure
 
 function ownVerdict(value: unknown): { phase: MeasurementPhase; message: string } {
   const verdict = (value as { verdict?: unknown } | null)?.verdict;
-  if (verdict === 'Pass' || verdict === 'promote')
-    return { phase: 'Successful', message: `verdict ${verdict}` };
-  if (verdict === 'Fail' || verdict === 'reject') return { phase: 'Failed', message: `verdict ${verdict}` };
-  if (verdict === 'Marginal') return { phase: 'Inconclusive', message: 'verdict Marginal' };
+  const judged = value as { score?: number; metrics?: { detail: string }[]; reasons?: string[] } | null;
+  // A judge's score and each metric's test say why; an eval-set verdict says which checks failed.
+  const why =
+    judged?.score !== undefined
+      ? ` (score ${judged.score}: ${(judged.metrics ?? []).map((m) => m.detail).join('; ')})`
+      : judged?.reasons && judged.reasons.length > 0
+        ? ` (${judged.reasons.join('; ')})`
+        : '';
+  const message = `verdict ${String(verdict)}${why}`;
+  if (verdict === 'Pass' || verdict === 'promote') return { phase: 'Successful', message };
+  if (verdict === 'Fail' || verdict === 'reject') return { phase: 'Failed', message };
+  if (verdict === 'Marginal') return { phase: 'Inconclusive', message };
   return { phase: 'Error', message: 'the provider gave no verdict and the metric has no condition' };
 }
 

@@ -518,7 +518,8 @@ export function readStrategy(raw: unknown, file: string, field = 'rollout'): Rea
     return readTemplate(r, r.str(name, `${field}.templates[${i}].name`), spec, `${field}.templates[${i}]`);
   });
   try {
-    return { strategy: readCanary(r, o, field, o, o, templates), warnings: r.warnings };
+    const canary = Object.fromEntries(Object.entries(o).filter(([key]) => CANARY_FIELDS.includes(key)));
+    return { strategy: readCanary(r, canary, field, o, o, templates), warnings: r.warnings };
   } catch (error) {
     // The extras' fields are named from the rollout block, not from an Argo spec.
     if (error instanceof InputError && error.field && !error.field.startsWith(field)) {

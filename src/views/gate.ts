@@ -140,7 +140,7 @@ const learn: Check = (result, scenario, primary) => {
     detail: ok
       ? answers || joined.length > 0
         ? `blameless postmortem; regression case ${joined.map((c) => c.id).join(', ')} joined the eval set`
-        : `blameless postmortem (a ${sli} SLI: no answers to turn into regression cases)`
+        : `blameless postmortem (SLI ${sli} counts no answers: no regression case to add)`
       : [
           !l.accepted && `postmortem sent back: ${blame || 'not accepted'}`,
           l.regressionCases.length === 0 && answers && 'no regression case',
@@ -151,13 +151,32 @@ const learn: Check = (result, scenario, primary) => {
   };
 };
 
-const ship: Check = (result, _scenario, primary) => {
+const ship: Check = (result, scenario, primary) => {
   const s = result.ship;
+  // A type with no fix to ship (a fault a play cleared) must leave live where mitigation left it.
+  const type = scenario.incidentTypes.find((t) => t.name === primary?.type);
+  if (primary && type && !type.fix) {
+    const left = result.mitigate?.to;
+    const ok = s?.verdict === 'none' && left !== undefined && result.live === left;
+    return {
+      ok,
+      detail: ok
+        ? `no fix declared for ${type.name}: nothing to canary; live stays ${result.live}`
+        : s
+          ? `no fix declared for ${type.name}, yet live is ${result.live} (mitigation left ${left ?? 'nothing'})`
+          : `no fix declared for ${type.name}; ${primary.id} never reached ship`,
+    };
+  }
   if (!primary || !s?.candidate) return { ok: false, detail: 'no fix was shipped' };
   // The candidate's own canary: the release actor's canary -> promoted after the incident entered ship.
   const shipping = transitionsOf(result.trace, primary.id).find((e) => e.to === 'ship');
   const promoted = transitionsOf(result.trace, 'release').some(
-    (e) => e.from === 'canary' && e.to === 'promoted' && shipping !== undefined && e.seq > shipping.seq,
+    // A rollout's last step leads to promoted as a canary's verdict does.
+    (e) =>
+      (e.from === 'canary' || e.from?.startsWith('rollout.') === true) &&
+      e.to === 'promoted' &&
+      shipping !== undefined &&
+      e.seq > shipping.seq,
   );
   const ok = promoted && s.verdict === 'promote' && result.live === s.candidate;
   return {

@@ -7,12 +7,13 @@ import type { RunJournal } from '../engine/journal.js';
 import { definePlay, stockPlays } from '../engine/plays.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
-import { ANSWER_WORDS, sliWords } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
-import { assemble, type ShiftResult } from './result.js';
+import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
+import { RolloutWorld } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
+import { sloWords } from './service-spec.js';
 import { type SloAlertState, SloAlerts } from './slo-alerts.js';
 import { generateStorm, stormArrivals } from './storm.js';
 
@@ -59,7 +60,7 @@ export function engineConfig(scenario: Scenario): EngineConfig {
         {
           kind: slo.kind,
           // The first form of `slos` keeps the stock story's words ("good answers").
-          words: slo.firstForm ? ANSWER_WORDS : sliWords(slo.kind, slo.thresholdMs),
+          words: sloWords(slo),
           ...(slo.alerting.policy ? { policy: slo.alerting.policy } : {}),
         },
       ]),
@@ -72,6 +73,7 @@ export function engineConfig(scenario: Scenario): EngineConfig {
       tolerance: scenario.canary.tolerance,
       regressionsMustPass: scenario.canary.regressionsMustPass,
     },
+    ...(scenario.rollout ? { rollout: scenario.rollout.strategy } : {}),
     triage: scenario.triage,
     routing: scenario.routing,
     roster: scenario.oncall.roster,
@@ -200,7 +202,11 @@ export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperatio
 }
 
 /** The scenario's service under operation; `live` reads the release actor, which owns what is live. */
-export function simulatedService(scenario: Scenario, live: () => string): ServiceUnderOperation {
+export function simulatedService(
+  scenario: Scenario,
+  live: () => string,
+  canary?: () => { release: string; weight: number } | null,
+): ServiceUnderOperation {
   return new ServiceUnderOperation({
     name: scenario.service.name,
     requestsPerMinute: scenario.service.requestsPerMinute,
@@ -211,6 +217,7 @@ export function simulatedService(scenario: Scenario, live: () => string): Servic
     slis: Object.fromEntries(Object.entries(scenario.slos).map(([sli, slo]) => [sli, slo.kind])),
     dailyCycle: scenario.service.dailyCycle,
     faults: scenario.faults,
+    ...(canary ? { canary } : {}),
   });
 }
 
@@ -220,7 +227,11 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   checkPlays(scenario, Object.keys(plays), file);
 
   let engine: Engine | null = null;
-  const service = simulatedService(scenario, () => (engine as Engine).live());
+  const service = simulatedService(
+    scenario,
+    () => (engine as Engine).live(),
+    scenario.rollout ? () => canaryOf(engine as Engine) : undefined,
+  );
   engine = new Engine({
     config: engineConfig(scenario),
     world: simulatedWorld(scenario, service),
@@ -231,9 +242,19 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
   });
   try {
     const every = options.checkpointMinutes ?? CHECKPOINT_MINUTES;
-    const minutes = await shift(scenario, engine, service, every, options.onMinute);
+    const rollouts = scenario.rollout
+      ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
+      : null;
+    const { rejected, ...minutes } = await shift(
+      scenario,
+      engine,
+      service,
+      every,
+      options.onMinute,
+      rollouts,
+    );
     engine.flush();
-    return assemble(scenario, engine, minutes);
+    return assemble(scenario, engine, minutes, rejected);
   } finally {
     engine.stop();
   }
@@ -252,6 +273,8 @@ interface WorldState {
   service: ServiceState;
   /** The world's Prometheus, when it watches any SLO. */
   slo?: SloAlertState;
+  /** Deploys the canary rejected so far, when there are any. */
+  rejected?: RejectedDeploy[];
 }
 
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
@@ -261,6 +284,7 @@ async function shift(
   service: ServiceUnderOperation,
   every: number,
   onMinute: ShiftOptions['onMinute'],
+  rollouts: RolloutWorld | null,
 ) {
   const storm = arrivals(scenario);
   const restored = engine.restoredWorld as WorldState | null;
@@ -278,6 +302,7 @@ async function shift(
   );
   const end = scenario.until ?? lastEvent + 1440;
   let served: Record<SliName, MinuteCounts> | null = restored?.served ?? null;
+  const rejected: RejectedDeploy[] = [...(restored?.rejected ?? [])];
   // Most minutes have no event and no ticket: look them up by minute rather than scan the lists.
   const eventsAt = byMinute(scenario.timeline);
   const ticketsAt = byMinute(scenario.tickets);
@@ -302,7 +327,15 @@ async function shift(
     if (!slo.empty) for (const alert of slo.observe(t, served)) engine.submit({ kind: 'alert', alert });
     for (const event of eventsAt.get(t) ?? NOTHING) {
       if ('deploy' in event) {
-        engine.submit({ kind: 'deploy', candidate: event.deploy, report: engine.canaryReport(event.deploy) });
+        const report = engine.canaryReport(event.deploy);
+        engine.submit({ kind: 'deploy', candidate: event.deploy, report });
+        // The release machine judged it: a rejected deploy never goes live, and is reported as such.
+        const verdict = engine.release.getSnapshot().context.verdict;
+        if (verdict?.verdict === 'reject') {
+          const { candidate, baseline } = report;
+          const { reasons, checks } = verdict;
+          rejected.push({ release: event.deploy, at: t, candidate, baseline, reasons, checks });
+        }
       } else {
         service.stallIndexer();
       }
@@ -314,12 +347,14 @@ async function shift(
     for (const ticket of ticketsAt.get(t) ?? NOTHING) engine.submit({ kind: 'ticket', ticket });
     acknowledge(scenario, engine, t);
     answerApprovals(scenario.oncall.approvals, engine, t);
+    rollouts?.drive(t);
     engine.commit();
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
     const reports = engine.drain();
     if (reports) await reports;
     served = service.serve(t);
+    rollouts?.served(t);
     if (t % every === 0) {
       engine.checkpoint({
         t,
@@ -327,6 +362,7 @@ async function shift(
         arrived,
         service: service.state(),
         ...(slo.empty ? {} : { slo: slo.state() }),
+        ...(rejected.length > 0 ? { rejected } : {}),
       } satisfies WorldState);
     }
     onMinute?.(t, end, arrived);
@@ -334,7 +370,13 @@ async function shift(
     // A watched SLO may still be about to fire: the shift goes on while its service serves errors.
     if (t >= lastEvent && !typedOpen(engine) && (slo.empty || (!slo.firing && service.quiet(t)))) break;
   }
-  return { start: 0, end: Math.min(t, end) };
+  return { start: 0, end: Math.min(t, end), rejected };
+}
+
+/** The canary's release and weight while a rollout runs (none without a strategy). */
+function canaryOf(engine: Engine): { release: string; weight: number } | null {
+  const work = engine.rolloutWork();
+  return work && work.weight > 0 ? { release: work.candidate, weight: work.weight } : null;
 }
 
 /** What a minute without events or tickets holds: one empty list, not a new one a minute. */

@@ -1,6 +1,6 @@
 import type { PlayLogic } from '../../machines/incident.js';
 import { Engine } from '../engine/engine.js';
-import type { AlertInput, DeployInput, TicketInput } from '../engine/inputs.js';
+import type { AckInput, AlertInput, DeployInput, SliInput, TicketInput } from '../engine/inputs.js';
 import type { JournalEntry } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { type Point, RecordedWork, recordedTasks, type TaskSource } from '../engine/recorded-work.js';
@@ -35,24 +35,39 @@ export interface Replayed {
   worldDiverged: { minute: number; input: string } | null;
 }
 
+type Answer = SliInput | AckInput;
+
 /** The record's world inputs per minute: those replayed as they are, and those the world answers again. */
 function byMinute(entries: readonly JournalEntry[]) {
   const given = new Map<number, (AlertInput | TicketInput | DeployInput)[]>();
-  const answered = new Map<number, string[]>();
+  const answered = new Map<number, Answer[]>();
   let minute = 0;
+  const add = <T>(map: Map<number, T[]>, item: T) => {
+    const list = map.get(minute);
+    if (list) list.push(item);
+    else map.set(minute, [item]);
+  };
   for (const { input } of entries) {
     if (input.kind === 'tick') minute = input.t;
-    else if (input.kind === 'alert' || input.kind === 'ticket' || input.kind === 'deploy') {
-      const list = given.get(minute) ?? [];
-      list.push(input);
-      given.set(minute, list);
-    } else if (input.kind === 'sli' || input.kind === 'ack') {
-      const list = answered.get(minute) ?? [];
-      list.push(JSON.stringify(input));
-      answered.set(minute, list);
-    }
+    else if (input.kind === 'alert' || input.kind === 'ticket' || input.kind === 'deploy') add(given, input);
+    else if (input.kind === 'sli' || input.kind === 'ack') add(answered, input);
   }
   return { given, answered };
+}
+
+/** Whether the world answered what the record has (compared field by field: this runs every minute). */
+function sameAnswer(a: Answer | undefined, b: Answer | undefined): boolean {
+  if (!a || !b || a.kind !== b.kind) return false;
+  if (a.kind === 'ack') return a.incident === (b as AckInput).incident && a.by === (b as AckInput).by;
+  const c = (b as SliInput).counts;
+  return a.sli === (b as SliInput).sli && a.counts.requests === c.requests && a.counts.errors === c.errors;
+}
+
+/** The first answer of a minute that is not the record's, if any. */
+function firstDifference(sent: readonly Answer[], recorded: readonly Answer[]): Answer | null | undefined {
+  const n = Math.max(sent.length, recorded.length);
+  for (let i = 0; i < n; i++) if (!sameAnswer(sent[i], recorded[i])) return sent[i] ?? recorded[i];
+  return undefined;
 }
 
 export async function replayDrill(
@@ -76,7 +91,6 @@ export async function replayDrill(
     recordedTask: work.task,
   });
   const { given, answered } = byMinute(entries);
-  const lastAnswered = Math.max(-1, ...answered.keys());
   let worldDiverged: Replayed['worldDiverged'] = null;
   const lastEvent = Math.max(
     arrivals(scenario).lastEnd,
@@ -89,17 +103,17 @@ export async function replayDrill(
   let t = 0;
   try {
     for (; t <= end; t++) {
-      const sent: string[] = [];
+      const sent: Answer[] = [];
       engine.submit({ kind: 'tick', t });
       if (served) {
         for (const sli in served) {
-          const input = { kind: 'sli' as const, sli, counts: served[sli] as MinuteCounts };
-          sent.push(JSON.stringify(input));
+          const input: SliInput = { kind: 'sli', sli, counts: served[sli] as MinuteCounts };
+          if (worldDiverged === null) sent.push(input);
           engine.submit(input);
         }
       }
       if (stalls.has(t)) service.stallIndexer();
-      for (const input of given.get(t) ?? []) {
+      for (const input of given.get(t) ?? NONE) {
         if (input.kind === 'deploy') {
           engine.submit({
             kind: 'deploy',
@@ -108,16 +122,12 @@ export async function replayDrill(
           });
         } else engine.submit(input);
       }
-      const before = engine.awaitingAck().length;
+      const waiting = engine.awaitingAck().length > 0;
       acknowledge(scenario, engine, t);
-      if (before > 0) sent.push(...ackedNow(engine, t));
-      if (worldDiverged === null && (t <= lastAnswered || sent.length > 0)) {
-        const recorded = answered.get(t) ?? [];
-        const differs = sent.findIndex((s, i) => s !== recorded[i]);
-        if (differs >= 0 || recorded.length !== sent.length) {
-          const at = differs >= 0 ? differs : Math.min(sent.length, recorded.length);
-          worldDiverged = { minute: t, input: describe(sent[at] ?? recorded[at] ?? '') };
-        }
+      if (worldDiverged === null) {
+        if (waiting) sent.push(...ackedNow(engine, t));
+        const differs = firstDifference(sent, answered.get(t) ?? NONE);
+        if (differs !== undefined) worldDiverged = { minute: t, input: describe(differs) };
       }
       engine.commit();
       work.advance({ point: t, minute: t });
@@ -139,14 +149,15 @@ export async function replayDrill(
 }
 
 /** The acknowledgements on-call just sent, as the record would hold them. */
-function ackedNow(engine: Engine, t: number): string[] {
+function ackedNow(engine: Engine, t: number): AckInput[] {
   return engine.incidents
     .filter((i) => i.actor.getSnapshot().context.milestones.acknowledged === t)
-    .map((i) => JSON.stringify({ kind: 'ack', incident: i.id, by: 'on-call' }));
+    .map((i) => ({ kind: 'ack', incident: i.id, by: 'on-call' }));
 }
 
-function describe(json: string): string {
-  if (json === '') return 'nothing';
-  const input = JSON.parse(json) as { kind: string; sli?: string; incident?: string };
+function describe(input: Answer | null): string {
+  if (input === null) return 'nothing';
   return input.kind === 'sli' ? `${input.sli} SLI counts` : `on-call's acknowledgement of ${input.incident}`;
 }
+
+const NONE: readonly never[] = [];

@@ -8,6 +8,7 @@ import type { EvalCase } from '../toolkit/postmortem.js';
 import type { Burn } from '../toolkit/slo.js';
 import type { Severity } from '../toolkit/triage.js';
 import { type BudgetSeries, budgetSeries, type IncidentSeries, incidentSeries } from './plot-series.js';
+import { type RolloutResult, rolloutResult } from './rollout-result.js';
 import type { Scenario } from './scenario.js';
 import type { SliName } from './service.js';
 
@@ -30,6 +31,16 @@ export interface IncidentResult {
   escalation: string | null;
   learn: LearnOutput | null;
   ship: (ShipOutput & { report: CanaryReport | null; checks: CanaryVerdict['checks'] }) | null;
+}
+
+/** A deploy the canary rejected: it never went live, and here is why (its scores and checks). */
+export interface RejectedDeploy {
+  release: string;
+  at: number;
+  candidate: CanaryReport['candidate'];
+  baseline: CanaryReport['baseline'];
+  reasons: string[];
+  checks: CanaryVerdict['checks'];
 }
 
 /** A ticket as triaged, routed and linked by the engine's intake. */
@@ -97,6 +108,8 @@ export interface ShiftResult {
     mttr: number | null;
   };
   incidents: IncidentResult[];
+  /** Deploys the canary rejected when they were deployed (not an incident's fix): only when there are any. */
+  rejectedDeploys?: RejectedDeploy[];
   /** Minute by minute around the primary incident, for plots: its SLI and its fast-burn pair. */
   series: { sli: SliName; points: { t: number; sli: number; burn1h: number; burn5m: number }[] };
   /** Each typed incident minute by minute over its own span: SLI, every window's burn, budget left. */
@@ -105,6 +118,8 @@ export interface ShiftResult {
   budget: BudgetSeries[];
   minutes: { start: number; end: number };
   trace: TraceEntry[];
+  /** Only for a scenario with a canary strategy: its rollouts, decisions and evidence. */
+  rollout?: RolloutResult;
 }
 
 /**
@@ -130,6 +145,7 @@ export function assemble(
   scenario: Scenario,
   engine: Engine,
   minutes: { start: number; end: number },
+  rejectedDeploys: readonly RejectedDeploy[] = [],
 ): ShiftResult {
   const { objectives } = engine.config;
   const ledgerOf = (sli: string) => engine.ledger(sli);
@@ -260,6 +276,7 @@ export function assemble(
       mttr: since(onset, m?.resolved),
     },
     incidents: results,
+    ...(rejectedDeploys.length > 0 ? { rejectedDeploys: [...rejectedDeploys] } : {}),
     series: { sli: sliName, points },
     incidentSeries: incidentSeries(
       engine.incidents.flatMap((incident, i) =>
@@ -281,7 +298,13 @@ export function assemble(
     budget: budgetSeries(ledgers, objectives, minutes),
     minutes,
     trace: engine.trace.entries,
+    ...withRollout(scenario, engine),
   };
+}
+
+function withRollout(scenario: Scenario, engine: Engine): { rollout?: RolloutResult } {
+  const rollout = rolloutResult(scenario, engine);
+  return rollout ? { rollout } : {};
 }
 
 /** Numbers in the JSON keep 4 decimals: enough for a burn of 14.6667, stable across platforms. */

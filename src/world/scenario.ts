@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { FORBIDDEN_NAME } from '../toolkit/alerts.js';
+import type { ReadStrategy } from '../toolkit/argo.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
@@ -11,6 +12,7 @@ import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { checkGateReferences, gateChecks } from './gate-schema.js';
 import { checkWork, LIMITS } from './limits.js';
+import { readScenarioRollout } from './rollout-scenario.js';
 import { checkFlow, flowPlays, runbookField, splitRunbook } from './runbook-schema.js';
 import { checkService } from './service-check.js';
 import { burnPolicy, effects, fault, owners, rate, slos } from './service-spec.js';
@@ -243,6 +245,8 @@ const schema = z.strictObject({
       regressionsMustPass: DEFAULT_CANARY.regressionsMustPass,
     }),
   timeline: list(timelineEvent, LIMITS.timelineEvents).default([]),
+  /** A canary strategy (Argo Rollouts' model), inline or from an Argo file: read by rollout-scenario.ts. */
+  rollout: z.unknown().optional(),
   faults: list(fault, LIMITS.timelineEvents).default([]),
   effects: effects.default({}),
   owners: owners.default({}),
@@ -311,7 +315,7 @@ const schema = z.strictObject({
   plays: z.string().min(1).optional(),
 });
 
-export type Scenario = z.infer<typeof schema>;
+export type Scenario = Omit<z.infer<typeof schema>, 'rollout'> & { rollout?: ReadStrategy };
 /** The schema itself, for the docs test (every field docs/scenario-format.md names exists). */
 export const scenarioSchema = schema;
 export type IncidentTypeSpec = Scenario['incidentTypes'][number];
@@ -437,6 +441,9 @@ export function checkPlays(
   });
 }
 
+const isReadStrategy = (value: unknown): value is ReadStrategy =>
+  isMapping(value) && isMapping(value.strategy) && Array.isArray(value.warnings);
+
 const isMapping = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -466,6 +473,9 @@ function readMapping(text: string, file: string, seen: readonly string[]): Recor
   // A spec is named relative to the file that names it, whichever file extends that one.
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
+  const rollout = own.rollout as { file?: unknown } | undefined;
+  if (isMapping(rollout) && typeof rollout.file === 'string' && rollout.file.trim() !== '')
+    own.rollout = { ...rollout, file: resolve(dirname(file), rollout.file) };
   if (typeof own.plays === 'string' && own.plays.trim() !== '') own.plays = resolve(dirname(file), own.plays);
   if (parent === undefined) return own;
   if (typeof parent !== 'string' || parent.trim() === '') {
@@ -526,10 +536,15 @@ function checkedScenario(mapping: Record<string, unknown>, file: string): Scenar
   const raw = withSloSpec(mapping, file);
   const parsed = schema.safeParse(raw, { reportInput: true, jitless: parses++ === 0 });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'scenario');
-  checkReferences(parsed.data, file);
-  checkService(parsed.data, file);
-  checkWork(parsed.data, file);
-  return parsed.data;
+  const { rollout, ...scenario } = parsed.data;
+  checkReferences(scenario, file);
+  checkService(scenario, file);
+  checkWork(scenario, file);
+  if (rollout === undefined) return scenario;
+  // A replay's overlay lays its changes on a scenario whose strategy was read already.
+  if (isReadStrategy(rollout)) return { ...scenario, rollout };
+  const releases = scenario.releases.map((r) => r.name);
+  return { ...scenario, rollout: readScenarioRollout(rollout, file, releases) };
 }
 
 export function loadScenario(file: string): Scenario {
