@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { bufferIo } from '../src/cli/io.js';
 import { buildProgram, main } from '../src/cli/main.js';
+import { liveConfigSchema } from '../src/live/config.js';
 import { exportMachine } from '../src/views/export.js';
 import { scenarioSchema } from '../src/world/scenario.js';
 
@@ -332,11 +333,13 @@ function schemaPaths(schema: unknown, prefix = '', into = new Set<string>()): Se
 
 /** Keys read before the schema: `extends` (another scenario) and `sloSpec` (a Sloth spec). */
 const PRE_SCHEMA = ['extends', 'sloSpec'];
-const SCHEMA = schemaPaths(z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }));
+const pathsOf = (schema: z.ZodType) =>
+  schemaPaths(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }));
+const SCENARIO = pathsOf(scenarioSchema);
 
 /** A documented path in the schema's words (a record's key as `*`), or null when the schema lacks it. */
-function schemaPathOf(path: string): string | null {
-  if (PRE_SCHEMA.includes(path)) return path;
+function schemaPathOf(path: string, SCHEMA = SCENARIO, pre = PRE_SCHEMA): string | null {
+  if (pre.includes(path)) return path;
   let at = '';
   const join = (a: string, b: string) => (a === '' ? b : `${a}.${b}`);
   for (const segment of path.split('.')) {
@@ -353,7 +356,7 @@ function schemaPathOf(path: string): string | null {
 const known = (path: string) => schemaPathOf(path) !== null;
 
 /** Every key path of a YAML example, and every `field` in the first column of a table. */
-function documentedFields(page: string): Map<string, number> {
+function documentedFields(page: string, tables = true): Map<string, number> {
   const fields = new Map<string, number>();
   const add = (path: string, line: number) => {
     const parts = path.split('.');
@@ -377,6 +380,7 @@ function documentedFields(page: string): Map<string, number> {
   };
   for (const block of blocksOf(page).filter((b) => b.lang === 'yaml'))
     walk(parseYaml(block.lines.join('\n')), '', block.line);
+  if (!tables) return fields;
   read(page)
     .split('\n')
     .forEach((text, i) => {
@@ -398,8 +402,8 @@ describe('docs/scenario-format.md', () => {
   });
 
   it('names every field of the schema', () => {
-    const named = new Set([...fields.keys()].map(schemaPathOf));
-    const undocumented = [...SCHEMA].filter((path) => !path.endsWith('*') && !named.has(path));
+    const named = new Set([...fields.keys()].map((path) => schemaPathOf(path)));
+    const undocumented = [...SCENARIO].filter((path) => !path.endsWith('*') && !named.has(path));
     expect(undocumented).toEqual([]);
   });
 
@@ -411,6 +415,20 @@ describe('docs/scenario-format.md', () => {
     expect(known('incidentTypes[].runbook.steps[].approve')).toBe(true);
     expect(known('storm.groupby')).toBe(false);
     expect(known('service.index.maxAge')).toBe(false);
+  });
+});
+
+describe('docs/serve.md', () => {
+  it("names only fields serve's configuration has", () => {
+    const live = pathsOf(liveConfigSchema);
+    const fields = documentedFields('docs/serve.md', false);
+    const unknown = [...fields]
+      .filter(([path]) => schemaPathOf(path, live, ['sloSpec']) === null)
+      .map(([path, line]) => `docs/serve.md:${line}: ${path}`);
+    expect(fields.size).toBeGreaterThan(30);
+    expect(unknown).toEqual([]);
+    expect(schemaPathOf('journal.maxCommitSeconds', live, [])).toBe('journal.maxCommitSeconds');
+    expect(schemaPathOf('journal.maxCommitSecond', live, [])).toBeNull();
   });
 });
 
