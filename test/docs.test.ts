@@ -191,10 +191,34 @@ function misuse(args: string[]): string | null {
   return null;
 }
 
+/** The shell of a CI workflow in YAML (GitHub Actions, GitLab): `run: CMD`, or the lines of `run: |`. */
+function ciCommandsOf(block: Block): ShellLine[] {
+  const out: ShellLine[] = [];
+  let indent = -1;
+  for (const [i, text] of block.lines.entries()) {
+    const at = { page: block.page, line: block.line + i, output: null };
+    const depth = text.search(/\S/);
+    if (indent >= 0 && (depth > indent || text.trim() === '')) {
+      if (text.trim() !== '') out.push({ ...at, text: text.trim() });
+      continue;
+    }
+    indent = -1;
+    const run = /^(\s*)(?:-\s*)?(?:run|script):\s*(.*)$/.exec(text);
+    if (!run) continue;
+    if (/^[|>]/.test(run[2] ?? '')) indent = (run[1] ?? '').length;
+    else if (run[2]) out.push({ ...at, text: run[2] });
+  }
+  return out;
+}
+
 const shellLines = PAGES.flatMap((page) =>
-  blocksOf(page)
-    .filter((block) => SHELL.has(block.lang))
-    .flatMap(commandsOf),
+  blocksOf(page).flatMap((block) =>
+    SHELL.has(block.lang)
+      ? commandsOf(block)
+      : ['yaml', 'yml'].includes(block.lang)
+        ? ciCommandsOf(block)
+        : [],
+  ),
 );
 
 describe('the runbook commands in the docs', () => {
