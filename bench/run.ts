@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { backtest } from './rows/backtest.js';
 import { durable } from './rows/durable.js';
+import { fanout } from './rows/fanout.js';
 import { fleet } from './rows/fleet.js';
 import { intake } from './rows/intake.js';
 import { overhead } from './rows/overhead.js';
@@ -32,6 +33,7 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   overhead,
   durable,
   fleet,
+  fanout,
   storm,
   backtest,
   intake,

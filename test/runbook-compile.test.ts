@@ -63,12 +63,13 @@ describe('the runbook schema', () => {
     const type = s.incidentTypes[0];
     expect(type?.runbook).toEqual([]);
     expect(type?.flow?.steps.map((step) => [step.name, step.kind])).toEqual([
+      ['restart', 'play'],
       ['approve-rollback', 'approve'],
       ['rollback', 'play'],
       ['tell', 'notify'],
     ]);
     // The role is expanded to the roster names that hold it.
-    expect(type?.flow?.steps[0]).toMatchObject({ approvers: ['Alice Chen'], count: 1, timeout: 15 });
+    expect(type?.flow?.steps[1]).toMatchObject({ approvers: ['Alice Chen'], count: 1, timeout: 15 });
     const flat = loadScenario('scenarios/stock-shift.yaml').incidentTypes[0];
     expect(flat?.flow).toBeUndefined();
     expect(flat?.runbook).toEqual([

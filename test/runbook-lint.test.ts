@@ -21,7 +21,7 @@ const spec = (steps: FlowStep[]): RunbookSpec => ({ name: 'test', steps });
 
 describe('runbook lint', () => {
   it.each([
-    ['checkout-approval', 'quality-regression'],
+    ['checkout-approval', 'bad-deploy'],
     ['regional-restart', 'stale-index'],
   ])(
     'proves the %s runbook: every wait has an exit, every path ends, every step is reached, no key reused',

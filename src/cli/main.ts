@@ -6,6 +6,7 @@ import { registerBurn } from './burn.js';
 import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';
 import { registerGate } from './gate-command.js';
+import { registerInit } from './init.js';
 import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
@@ -13,6 +14,7 @@ import { registerPaths } from './paths-command.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
+import { registerRunbooks } from './runbooks.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
@@ -33,6 +35,7 @@ const commands: CommandModule[] = [
   registerShift,
   registerGate,
   registerValidate,
+  registerInit,
   registerRuns,
   registerReplay,
   registerWhy,
@@ -45,6 +48,7 @@ const commands: CommandModule[] = [
   registerInspect,
   registerReport,
   registerPaths,
+  registerRunbooks,
 ];
 
 function packageVersion(): string {

@@ -45,7 +45,6 @@ import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import {
-  decisionAnnotator,
   isRollout,
   type PendingShips,
   type ReleaseActor,
@@ -63,6 +62,7 @@ import {
   type RunbookWait,
   reattach,
   runbookActor,
+  statusOf,
   waitOf,
 } from './runbooks.js';
 import { type PendingTimer, TimerTable } from './timers.js';
@@ -208,7 +208,6 @@ export class Engine {
       else if (this.flows.size > 0 && this.byId.has(entry.actor)) this.flows.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
-    if (config.rollout) this.trace.annotate = decisionAnnotator();
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);
@@ -855,6 +854,13 @@ export class Engine {
       if (wait) waits.push(wait);
     }
     return waits;
+  }
+
+  /** An incident's runbook run now (null when its mitigate stage runs none). */
+  runbookStatus(id: string): ReturnType<typeof statusOf> | null {
+    const incident = this.byId.get(id);
+    const runbook = incident ? runbookActor(incident.actor) : null;
+    return runbook ? statusOf(runbook) : null;
   }
 
   /**

@@ -8,6 +8,7 @@ import { own } from '../toolkit/sli.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
+import { checkFlow } from '../world/runbook-schema.js';
 import { alerting, checkPlays, incidentType, name, postmortem } from '../world/scenario.js';
 import { slos, sloWords } from '../world/service-spec.js';
 import { journalLimits } from './backpressure.js';
@@ -126,12 +127,23 @@ const schema = z.strictObject({
 });
 
 export type LiveConfig = z.infer<typeof schema>;
+/** The schema itself, for the docs test (every field docs/serve.md shows exists). */
+export const liveConfigSchema = schema;
 export type PrometheusConfig = z.infer<typeof prometheusConfig>;
 export type EvalsConfig = z.infer<typeof evalsConfig>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
   const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
+  parsed.data.incidentTypes.forEach((type, i) => {
+    // A runbook of the statechart language: its approvers are the roster's names (no roles live).
+    if (type.flow)
+      type.flow = checkFlow(
+        type.flow,
+        { file, field: `incidentTypes[${i}].runbook` },
+        { roster: parsed.data.oncall.roster, roles: {} },
+      );
+  });
   checkPlays(parsed.data, plays, file);
   checkPlaySettings(parsed.data, file);
   checkSlis(parsed.data, file);

@@ -1,5 +1,6 @@
 import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
+import type { OperatorCommand } from '../../machines/runbook.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
 import type { Notification, Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
@@ -8,6 +9,7 @@ import { stateName, type TraceEntry } from '../engine/trace.js';
 import { TRIGGER_KINDS } from '../engine/undeliverable.js';
 import type { Decision } from '../engine/why.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
+import { InputError } from '../toolkit/errors.js';
 import { JournalWatch } from './backpressure.js';
 import { EngineMinutes, engineTimeOf, minuteStart, type WallClock } from './clock.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
@@ -249,7 +251,7 @@ export class LiveEngine {
    * minute is refused rather than shifting every later minute.
    */
   recordSli(sli: string, requests: number, errors: number): { minute: number } {
-    // An own property only: `constructor` or `__proto__` is no SLI, whatever every object inherits.
+    // Own keys only: `constructor` or `toString` are in every object, and are no SLI.
     if (!Object.hasOwn(this.engine.config.objectives, sli)) {
       const known = Object.keys(this.engine.config.objectives).join(', ');
       throw new PayloadError(`unknown SLI ${JSON.stringify(sli)} (known: ${known})`, 'sli');
@@ -301,6 +303,33 @@ export class LiveEngine {
     return incidentRecord(this.engine, incident);
   }
 
+  /**
+   * An operator's command to an incident's runbook run (approve, reject, pause, resume, skip, abort,
+   * retry): journaled with who gave it, at the engine's minute. A command the run cannot take now is
+   * refused (400 naming the field, or 409) and nothing is journaled.
+   */
+  operate(id: string, command: OperatorCommand, step: string | undefined, by: string) {
+    const incident = this.find(id);
+    this.tick();
+    try {
+      this.engine.operate({
+        kind: 'operator',
+        incident: id,
+        command,
+        ...(step === undefined ? {} : { step }),
+        by,
+      });
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.engine.commit();
+      if (error.field === 'step' || error.field === 'by') throw new PayloadError(error.message, error.field);
+      throw new Refused(409, error.message);
+    }
+    this.engine.flush();
+    this.afterCommit();
+    return { ...incidentRecord(this.engine, incident), runbook: this.engine.runbookStatus(id) };
+  }
+
   incidents(filter: { state?: string; service?: string }) {
     return this.engine.incidents
       .map((incident) => incidentRecord(this.engine, incident))
@@ -342,7 +371,17 @@ export class LiveEngine {
     };
     // Why each page, ticket, play and verdict happened: derived from the machines, never stored.
     const decisions = incidentDecisions(this.engine, incident) as Decision[] | null;
-    return { ...incidentRecord(this.engine, incident), postmortem, ship, sliReads, trace, decisions };
+    // A runbook of the statechart language: the step it is at and where it waits, since when.
+    const runbook = this.engine.runbookStatus(id);
+    return {
+      ...incidentRecord(this.engine, incident),
+      postmortem,
+      ship,
+      sliReads,
+      trace,
+      decisions,
+      ...(runbook ? { runbook } : {}),
+    };
   }
 
   /** Streams what the actors do from now on to `tap`, until the returned function is called. */

@@ -33,6 +33,12 @@ const sliReport = z.object({
   errors: z.number().int('must be a whole number').min(0, 'must be >= 0'),
 });
 const ackBody = z.object({ by: z.string().min(1, 'must name who acknowledged') });
+/** An operator's command to a runbook run: `POST /api/incidents/:id/runbook/:command`. */
+const operatorBody = z.object({
+  by: z.string().min(1, 'must name who acts'),
+  step: z.string().min(1).optional(),
+});
+const OPERATOR_COMMANDS = ['approve', 'reject', 'pause', 'resume', 'skip', 'abort', 'retry'] as const;
 const deployBody = z.object({ candidate: releaseName });
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
@@ -88,6 +94,7 @@ export type LiveApi = Pick<
   | 'incidents'
   | 'incident'
   | 'ack'
+  | 'operate'
   | 'run'
   | 'resumed'
   | 'journal'
@@ -219,6 +226,12 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
   app.post('/api/incidents/:id/ack', async (request) => {
     const { by } = parsePayload(ackBody, request.body);
     return live.ack((request.params as { id: string }).id, by);
+  });
+  app.post('/api/incidents/:id/runbook/:command', async (request) => {
+    const { id, command } = request.params as { id: string; command: string };
+    const { by, step } = parsePayload(operatorBody, request.body);
+    const known = parsePayload(z.object({ command: z.enum(OPERATOR_COMMANDS) }), { command }).command;
+    return live.operate(id, known, step, by);
   });
   app.get('/metrics', async (_request, reply) => {
     reply.type(live.metrics.registry.contentType);

@@ -158,6 +158,16 @@ export class LeasedWorker {
     return record;
   }
 
+  /** A runbook command is checked against the run's state, which only the worker holding it has. */
+  operate(...args: Parameters<LiveEngine['operate']>): ReturnType<LiveEngine['operate']> {
+    const held = this.fenced(() => this.live?.operate(...args));
+    if (held) return held;
+    throw new Refused(
+      409,
+      'this worker does not hold the live run: send runbook commands to the worker that does',
+    );
+  }
+
   incidents(filter: { state?: string; service?: string }) {
     if (this.live) return this.live.incidents(filter);
     const run = this.liveRun();

@@ -199,7 +199,7 @@ export function lintRunbook(spec: RunbookSpec): LintReport {
 }
 
 /** The inputs a run may start with: one for each way the steps' `when:` on the incident can go. */
-function startingInputs(spec: RunbookSpec): RunbookInput[] {
+export function startingInputs(spec: RunbookSpec): RunbookInput[] {
   const severities = new Set<string>();
   const hours = new Set<number>([0]);
   const labels: Record<string, string>[] = [{}];
@@ -226,7 +226,11 @@ function startingInputs(spec: RunbookSpec): RunbookInput[] {
 }
 
 /** Every event a run in this state could get by itself or from its approvers. */
-function eventsFor(spec: RunbookSpec, snapshot: AnyMachineSnapshot): AnyEventObject[] {
+export function eventsFor(
+  spec: RunbookSpec,
+  snapshot: AnyMachineSnapshot,
+  operators = false,
+): AnyEventObject[] {
   const events: AnyEventObject[] = [];
   const nodes = (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes;
   for (const node of nodes)
@@ -240,8 +244,13 @@ function eventsFor(spec: RunbookSpec, snapshot: AnyMachineSnapshot): AnyEventObj
     if (o.notEquals !== undefined) variants.push({ [o.key]: o.notEquals });
     outputs.set(o.step, variants);
   }
+  const context = snapshot.context as RunbookContext;
   for (const id of Object.keys(snapshot.children)) {
-    const step = id.split(':')[1] as string;
+    // Only a play still running reports (a real one reports once, and its actor is then gone).
+    const [, step, nth] = id.split(':') as [string, string, string | undefined];
+    const spec_ = spec.steps.find((s) => s.name === step);
+    const item = nth !== undefined && spec_?.kind === 'parallel' ? spec_.items[Number(nth)] : undefined;
+    if (!context.plays.some((p) => p.name === step && p.item === item && p.outcome === 'running')) continue;
     for (const out of outputs.get(step) ?? [{}])
       events.push({
         type: `xstate.done.actor.${id}`,
@@ -249,8 +258,8 @@ function eventsFor(spec: RunbookSpec, snapshot: AnyMachineSnapshot): AnyEventObj
         output: { ok: true, detail: 'ok', outputs: out },
       });
     events.push({ type: `xstate.done.actor.${id}`, actorId: id, output: { ok: false, detail: 'failed' } });
+    events.push({ type: `xstate.error.actor.${id}`, actorId: id, error: new Error('threw') });
   }
-  const context = snapshot.context as RunbookContext;
   const waiting = context.waiting;
   if (waiting?.for === 'approval') {
     const gate = spec.steps.find((s) => s.name === waiting.step);
@@ -265,14 +274,25 @@ function eventsFor(spec: RunbookSpec, snapshot: AnyMachineSnapshot): AnyEventObj
   const readsSli = spec.steps.some((s) => s.when?.sli);
   if (readsSli || snapshot.value === 'settle') {
     const thresholds = spec.steps.flatMap((s) => [s.when?.sli?.below, s.when?.sli?.atLeast]);
-    const values = new Set([0.995, 0.5, ...thresholds.filter((t): t is number => t !== undefined)]);
+    const values = new Set([0.995, 0.6, ...thresholds.filter((t): t is number => t !== undefined)]);
     for (const sli of values) events.push({ type: 'SLI_SAMPLE', sli });
+  }
+  if (operators) {
+    // An operator's controls, one per path (and the resume a pause needs), so the states stay finite.
+    const by = 'operator';
+    if (context.paused) events.push({ type: 'RESUME', by });
+    else if (!context.operations.some((o) => o.by === by)) {
+      events.push({ type: 'PAUSE', by }, { type: 'ABORT', by });
+      const at = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0];
+      if (spec.steps.some((s) => s.name === at)) events.push({ type: 'SKIP', step: at, by });
+      for (const s of spec.steps) events.push({ type: 'RETRY_FROM', step: s.name, by });
+    }
   }
   return events;
 }
 
 /** A state as the exploration tells states apart: its value and context, without functions. */
-const serialize = (snapshot: AnyMachineSnapshot) => {
+export const serialize = (snapshot: AnyMachineSnapshot) => {
   const { input: _input, ...context } = snapshot.context as RunbookContext;
   return JSON.stringify([snapshot.value, context]);
 };
