@@ -102,6 +102,16 @@ describe('runbook gate with several scenarios and --junit', () => {
     expect(suites[1]?.testcase[0]?.error?.message).toBe('runbook: scenarios/none.yaml: no such file');
   });
 
+  it('writes the report of one scenario that is bad input, and says it as every command does', async () => {
+    const out = tempFile('gate.xml');
+    const io = bufferIo();
+    expect(await main(['gate', 'scenarios/none.yaml', '--junit', out], io)).toBe(2);
+    expect(io.stderr).toBe('runbook: scenarios/none.yaml: no such file\n');
+    expect(io.stdout).toBe('');
+    const [suite] = suitesOf(readFileSync(out, 'utf8'));
+    expect(suite).toMatchObject({ name: 'none', tests: '1', errors: '1' });
+  });
+
   it('gives one JSON document for several scenarios', async () => {
     const io = bufferIo();
     expect(

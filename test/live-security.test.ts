@@ -1,9 +1,17 @@
-import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { stockPlays } from '../src/engine/plays.js';
 import { SqliteStore } from '../src/engine/sqlite-store.js';
+import { parseLiveConfig } from '../src/live/config.js';
+import { livePlays } from '../src/live/plays.js';
+import { LiveEngine } from '../src/live/runtime.js';
 import { type Inspector, startInspector } from '../src/views/inspector/server.js';
-import { type LiveServer, startLive } from './support/live-server.js';
+import { type LiveServer, startLive, until } from './support/live-server.js';
 import { killServers, serveChild } from './support/serve-child.js';
 
 /**
@@ -45,6 +53,14 @@ function raw(
     req.end(body);
   });
 }
+
+const PLAY_NAMES = [...Object.keys(stockPlays), ...Object.keys(livePlays({}))];
+const post = (base: string, path: string, body: unknown) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 const ALERT = JSON.stringify([{ labels: { alertname: 'Burn', service: 'agent' } }]);
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -138,5 +154,126 @@ describe("the inspector's socket", () => {
     await expect(socket(url, 'ws', { origin })).rejects.toThrow(/401/);
     await expect(socket(url, 'ws?token=wrong', { origin })).rejects.toThrow(/401/);
     await expect(socket(url, 'ws?token=s3cret-token', { origin })).resolves.toBeUndefined();
+  });
+});
+
+describe('secrets', () => {
+  const SECRETS = ['QUERYSECRET1', 'HEADERSECRET2', 'R0UTINGSECRET3R0UTINGSECRET3ABCD', 'EVALSECRET4'];
+  const received: { url: string; authorization?: string }[] = [];
+  let service: import('node:http').Server;
+  let base = '';
+  const dir = mkdtempSync(join(tmpdir(), 'runbook-secrets-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    return new Promise((done) => service?.close(done));
+  });
+
+  async function startService(): Promise<void> {
+    if (base) return;
+    service = createServer((req, res) => {
+      received.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      req.resume();
+      // An eval endpoint that fails, repeating the URL it was asked (as some do).
+      if (req.url?.startsWith('/eval')) return res.writeHead(500).end(`cannot serve ${base}${req.url}`);
+      res.writeHead(200).end(`done ${base}${req.url}`);
+    });
+    await new Promise<void>((done) => service.listen(0, '127.0.0.1', done));
+    base = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+  }
+
+  const configText = () => `name: secrets
+service: { name: agent, requestsPerMinute: 1000 }
+release: v2
+slos: { quality: { objective: 0.99 } }
+oncall: { roster: [Alice Chen] }
+incidentTypes:
+  - name: quality-regression
+    match: { service: agent }
+    sli: quality
+    runbook:
+      - { play: http, with: { url: "${base}/mitigate?key=${SECRETS[0]}", headers: { Authorization: "Bearer ${SECRETS[1]}" } } }
+postmortem: { rootCauses: [unknown], trigger: unknown }
+notifiers:
+  - { name: pd, type: pagerduty, url: "${base}/pd", routingKey: ${SECRETS[2]} }
+evals: { url: "${base}/eval?key=${SECRETS[3]}" }
+evalSet:
+  - { id: c1, topic: refunds, question: "How long?", expected: "5 days" }
+`;
+
+  it('are in no answer, log line, play detail or journal byte, and a new journal is 0600', async () => {
+    await startService();
+    const config = join(dir, 'live.yaml');
+    writeFileSync(config, configText());
+    const db = join(dir, 'secrets.db');
+    const server = await serveChild([
+      '--listen',
+      '127.0.0.1:0',
+      '--config',
+      config,
+      '--db',
+      db,
+      '--time-scale',
+      '60',
+    ]);
+    const deploy = await post(server.base, '/api/deploys', { candidate: 'v3' });
+    expect(deploy.status).toBe(502);
+    const deployText = await deploy.text();
+    expect(deployText).toContain('/eval?key=redacted');
+    await post(server.base, '/api/v2/alerts', [{ labels: { alertname: 'Burn', service: 'agent' } }]);
+    // At --time-scale 60 a minute is a second: the burn is counted once its minute has passed.
+    await until('the burn to be counted', async () => {
+      const sli = await post(server.base, '/api/sli', { sli: 'quality', requests: 1000, errors: 400 });
+      return sli.status === 200 ? true : null;
+    });
+    const acked = await until('the page to be acknowledged', async () => {
+      const ack = await post(server.base, '/api/incidents/INC-1/ack', { by: 'Alice Chen' });
+      return ack.status === 200 ? ack.text() : null;
+    });
+    const detail = await until('the http play to report', async () => {
+      const record = (await (await fetch(`${server.base}/api/incidents/INC-1`)).json()) as {
+        plays: { outcome: string; detail: string }[];
+      };
+      const play = record.plays.find((p) => p.outcome !== 'running');
+      return play ? play.detail : null;
+    });
+    expect(detail).toContain('/mitigate?key=redacted');
+    // The play itself was sent the real values.
+    expect(received.find((r) => r.url.startsWith('/mitigate'))?.authorization).toBe(`Bearer ${SECRETS[1]}`);
+    expect(statSync(db).mode & 0o777).toBe(0o600);
+    server.child.kill('SIGKILL');
+    await server.exited;
+    const journal = ['', '-wal']
+      .filter((suffix) => existsSync(`${db}${suffix}`))
+      .map((suffix) => readFileSync(`${db}${suffix}`).toString('latin1'))
+      .join('');
+    for (const secret of SECRETS) {
+      for (const [where, text] of [
+        ['the deploy answer', deployText],
+        ['the ack answer', acked],
+        ['the play detail', detail],
+        ['the log', server.output()],
+        ['the journal', journal],
+      ] as const)
+        expect(String(text).includes(secret), `${secret} in ${where}`).toBe(false);
+    }
+  });
+
+  it('come back from the file as it is now when a run resumes', async () => {
+    await startService();
+    const db = join(dir, 'resume.db');
+    const config = parseLiveConfig(configText(), 'live.yaml', PLAY_NAMES);
+    const clock = () => Date.UTC(2026, 11, 1, 9, 0, 20);
+    const first = new SqliteStore(db);
+    new LiveEngine({ config, configFile: 'live.yaml', store: first, clock }).close();
+    first.close();
+    const again = new SqliteStore(db);
+    const resumed = new LiveEngine({ config, configFile: 'live.yaml', store: again, clock });
+    const step = resumed.config.incidentTypes[0]?.runbook[0];
+    expect((step?.with as { headers: Record<string, string> } | undefined)?.headers.Authorization).toBe(
+      `Bearer ${SECRETS[1]}`,
+    );
+    expect(resumed.run?.meta.scenarioText).not.toContain(SECRETS[1]);
+    resumed.close();
+    again.close();
   });
 });

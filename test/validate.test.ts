@@ -23,8 +23,9 @@ async function validate(...args: string[]) {
 describe('runbook validate', () => {
   it('passes every scenario of the repository and every gate mutation (each with its own plays)', async () => {
     const files = [
+      // kill-switch's plays come by --plays only (below).
       ...readdirSync('scenarios')
-        .filter((f) => f.endsWith('.yaml'))
+        .filter((f) => f.endsWith('.yaml') && f !== 'kill-switch.yaml')
         .map((f) => `scenarios/${f}`),
       ...readdirSync('scenarios/mutations/gate').map((f) => `scenarios/mutations/gate/${f}`),
     ];

@@ -74,7 +74,16 @@ export const registerGate: CommandModule = (program, ctx) => {
       if (named.length <= 1) {
         // One scenario: bad input is the command's own (exit 2, as every command has it).
         const file = named[0] ?? stockScenario();
-        const { scenario, report } = await scoreShift({ ...flags, scenario: file }, ctx);
+        const { scenario, report } = await scoreShift({ ...flags, scenario: file }, ctx).catch(
+          async (error) => {
+            // The report still says why, for the CI job that reads it.
+            if (flags.junit && error instanceof InputError)
+              await writeJunit(flags.junit, [
+                { file, scenario: basename(file, extname(file)), error: error.format() },
+              ]);
+            throw error;
+          },
+        );
         const outcome = { file, scenario: scenario.name, report };
         if (flags.junit) await writeJunit(flags.junit, [outcome]);
         ctx.io.out(flags.json ? json(report) : tableOf(report));

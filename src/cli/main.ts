@@ -6,6 +6,7 @@ import { registerBurn } from './burn.js';
 import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';
 import { registerGate } from './gate-command.js';
+import { registerInit } from './init.js';
 import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
@@ -34,6 +35,7 @@ const commands: CommandModule[] = [
   registerShift,
   registerGate,
   registerValidate,
+  registerInit,
   registerRuns,
   registerReplay,
   registerWhy,

@@ -45,7 +45,6 @@ import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import {
-  decisionAnnotator,
   isRollout,
   type PendingShips,
   type ReleaseActor,
@@ -209,7 +208,6 @@ export class Engine {
       else if (this.flows.size > 0 && this.byId.has(entry.actor)) this.flows.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
-    if (config.rollout) this.trace.annotate = decisionAnnotator();
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);

@@ -127,6 +127,8 @@ const schema = z.strictObject({
 });
 
 export type LiveConfig = z.infer<typeof schema>;
+/** The schema itself, for the docs test (every field docs/serve.md shows exists). */
+export const liveConfigSchema = schema;
 export type PrometheusConfig = z.infer<typeof prometheusConfig>;
 export type EvalsConfig = z.infer<typeof evalsConfig>;
 

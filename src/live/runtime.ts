@@ -16,6 +16,7 @@ import { engineConfigOf, type LiveConfig } from './config.js';
 import { PayloadError, type Received } from './intake.js';
 import { LiveMetrics } from './metrics.js';
 import { livePlays } from './plays.js';
+import { redactUrls, storedConfig, withCurrentSecrets } from './secrets.js';
 import { liveWorld } from './world.js';
 
 /**
@@ -108,6 +109,7 @@ export class LiveEngine {
     const { store, clock } = options;
     this.clock = clock;
     this.run = store ? lastLiveRun(store) : null;
+    const isNewRun = this.run === null;
     const stored: LiveRunMeta = this.run
       ? (JSON.parse(this.run.meta.scenarioText) as LiveRunMeta)
       : {
@@ -119,11 +121,12 @@ export class LiveEngine {
     if (store && !this.run) {
       this.run = store.createRun({
         scenario: options.configFile,
-        scenarioText: JSON.stringify(stored),
+        // Secrets stay in the file: the journal keeps references to them (secrets.ts).
+        scenarioText: JSON.stringify({ ...stored, config: storedConfig(stored.config) }),
         plays: null,
       });
     }
-    this.config = stored.config;
+    this.config = !isNewRun ? withCurrentSecrets(stored.config, options.config) : stored.config;
     this.timeScale = stored.timeScale ?? 1;
     this.epochMs = parseTimestamp(stored.epoch);
     // The limits are the running configuration's, not the stored run's: they tune this process.
@@ -174,7 +177,7 @@ export class LiveEngine {
       throw new Refused(409, 'the canary has no eval set to judge on: configure evalSet (and evals.url)');
     // The eval endpoint failing is the world's fault, not the caller's: 502, with its reason.
     const report = await Promise.resolve(this.engine.canaryEvidence(candidate)).catch((error: Error) => {
-      throw new Refused(502, `no canary evidence for ${candidate}: ${error.message}`);
+      throw new Refused(502, `no canary evidence for ${candidate}: ${redactUrls(error.message)}`);
     });
     this.tick();
     this.engine.submit({ kind: 'deploy', candidate, report });
@@ -248,7 +251,7 @@ export class LiveEngine {
    * minute is refused rather than shifting every later minute.
    */
   recordSli(sli: string, requests: number, errors: number): { minute: number } {
-    // An own property only: `constructor` or `__proto__` is no SLI, whatever every object inherits.
+    // Own keys only: `constructor` or `toString` are in every object, and are no SLI.
     if (!Object.hasOwn(this.engine.config.objectives, sli)) {
       const known = Object.keys(this.engine.config.objectives).join(', ');
       throw new PayloadError(`unknown SLI ${JSON.stringify(sli)} (known: ${known})`, 'sli');

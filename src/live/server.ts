@@ -17,6 +17,12 @@ export interface ServerOptions {
   token: string | null;
   logger: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /**
+   * Alertmanager's webhook carries a whole group, and Alertmanager never retries a 4xx: a 413 loses
+   * the group. Its `max_alerts` is 0 (every alert) by default, so the limit is what a group of tens of
+   * thousands of alerts weighs (32 MiB by default), not the API's.
+   */
+  webhookBodyLimit?: number;
   /** Names besides the listen address a request's `Host` may carry (`--allow-host`): a proxy's, a DNS name. */
   hosts?: readonly string[];
 }
@@ -96,6 +102,7 @@ export type LiveApi = Pick<
 
 export function buildServer(live: LiveApi, options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const webhookBodyLimit = options.webhookBodyLimit ?? 32 * 1024 * 1024;
   const requestTimeout = live.journal.limits.requestTimeoutSeconds * 1000;
   // Node looks for requests past their time every connectionsCheckingInterval (30 s by default).
   const checkEvery = Math.min(requestTimeout, 1000);
@@ -125,7 +132,9 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
   const knownHost = hostCheck(options.hosts ?? []);
   app.addHook('onRequest', async (request, reply) => {
     const { localAddress, localPort } = request.socket;
-    if (!knownHost(request.headers.host, localAddress ?? '', localPort ?? 0)) {
+    // A request injected in process (app.inject) came over no network: nobody to rebind a name.
+    if (localAddress === undefined) return;
+    if (!knownHost(request.headers.host, localAddress, localPort ?? 0)) {
       const got = request.headers.host ?? 'none';
       return reply.code(421).send({
         error: `Host ${JSON.stringify(got)} is not this server's (its listen address, or a name given with --allow-host)`,
@@ -168,9 +177,10 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       // Fastify closes the connection on a body too large, and the client, still writing, gets a
       // reset instead of the 413; kept open, the rest of the body is read and dropped, the 413 read.
       reply.removeHeader('connection');
+      const limit = request.routeOptions.bodyLimit ?? bodyLimit;
       return reply
         .code(413)
-        .send({ error: `is larger than ${bodyLimit} bytes, the most a request may carry`, field: '(body)' });
+        .send({ error: `is larger than ${limit} bytes, the most a request may carry`, field: '(body)' });
     }
     if (status >= 500) {
       request.log.error(error);
@@ -192,7 +202,7 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
     const alerts = postedAlerts(request.body, intakeTime(), live.config.resolveTimeoutMinutes);
     return live.receive(alerts);
   });
-  app.post('/webhook/alertmanager', async (request) => {
+  app.post('/webhook/alertmanager', { bodyLimit: webhookBodyLimit }, async (request) => {
     const alerts = webhookAlerts(request.body, intakeTime(), live.config.resolveTimeoutMinutes);
     return live.receive(alerts);
   });

@@ -269,6 +269,7 @@ const JUDGES: { [K in GateCheckSpec['kind']]: Judge<K> } = {
 
 /** One check of a scenario's `gate:` judged against the shift. */
 export function judge(spec: GateCheckSpec, result: ShiftResult): { id: string; owner: string } & Verdict {
+  // TypeScript does not tie `spec`'s kind to the judge looked up by it: the table above does.
   const run = JUDGES[spec.kind] as Judge<typeof spec.kind>;
   return { id: checkName(spec), owner: spec.owner ?? '', ...run(spec as never, result) };
 }

@@ -24,7 +24,7 @@ export interface GateReport {
 }
 
 const pct = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+  x === null || x === undefined ? 'none' : `${(x * 100).toFixed(1)}%`;
 
 /** The transitions of one actor, in order. */
 const transitionsOf = (trace: readonly TraceEntry[], actor: string) => trace.filter((e) => e.actor === actor);

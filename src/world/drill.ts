@@ -7,10 +7,11 @@ import type { RunJournal } from '../engine/journal.js';
 import { definePlay, stockPlays } from '../engine/plays.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
+import { own } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
 import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
-import { RolloutWorld } from './rollout-world.js';
+import { RolloutWorld, type RolloutWorldState } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
 import { sloWords } from './service-spec.js';
@@ -44,6 +45,8 @@ export interface ShiftOptions {
    * once its story is over), and the storm's alerts sent so far. For a progress line.
    */
   onMinute?: (minute: number, lastMinute: number, alerts: number) => void;
+  /** Told after each minute's inputs are committed, before plays report: a replay gives recorded reports due by then. */
+  afterCommit?: (minute: number) => void;
 }
 
 /** What the engine needs of a scenario: everything but the simulated world. */
@@ -151,7 +154,7 @@ function stormSpec(scenario: Scenario) {
  * The storm as it arrives, minute by minute: the generated alerts and the listed ones by start minute
  * (generated first within a minute), and the last minute any of them still fires.
  */
-export function arrivals(scenario: Scenario): {
+function arrivals(scenario: Scenario): {
   lastEnd: number;
   alerts: Generator<{ at: number; alert: Alert }>;
 } {
@@ -179,10 +182,12 @@ export function arrivals(scenario: Scenario): {
 }
 
 /** The simulated service as the engine's world: its eval answers, what it gets wrong, its knobs. */
-export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
+function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
   return {
     evaluate: (release, cases) => service.evaluate(release, cases),
-    wrongAnswers: (release, sli) => (sli === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : []),
+    // Only an answers SLI has wrong answers to turn into regression cases.
+    wrongAnswers: (release, sli) =>
+      own(scenario.slos, sli)?.kind === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : [],
     effect: (effect, now) => {
       if (effect.type === 'clear') return service.clearFaults(effect.faults, now);
       if (effect.type === 'flag') {
@@ -245,14 +250,7 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     const rollouts = scenario.rollout
       ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
       : null;
-    const { rejected, ...minutes } = await shift(
-      scenario,
-      engine,
-      service,
-      every,
-      options.onMinute,
-      rollouts,
-    );
+    const { rejected, ...minutes } = await shift(scenario, engine, service, every, options, rollouts);
     engine.flush();
     return assemble(scenario, engine, minutes, rejected);
   } finally {
@@ -275,6 +273,8 @@ interface WorldState {
   slo?: SloAlertState;
   /** Deploys the canary rejected so far, when there are any. */
   rejected?: RejectedDeploy[];
+  /** The canary's split counts by minute, with a canary strategy. */
+  rollout?: RolloutWorldState;
 }
 
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
@@ -283,7 +283,7 @@ async function shift(
   engine: Engine,
   service: ServiceUnderOperation,
   every: number,
-  onMinute: ShiftOptions['onMinute'],
+  { onMinute, afterCommit }: Pick<ShiftOptions, 'onMinute' | 'afterCommit'>,
   rollouts: RolloutWorld | null,
 ) {
   const storm = arrivals(scenario);
@@ -294,6 +294,7 @@ async function shift(
   if (restored) service.restoreState(restored.service);
   const slo = sloAlerts(scenario);
   if (restored?.slo) slo.restore(restored.slo);
+  if (restored?.rollout) rollouts?.restore(restored.rollout);
   const lastEvent = Math.max(
     storm.lastEnd,
     ...scenario.timeline.map((e) => e.at),
@@ -349,6 +350,7 @@ async function shift(
     answerApprovals(scenario.oncall.approvals, engine, t);
     rollouts?.drive(t);
     engine.commit();
+    afterCommit?.(t);
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
     const reports = engine.drain();
@@ -363,6 +365,7 @@ async function shift(
         service: service.state(),
         ...(slo.empty ? {} : { slo: slo.state() }),
         ...(rejected.length > 0 ? { rejected } : {}),
+        ...(rollouts ? { rollout: rollouts.state() } : {}),
       } satisfies WorldState);
     }
     onMinute?.(t, end, arrived);
@@ -394,14 +397,14 @@ function byMinute<T extends { at: number }>(items: readonly T[]): Map<number, T[
 }
 
 /** Whether an incident of a known type is still being worked: the shift goes on until none is. */
-export const typedOpen = (engine: Engine): boolean =>
+const typedOpen = (engine: Engine): boolean =>
   engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
 
 /**
  * On-call acknowledges a page `ackMinutes` after it was paged, a ticket `ticketAckMinutes` after it
  * was opened; a ticket that turns into a page gets the page's deadline, counted from the page.
  */
-export function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
+function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
   const waiting = engine.awaitingAck();
   if (waiting.length === 0) return;
   const { ackMinutes, ticketAckMinutes } = scenario.oncall;
