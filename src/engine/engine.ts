@@ -583,10 +583,12 @@ export class Engine {
       case 'ticket':
         this.fileTicket(input.ticket);
         break;
-      case 'ack':
-        this.byId.get(input.incident)?.actor.send({ type: 'ACK' });
+      case 'ack': {
+        const incident = this.byId.get(input.incident);
+        incident?.actor.send(incident.type?.flow ? { type: 'ACK', flow: true } : { type: 'ACK' });
         this.ackWins(input.incident);
         break;
+      }
       case 'undeliverable':
         this.recordUndeliverable(input);
         break;
