@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { EngineConfig } from '../engine/config.js';
+import type { ReadStrategy } from '../toolkit/argo.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { readUserFile } from '../toolkit/files.js';
 import { zodToInput } from '../toolkit/schema-errors.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
+import { readScenarioRollout } from '../world/rollout-scenario.js';
 import { alerting, checkPlays, incidentType, name, objective, postmortem } from '../world/scenario.js';
 import { journalLimits } from './backpressure.js';
 import { notifierSchema } from './notifiers.js';
@@ -101,7 +103,11 @@ const schema = z.strictObject({
    * The deploy system's hooks: `rollback` is what the live `rollback` play calls; `promote` is called
    * when the canary promotes a release (a deploy through `POST /api/deploys`, or an incident's fix).
    */
-  deploy: z.strictObject({ rollback: hook.optional(), promote: hook.optional() }).default({}),
+  deploy: z
+    .strictObject({ rollback: hook.optional(), promote: hook.optional(), setWeight: hook.optional() })
+    .default({}),
+  /** A canary strategy (Argo Rollouts' model), inline or `file:` an Argo YAML file: see docs/progressive-delivery.md. */
+  rollout: z.unknown().optional(),
   /** The service's eval endpoints: the canary's evidence and a postmortem's regression cases. */
   evals: evalsConfig.optional(),
   /** The canary's eval set at the start; the regression cases postmortems write join it. */
@@ -125,16 +131,19 @@ const schema = z.strictObject({
   prometheus: prometheusConfig.optional(),
 });
 
-export type LiveConfig = z.infer<typeof schema>;
+export type LiveConfig = Omit<z.infer<typeof schema>, 'rollout'> & { rollout?: ReadStrategy };
 export type PrometheusConfig = z.infer<typeof prometheusConfig>;
 export type EvalsConfig = z.infer<typeof evalsConfig>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
   const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
-  checkPlays(parsed.data, plays, file);
-  checkPlaySettings(parsed.data, file);
-  return parsed.data;
+  const { rollout, ...config } = parsed.data;
+  checkPlays(config, plays, file);
+  checkPlaySettings(config, file);
+  if (rollout === undefined) return config;
+  // Read once, here: the stored run keeps the strategy as read, whatever the files say later.
+  return { ...config, rollout: readScenarioRollout(rollout, file, null) };
 }
 
 /** A live play's `with:` (an http step's URL, an exec step's command) is checked before anything runs. */
@@ -172,5 +181,6 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
     postmortem: config.postmortem,
     // A run stored before the eval set was configurable has none.
     evalSet: config.evalSet ?? [],
+    ...(config.rollout ? { rollout: config.rollout.strategy } : {}),
   };
 }
