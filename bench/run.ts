@@ -4,13 +4,16 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { backtest } from './rows/backtest.js';
 import { durable } from './rows/durable.js';
+import { fanout } from './rows/fanout.js';
 import { fleet } from './rows/fleet.js';
 import { intake } from './rows/intake.js';
 import { overhead } from './rows/overhead.js';
 import { cli, correlateFile } from './rows/process.js';
 import { promtool } from './rows/promtool.js';
+import { replay } from './rows/replay.js';
 import { shift } from './rows/shift.js';
 import { storm } from './rows/storm.js';
+import { validate } from './rows/validate.js';
 import { takeover, workers } from './rows/workers.js';
 import { formatTable, type Row } from './table.js';
 
@@ -30,13 +33,16 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   overhead,
   durable,
   fleet,
+  fanout,
   storm,
   backtest,
   intake,
   workers,
   takeover,
   promtool,
+  replay,
   cli,
+  validate,
   // Last: it writes and deletes two 268 MB files, and the disk's writeback would slow the rows that write.
   'correlate-file': correlateFile,
 };

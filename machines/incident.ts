@@ -43,6 +43,10 @@ export interface PlayRecord {
   detail: string;
   sliBefore: number | null;
   sliAfter: number | null;
+  /** A runbook of the statechart language's plays: the step's name, the play's key, a fan-out's item. */
+  name?: string;
+  key?: string;
+  item?: string;
 }
 
 export interface LearnInput {

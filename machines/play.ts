@@ -50,6 +50,8 @@ export interface PlayInput {
    * twice under one key changes nothing the second time.
    */
   key: string;
+  /** The item (a host, a region) of a runbook's fan-out step this play runs for; its key ends with it. */
+  item?: string;
   ops: PlayOps;
 }
 
@@ -57,4 +59,6 @@ export interface PlayOutput {
   ok: boolean;
   /** One line for the trace and the narration: what the play did, or why it could not. */
   detail: string;
+  /** Named values for later steps of a runbook (`${{ steps.NAME.outputs.KEY }}`); scalars, kept as text. */
+  outputs?: Record<string, string | number | boolean>;
 }

@@ -1,5 +1,12 @@
 import { type ActorLogic, and, assign, enqueueActions, fromPromise, setup, stopChild } from 'xstate';
-import { render, renderText, TemplateError, type TemplateScope } from '../src/toolkit/template.js';
+import {
+  references,
+  render,
+  renderText,
+  strings,
+  TemplateError,
+  type TemplateScope,
+} from '../src/toolkit/template.js';
 import type { Severity } from '../src/toolkit/triage.js';
 import { isPlayOutput, misreport, type PlayRecord, thrown } from './incident.js';
 import type { PlayInput, PlayOps, PlayOutput, RunbookStep } from './play.js';
@@ -56,7 +63,6 @@ export interface RunbookInput {
 export interface FlowPlayRecord extends PlayRecord {
   name: string;
   key: string;
-  item?: string;
 }
 
 export interface Answer {
@@ -253,8 +259,15 @@ export function compileRunbook(spec: RunbookSpec) {
     sliAfter: null,
   });
   /** The record of a play with this key, settled. */
-  const settle = (context: RunbookContext, key: string, outcome: PlayRecord['outcome'], detail: string) =>
-    context.plays.map((p) => (p.key === key && p.outcome === 'running' ? { ...p, outcome, detail } : p));
+  const settle = (context: RunbookContext, key: string, outcome: PlayRecord['outcome'], detail: string) => {
+    // The record is near the end (the play started last, or one of a fan-out's few running items).
+    let i = context.plays.length - 1;
+    while (i >= 0 && !(context.plays[i]?.key === key && context.plays[i]?.outcome === 'running')) i--;
+    if (i < 0) return context.plays;
+    const plays = context.plays.slice();
+    plays[i] = { ...(plays[i] as FlowPlayRecord), outcome, detail };
+    return plays;
+  };
   const reportOf = (output: unknown): { ok: boolean; detail: string } =>
     isPlayOutput(output)
       ? { ok: output.ok, detail: output.detail ?? '' }
@@ -308,8 +321,6 @@ export function compileRunbook(spec: RunbookSpec) {
           (context.tries[step.name] ?? 0) <= step.retries
         );
       },
-      waitsToRetry: ({ context }, params: { step: string }) =>
-        retryDelay(stepOf(params.step).step as PlayStepSpec, context.tries[params.step] ?? 0) > 0,
       names: ({ event }, params: { step: string }) => (event as { step?: string }).step === params.step,
       mayAnswer: ({ context, event }, params: { step: string }) => {
         const { step, by } = event as { step: string; by: string };
@@ -601,13 +612,25 @@ export function compileRunbook(spec: RunbookSpec) {
   function stepState(step: FlowStep, index: number) {
     const next = nextOf(spec, index);
     const p = { step: step.name };
+    // Only the ways a step can really go are drawn (and linted): a skip when it has a `when:`, a
+    // template failure when its settings hold templates.
+    const skipped = step.when
+      ? [{ guard: { type: 'whenFails', params: p }, ...go(next, () => `${step.name} skipped`) }]
+      : [];
     const check = (first: object[]) => ({
-      always: [
-        { guard: 'paused', target: 'held' },
-        { guard: { type: 'whenFails', params: p }, ...go(next, () => `${step.name} skipped`) },
-        ...first,
-      ],
+      always: [{ guard: 'paused', target: 'held' }, ...skipped, ...first],
     });
+    const templated =
+      (step.kind === 'play' || step.kind === 'parallel') &&
+      strings(step.with).some((t) => references(t).length > 0)
+        ? [
+            {
+              guard: { type: 'templateFails', params: p },
+              target: 'failed',
+              actions: { type: 'recordTemplateFailure', params: p },
+            },
+          ]
+        : [];
     const held = {
       entry: { type: 'waitFor', params: { ...p, for: 'operator' } },
       exit: 'stopWaiting',
@@ -670,14 +693,7 @@ export function compileRunbook(spec: RunbookSpec) {
         initial: 'check',
         on: skip,
         states: {
-          check: check([
-            {
-              guard: { type: 'templateFails', params: p },
-              target: 'failed',
-              actions: { type: 'recordTemplateFailure', params: p },
-            },
-            { target: 'run' },
-          ]),
+          check: check([...templated, { target: 'run' }]),
           held,
           run: {
             entry: { type: 'startFanout', params: p },
@@ -716,14 +732,7 @@ export function compileRunbook(spec: RunbookSpec) {
       initial: 'check',
       on: skip,
       states: {
-        check: check([
-          {
-            guard: { type: 'templateFails', params: p },
-            target: 'failed',
-            actions: { type: 'recordTemplateFailure', params: p },
-          },
-          { target: 'run' },
-        ]),
+        check: check([...templated, { target: 'run' }]),
         held,
         run: {
           entry: { type: 'startPlay', params: p },
@@ -750,22 +759,22 @@ export function compileRunbook(spec: RunbookSpec) {
         },
         failed: {
           always: [
-            {
-              guard: and([
-                { type: 'canRetry', params: p },
-                { type: 'waitsToRetry', params: p },
-              ]),
-              target: 'backoff',
-            },
-            { guard: { type: 'canRetry', params: p }, target: 'run' },
+            // Retried at once, or after a backoff: only the way its settings allow is drawn.
+            step.delay > 0
+              ? { guard: { type: 'canRetry', params: p }, target: 'backoff' }
+              : { guard: { type: 'canRetry', params: p }, target: 'run' },
             go(step.onFailure, failedWhy(step.name, step.onFailure)),
           ],
         },
-        backoff: {
-          entry: { type: 'waitFor', params: { ...p, for: 'retry' } },
-          exit: 'stopWaiting',
-          after: { [`retry:${step.name}`]: { target: 'run' } },
-        },
+        ...(step.delay > 0
+          ? {
+              backoff: {
+                entry: { type: 'waitFor', params: { ...p, for: 'retry' } },
+                exit: 'stopWaiting',
+                after: { [`retry:${step.name}`]: { target: 'run' } },
+              },
+            }
+          : {}),
       },
     };
   }

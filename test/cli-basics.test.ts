@@ -32,7 +32,7 @@ describe('the command line', () => {
       'report',
       'paths',
     ]) {
-      expect(io.stdout).toMatch(new RegExp(`\\n  ${name} \\[options\\] +[A-Z]`));
+      expect(io.stdout).toMatch(new RegExp(`\\n  ${name} \\[options\\]( \\[\\w+\\.\\.\\.\\])? +[A-Z]`));
     }
   });
 

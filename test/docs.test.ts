@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { bufferIo } from '../src/cli/io.js';
 import { buildProgram, main } from '../src/cli/main.js';
+import { liveConfigSchema } from '../src/live/config.js';
 import { exportMachine } from '../src/views/export.js';
 import { scenarioSchema } from '../src/world/scenario.js';
 
@@ -190,10 +191,34 @@ function misuse(args: string[]): string | null {
   return null;
 }
 
+/** The shell of a CI workflow in YAML (GitHub Actions, GitLab): `run: CMD`, or the lines of `run: |`. */
+function ciCommandsOf(block: Block): ShellLine[] {
+  const out: ShellLine[] = [];
+  let indent = -1;
+  for (const [i, text] of block.lines.entries()) {
+    const at = { page: block.page, line: block.line + i, output: null };
+    const depth = text.search(/\S/);
+    if (indent >= 0 && (depth > indent || text.trim() === '')) {
+      if (text.trim() !== '') out.push({ ...at, text: text.trim() });
+      continue;
+    }
+    indent = -1;
+    const run = /^(\s*)(?:-\s*)?(?:run|script):\s*(.*)$/.exec(text);
+    if (!run) continue;
+    if (/^[|>]/.test(run[2] ?? '')) indent = (run[1] ?? '').length;
+    else if (run[2]) out.push({ ...at, text: run[2] });
+  }
+  return out;
+}
+
 const shellLines = PAGES.flatMap((page) =>
-  blocksOf(page)
-    .filter((block) => SHELL.has(block.lang))
-    .flatMap(commandsOf),
+  blocksOf(page).flatMap((block) =>
+    SHELL.has(block.lang)
+      ? commandsOf(block)
+      : ['yaml', 'yml'].includes(block.lang)
+        ? ciCommandsOf(block)
+        : [],
+  ),
 );
 
 describe('the runbook commands in the docs', () => {
@@ -241,6 +266,7 @@ describe('the runbook commands in the docs', () => {
 const EXAMPLES: { page: string; command: string; exit: number }[] = [
   { page: 'README.md', command: 'npx runbook gate', exit: 0 },
   { page: 'README.md', command: 'npx runbook gate --scenario scenarios/broken-fix.yaml', exit: 1 },
+  { page: 'README.md', command: 'npx runbook gate --scenario scenarios/checkout-api.yaml', exit: 0 },
   {
     page: 'README.md',
     command: 'npx runbook gate --scenario scenarios/kill-switch.yaml --plays scenarios/plays/kill-switch.js',
@@ -306,15 +332,23 @@ describe('docs/cli.md', () => {
   });
 });
 
-/** Every field path of a schema, `a.b[].c`; a record's own keys are `*`. */
+/**
+ * Every field path of a schema, `a.b[].c`; a record's keys are `*` (`slos.*.kind`), and a field whose
+ * schema JSON Schema cannot show (a runbook, checked by its own parser) is `field.**`: anything under it.
+ */
 function schemaPaths(schema: unknown, prefix = '', into = new Set<string>()): Set<string> {
   if (schema === null || typeof schema !== 'object') return into;
   const s = schema as Record<string, unknown>;
   for (const [key, value] of Object.entries((s.properties as Record<string, unknown>) ?? {})) {
     into.add(`${prefix}${key}`);
+    const shape = Object.keys((value as Record<string, unknown>) ?? {}).filter((k) => k !== 'description');
+    if (shape.length === 0) into.add(`${prefix}${key}.**`);
     schemaPaths(value, `${prefix}${key}.`, into);
   }
-  if (typeof s.additionalProperties === 'object') into.add(`${prefix}*`);
+  if (typeof s.additionalProperties === 'object') {
+    into.add(`${prefix}*`);
+    schemaPaths(s.additionalProperties, `${prefix}*.`, into);
+  }
   if (s.items) schemaPaths(s.items, `${prefix.replace(/\.$/, '')}[].`, into);
   for (const key of ['anyOf', 'oneOf', 'allOf'])
     for (const branch of (s[key] as unknown[]) ?? []) schemaPaths(branch, prefix, into);
@@ -323,14 +357,30 @@ function schemaPaths(schema: unknown, prefix = '', into = new Set<string>()): Se
 
 /** Keys read before the schema: `extends` (another scenario) and `sloSpec` (a Sloth spec). */
 const PRE_SCHEMA = ['extends', 'sloSpec'];
-const SCHEMA = schemaPaths(z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }));
-const known = (path: string) =>
-  PRE_SCHEMA.includes(path) ||
-  SCHEMA.has(path) ||
-  path.split('.').some((_, i, parts) => SCHEMA.has(`${parts.slice(0, i).join('.')}.*`.replace(/^\./, '')));
+const pathsOf = (schema: z.ZodType) =>
+  schemaPaths(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }));
+const SCENARIO = pathsOf(scenarioSchema);
+
+/** A documented path in the schema's words (a record's key as `*`), or null when the schema lacks it. */
+function schemaPathOf(path: string, SCHEMA = SCENARIO, pre = PRE_SCHEMA): string | null {
+  if (pre.includes(path)) return path;
+  let at = '';
+  const join = (a: string, b: string) => (a === '' ? b : `${a}.${b}`);
+  for (const segment of path.split('.')) {
+    const list = segment.endsWith('[]');
+    const key = list ? segment.slice(0, -2) : segment;
+    if (SCHEMA.has(join(at, key))) at = join(at, key);
+    else if (SCHEMA.has(join(at, '*'))) at = join(at, '*');
+    else return null;
+    if (SCHEMA.has(join(at, '**'))) return path;
+    if (list) at = `${at}[]`;
+  }
+  return at;
+}
+const known = (path: string) => schemaPathOf(path) !== null;
 
 /** Every key path of a YAML example, and every `field` in the first column of a table. */
-function documentedFields(page: string): Map<string, number> {
+function documentedFields(page: string, tables = true): Map<string, number> {
   const fields = new Map<string, number>();
   const add = (path: string, line: number) => {
     const parts = path.split('.');
@@ -354,6 +404,7 @@ function documentedFields(page: string): Map<string, number> {
   };
   for (const block of blocksOf(page).filter((b) => b.lang === 'yaml'))
     walk(parseYaml(block.lines.join('\n')), '', block.line);
+  if (!tables) return fields;
   read(page)
     .split('\n')
     .forEach((text, i) => {
@@ -375,16 +426,33 @@ describe('docs/scenario-format.md', () => {
   });
 
   it('names every field of the schema', () => {
-    const named = new Set(fields.keys());
-    const undocumented = [...SCHEMA].filter((path) => !path.endsWith('*') && !named.has(path));
+    const named = new Set([...fields.keys()].map((path) => schemaPathOf(path)));
+    const undocumented = [...SCENARIO].filter((path) => !path.endsWith('*') && !named.has(path));
     expect(undocumented).toEqual([]);
   });
 
   it('would notice a field the schema lacks (the check itself can fail)', () => {
     expect(known('storm.groupBy')).toBe(true);
     expect(known('incidentTypes[].match.service')).toBe(true);
+    expect(schemaPathOf('slos.checkout-latency.thresholdMs')).toBe('slos.*.thresholdMs');
+    expect(known('slos.checkout-latency.threshold')).toBe(false);
+    expect(known('incidentTypes[].runbook.steps[].approve')).toBe(true);
     expect(known('storm.groupby')).toBe(false);
     expect(known('service.index.maxAge')).toBe(false);
+  });
+});
+
+describe('docs/serve.md', () => {
+  it("names only fields serve's configuration has", () => {
+    const live = pathsOf(liveConfigSchema);
+    const fields = documentedFields('docs/serve.md', false);
+    const unknown = [...fields]
+      .filter(([path]) => schemaPathOf(path, live, ['sloSpec']) === null)
+      .map(([path, line]) => `docs/serve.md:${line}: ${path}`);
+    expect(fields.size).toBeGreaterThan(30);
+    expect(unknown).toEqual([]);
+    expect(schemaPathOf('journal.maxCommitSeconds', live, [])).toBe('journal.maxCommitSeconds');
+    expect(schemaPathOf('journal.maxCommitSecond', live, [])).toBeNull();
   });
 });
 

@@ -23,8 +23,8 @@ const failing = (scenario: Scenario, result: ShiftResult) =>
     .map((c) => c.id);
 
 /** The base's gate with its checks replaced: the same shift judged by other expectations. */
-const judged = (result: ShiftResult, checks: string) =>
-  gate(result, parseScenario(`extends: gate-checks.yaml\nname: judged\ngate:\n${checks}`, JUDGED));
+const judged = (result: ShiftResult, checks: string, base = 'gate-checks.yaml') =>
+  gate(result, parseScenario(`extends: ${base}\nname: judged\ngate:\n${checks}`, JUDGED));
 
 describe('checks as data', () => {
   it('passes the base scenario: every check of its gate holds', async () => {
@@ -125,6 +125,7 @@ describe('check parameters', () => {
         '  - { kind: mitigated, type: quality-regression, first: true, name: first }',
         '  - { kind: mitigated, type: quality-regression, withinMinutes: 1, name: quick }',
       ].join('\n'),
+      'mutations/gate/mitigated.yaml',
     );
     expect(report.checks.map((c) => [c.id, c.ok])).toEqual([
       ['any', true],
@@ -180,7 +181,7 @@ describe('check parameters', () => {
         'name: judged',
         'expect: { recoveries: [] }',
         'incidentTypes:',
-        '  - { name: never, match: { service: nowhere }, sli: quality, runbook: [{ play: rollback }] }',
+        '  - { name: never, match: { service: retrieval }, sli: quality, runbook: [{ play: rollback }] }',
         '  - { name: quality-regression, match: { service: agent }, sli: quality, runbook: [{ play: rollback }] }',
         'gate:',
         '  - { kind: paged, type: never }',
@@ -221,6 +222,11 @@ describe('a gate that cannot be checked is bad input', () => {
       /gate\[0\]\.sli: unknown SLI "speed"/,
     ],
     ['a missing bound', '  - { kind: mttr }', /gate\[0\]\.atMost: is required/],
+    [
+      'a mitigating play no runbook of the type names',
+      '  - { kind: mitigated, type: stale-index, play: rolback }',
+      /gate\[0\]\.play: no runbook of stale-index names play "rolback" \(plays: reindex\)/,
+    ],
     [
       'two checks of one name',
       '  - { kind: live, release: v2 }\n  - { kind: live, release: v4 }',

@@ -41,3 +41,19 @@ describe.concurrent.each([
     });
   }, 300_000);
 });
+
+// No storm: its SLO alerts come from the world's own ledger (in the checkpoint), its failed requests
+// from the service's carried remainders, its runbook runs a declared effect play before the rollback.
+// A shorter story than the stock one, so fewer distinct points to kill it at.
+describe('a checkout-api run (checkpoint every 3 min) killed with SIGKILL and resumed', () => {
+  it('ends byte-identical to an uninterrupted run, every play completed once per key', async () => {
+    await killAndResume({
+      scenario: 'checkout-api',
+      every: '3',
+      dir,
+      journal: (label) => join(dir, `${label}.db`),
+      batches,
+      minPoints: 12,
+    });
+  }, 300_000);
+});

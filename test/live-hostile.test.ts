@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { scanAlerts } from '../src/cli/alert-file.js';
 import type { Engine } from '../src/engine/engine.js';
 import { stockPlays } from '../src/engine/plays.js';
 import { SqliteStore } from '../src/engine/sqlite-store.js';
@@ -9,6 +10,7 @@ import { loadLiveConfig } from '../src/live/config.js';
 import { runCommand } from '../src/live/plays.js';
 import { ReleaseFollower } from '../src/live/release-hook.js';
 import { LiveEngine } from '../src/live/runtime.js';
+import { assertBuilt, runCli } from './support/cli-process.js';
 import { LIVE_CONFIG, type LiveServer, startLive, until } from './support/live-server.js';
 import { killServers, serveChild } from './support/serve-child.js';
 
@@ -198,4 +200,59 @@ describe('SLI names', () => {
       expect(body.error).toContain('unknown SLI');
     },
   );
+});
+
+describe('serve --check and a journal in memory', () => {
+  assertBuilt();
+  it('says what will not work with the shipped configuration, and still exits 0', async () => {
+    const run = await runCli(['serve', '--check'], { cwd: process.cwd() });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ok \(1 incident types, 4 warnings above\)/);
+    expect(run.stderr).toContain(
+      'incidentTypes[0].runbook[0]: rollback calls deploy.rollback, which is not configured',
+    );
+    expect(run.stderr).toContain('--token-file: no bearer token');
+    expect(run.stderr).toContain('--db: no --db: the journal is in memory');
+  });
+
+  it('exits 2 naming --listen for an address off loopback without a token', async () => {
+    const run = await runCli(['serve', '--check', '--listen', '0.0.0.0:9095', '--db', join(dir, 'c.db')], {
+      cwd: process.cwd(),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--listen: 0.0.0.0 is off loopback and there is no bearer token');
+    expect(run.stderr).not.toContain('--db:');
+  });
+
+  it('warns on stderr when serve runs without --db', async () => {
+    const server = await serveChild(['--listen', '127.0.0.1:0']);
+    expect(server.output()).toContain('warning: no --db: the journal is in memory');
+  });
+});
+
+describe('alert files', () => {
+  const scan = async (text: Buffer) => {
+    const alerts: unknown[] = [];
+    await scanAlerts('alerts.json', [text], (a) => alerts.push(a));
+    return alerts;
+  };
+  const json = JSON.stringify([
+    { labels: { alertname: 'A', service: 'agent' }, startsAt: '2026-12-01T09:00:00Z' },
+  ]);
+
+  it('take a UTF-8 byte order mark, as a JSON list and as NDJSON', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(await scan(Buffer.concat([bom, Buffer.from(json)]))).toHaveLength(1);
+    const line = JSON.stringify({ labels: { alertname: 'A' }, startsAt: '2026-12-01T09:00:00Z' });
+    expect(await scan(Buffer.concat([bom, Buffer.from(`${line}\n${line}\n`)]))).toHaveLength(2);
+  });
+
+  it('refuse an alert that ends before it starts, naming endsAt and the rule', async () => {
+    const bad = JSON.stringify([
+      { labels: { alertname: 'A' }, startsAt: '2026-12-01T10:00:00Z', endsAt: '2026-12-01T09:00:00Z' },
+    ]);
+    const error = await scan(Buffer.from(bad)).catch((e: Error & { field?: string; file?: string }) => e);
+    expect(error).toMatchObject({ field: 'alerts[0].endsAt', file: 'alerts.json' });
+    expect((error as Error).message).toContain('start time must be before end time');
+  });
 });

@@ -115,6 +115,73 @@ describe('runbook replay of a drill', () => {
     expect(text.stdout).toContain('now passes: ship');
   });
 
+  it('runs a play the record lacks under a changed runbook against the simulated world, and says so', async () => {
+    const file = 'scenarios/stale-index-rollback-first.yaml';
+    const drilled = await cli(['drill', '--scenario', file, '--db', shifts, '--json']);
+    const run = `run-${(await cli(['runs', '--db', shifts, '--json'])).stdout.match(/"id"/g)?.length}`;
+    const recordedResult = JSON.parse(drilled.stdout);
+    const stale = recordedResult.incidents.find((i: { type: string }) => i.type === 'stale-index');
+    expect(stale.plays.map((p: { play: string }) => p.play)).toEqual(['rollback', 'reindex']);
+    const reindexFirst = overlayFile(
+      'reindex-first.yaml',
+      `incidentTypes:
+  - name: stale-index
+    match: { service: agent, alertname: IndexStale }
+    sli: freshness
+    runbook:
+      - { play: reindex, timeout: 10 }
+  - name: quality-regression
+    match: { service: agent }
+    sli: quality
+    runbook:
+      - { play: rollback, timeout: 10 }
+    fix: { candidate: v3-fix }
+`,
+    );
+    const { code, stdout } = await cli(['replay', run, '--db', shifts, '--with', reindexFirst, '--json']);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    // The record's first step under this key was rollback: reindex is not in it, and runs on the simulated world.
+    expect(out.notRecorded).toEqual([
+      expect.objectContaining({ key: `${stale.id}/1/1`, play: 'reindex', source: 'simulated' }),
+    ]);
+    expect(out.diff.plays.after.filter((p: string) => p.startsWith(`${stale.id} `))).toEqual([
+      expect.stringMatching(/reindex .*recovered/),
+    ]);
+    expect(out.worldDiverged).not.toBeNull();
+    expect(out.diff.totals.after.times.mttm).toBe(out.diff.totals.before.times.mttm);
+    const inc = out.diff.incidents.find((d: { id: string }) => d.id === stale.id);
+    expect(inc.times.after.mttm).toBeLessThan(inc.times.before.mttm);
+  });
+
+  it('report --replay draws the recorded run beside the replay on the same plots, with the diff', async () => {
+    const out = join(dir, 'replay.html');
+    const { code, stdout } = await cli([
+      'report',
+      '--run',
+      'run-1',
+      '--db',
+      shifts,
+      '--replay',
+      strictPaging(),
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('replayed with');
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<section id="replay">');
+    const specs = JSON.parse(
+      /<script type="application\/json" id="plot-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '[]',
+    );
+    const inc5 = specs.find((s: { id: string }) => s.id === 'plot-INC-5');
+    const labels = inc5.panels.flatMap((p: { lines: { label: string }[] }) => p.lines.map((l) => l.label));
+    // The replay's page threshold and the record's, on the same panel.
+    expect(labels).toContain('page threshold 30x');
+    expect(labels).toContain('page threshold 14.4x (recorded)');
+    expect(inc5.markers.some((m: { label: string }) => m.label.startsWith('recorded: paged'))).toBe(true);
+  });
+
   it('writes nothing to the journal it reads: the file is the same bytes after replays', async () => {
     const before = readFileSync(shifts);
     await cli(['replay', 'run-1', '--db', shifts, '--with', strictPaging()]);

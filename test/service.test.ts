@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { MinuteCounts } from '../src/toolkit/slo.js';
 import { type Question, questionCounts, ServiceUnderOperation } from '../src/world/service.js';
 
 /** Request number i (counting from minute 0) asks question i mod n: counted one request at a time. */
@@ -59,13 +60,13 @@ describe('the traffic cycle', () => {
 
   it('gives the per-minute error counts of the refund questions a release answers wrongly, at 3 a minute', () => {
     const service = serviceAt(3);
-    const minutes = Array.from({ length: 10 }, (_, minute) => service.serve(minute).quality);
+    const minutes = Array.from({ length: 10 }, (_, minute) => service.serve(minute).quality as MinuteCounts);
     expect(minutes.map((m) => m.requests)).toEqual(Array(10).fill(3));
     expect(minutes.map((m) => m.errors)).toEqual([1, 1, 0, 1, 0, 1, 1, 0, 1, 0]);
   });
 
   it('gives 7 wrong answers a minute at 36 a minute, then 8 every fifth minute', () => {
     const service = serviceAt(36);
-    expect([0, 1, 2, 3, 4].map((minute) => service.serve(minute).quality.errors)).toEqual([8, 7, 7, 7, 7]);
+    expect([0, 1, 2, 3, 4].map((minute) => service.serve(minute).quality?.errors)).toEqual([8, 7, 7, 7, 7]);
   });
 });

@@ -50,7 +50,7 @@ describe('a scenario with sloSpec', () => {
 
   it('takes the objective from the spec, in percent, and drops the pairs of a disabled alert', () => {
     const s = scenarioWith(`sloSpec: ${spec(99.5, 'disable: true')}`);
-    expect(s.slos.quality.objective).toBe(0.995);
+    expect(s.slos.quality?.objective).toBe(0.995);
     expect(s.alerting.policy).toEqual(DEFAULT_POLICY.filter((pair) => pair.severity === 'page'));
     expect(s.alerting.severity).toEqual({ page: 'sev1', ticket: 'sev3' });
   });
@@ -62,7 +62,7 @@ describe('a scenario with sloSpec', () => {
     expect(loose.milestones.paged ?? Number.POSITIVE_INFINITY).toBeGreaterThan(strict.milestones.paged ?? 0);
   });
 
-  it('refuses slos beside sloSpec, and a spec SLO the engine does not measure, naming the file and field', () => {
+  it('refuses slos beside sloSpec, and a latency SLO with no threshold, naming the file and field', () => {
     const both = () =>
       parseScenario(`sloSpec: ${spec(99)}\nslos: { quality: { objective: 0.9 } }\n`, 'x.yaml');
     expect(both).toThrowError(InputError);
@@ -76,10 +76,10 @@ describe('a scenario with sloSpec', () => {
     writeFileSync(latency, readFileSync(spec(99), 'utf8').replace('name: quality', 'name: latency'));
     try {
       scenarioWith(`sloSpec: ${latency}`);
-      expect.fail('a latency SLO was accepted');
+      expect.fail('a latency SLO without threshold_ms was accepted');
     } catch (error) {
       expect((error as InputError).format()).toContain(
-        `${latency}: slos[0].name: must be quality or freshness`,
+        `${latency}: slos[0].labels.threshold_ms: must be the latency threshold`,
       );
     }
   });
@@ -94,7 +94,7 @@ describe("serve's configuration with sloSpec", () => {
     );
     expect(text).toContain('sloSpec: slo.yaml');
     const config = parseLiveConfig(text, join(dir, 'live.yaml'), plays);
-    expect(config.slos.quality.objective).toBe(0.999);
+    expect(config.slos.quality?.objective).toBe(0.999);
     expect(config.alerting.policy).toEqual(DEFAULT_POLICY);
   });
 });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
+import { weigh } from '../src/engine/why.js';
 import { DEFAULT_POLICY } from '../src/toolkit/slo.js';
-import { weigh } from '../src/views/why.js';
 
 /**
  * `runbook why`: each decision about an incident with the guard that let it through, the numbers
@@ -88,5 +88,59 @@ describe('runbook why', () => {
     expect([r1.code, r1.stderr]).toEqual([2, expect.stringContaining('no incident INC-99')]);
     const r2 = await cli(['why', 'run-1', 'INC-5', '--db', db, '--at', 'soon']);
     expect([r2.code, r2.stderr]).toEqual([2, expect.stringContaining('--at')]);
+  });
+});
+
+describe('decision records live', () => {
+  it('gives the API the decisions, and the outbox a page that says what decided it', async () => {
+    const { SqliteStore } = await import('../src/engine/sqlite-store.js');
+    const { startLive } = await import('./support/live-server.js');
+    const live = join(dir, 'live.db');
+    const server = await startLive(new SqliteStore(live));
+    const post = (path: string, body: unknown) =>
+      fetch(`${server.base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    try {
+      await post('/api/v2/alerts', [{ labels: { alertname: 'AnswerQualityLow', service: 'agent' } }]);
+      server.advance(60_000);
+      await post('/api/sli', { sli: 'quality', requests: 1000, errors: 400 });
+      const incident = await (await fetch(`${server.base}/api/incidents/INC-1`)).json();
+      const page = incident.decisions.find((d: { kind: string }) => d.kind === 'page');
+      expect(page.guard).toBe('pagePairFiring');
+      expect(page.inputs.firing.length).toBeGreaterThan(0);
+      expect(page.because).toContain(page.inputs.firing[0]);
+    } finally {
+      await server.close();
+    }
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(live, { readonly: true });
+    const rows = db.prepare("SELECT payload FROM outbox WHERE kind = 'page'").all() as { payload: string }[];
+    db.close();
+    const notification = JSON.parse(rows[0]?.payload ?? '{}');
+    expect(notification.why).toMatch(/^paged at minute \d+ \(sev1\): SLI/);
+
+    const { deliveryOf } = await import('../src/live/notifiers.js');
+    const ctx = { run: 'run-1', timestamp: '2026-12-07T00:00:00Z' };
+    const pd = deliveryOf(
+      {
+        name: 'pd',
+        type: 'pagerduty',
+        url: 'http://127.0.0.1:1/pd',
+        routingKey: 'k'.repeat(32),
+        kinds: ['page'],
+      },
+      notification,
+      ctx,
+    );
+    expect(JSON.parse(pd?.body ?? '{}').payload.custom_details.why).toBe(notification.why);
+    const hook = deliveryOf(
+      { name: 'chat', type: 'webhook', url: 'http://127.0.0.1:1/hook', headers: {}, kinds: ['page'] },
+      notification,
+      ctx,
+    );
+    expect(JSON.parse(hook?.body ?? '{}').why).toBe(notification.why);
   });
 });

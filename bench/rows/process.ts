@@ -13,7 +13,7 @@ import type { Row } from '../table.js';
  * is needed).
  */
 
-const BIN = () => join(packageRoot(), 'bin', 'runbook.cjs');
+export const BIN = () => join(packageRoot(), 'bin', 'runbook.cjs');
 
 interface Run {
   ms: number;
@@ -51,7 +51,11 @@ function timed(args: readonly string[], dir: string): Run {
 }
 
 /** Median wall time of `runs` processes after one to warm the page cache. */
-function medianOf(args: readonly string[], dir: string, runs: number): { ms: number; rssBytes: number } {
+export function medianOf(
+  args: readonly string[],
+  dir: string,
+  runs: number,
+): { ms: number; rssBytes: number } {
   timed(args, dir);
   const all = Array.from({ length: runs }, () => timed(args, dir));
   return { ms: median(all.map((r) => r.ms)), rssBytes: Math.max(...all.map((r) => r.rssBytes)) };

@@ -447,8 +447,10 @@ export async function scanAlerts(
   let bytes = 0;
   try {
     for await (const chunk of chunks) {
-      const data = chunk as Buffer;
-      bytes += data.length;
+      let data = chunk as Buffer;
+      // A UTF-8 byte order mark (Windows editors write one) is no part of the JSON.
+      if (bytes === 0 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
+      bytes += (chunk as Buffer).length;
       if (bytes > MAX_ALERT_FILE_BYTES)
         throw new InputError(`is larger than ${mebibytes(MAX_ALERT_FILE_BYTES)}, the most correlate reads`);
       scanner ??= isNdjson(file, data) ? new AlertLineScanner(sink) : new AlertListScanner(sink);

@@ -5,6 +5,8 @@ import { InputError } from '../toolkit/errors.js';
 import { registerBurn } from './burn.js';
 import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';
+import { registerGate } from './gate-command.js';
+import { registerInit } from './init.js';
 import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
@@ -13,9 +15,11 @@ import { registerRelease } from './release.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
+import { registerRunbooks } from './runbooks.js';
 import { registerRuns } from './runs.js';
 import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
+import { registerValidate } from './validate.js';
 import { registerWhy } from './why.js';
 
 /** What a command registers with: the output it writes to and how it reports its exit code. */
@@ -30,6 +34,9 @@ export type CommandModule = (program: Command, ctx: CommandContext) => void;
 /** Every command of the CLI, in the order `--help` lists them. */
 const commands: CommandModule[] = [
   registerShift,
+  registerGate,
+  registerValidate,
+  registerInit,
   registerRuns,
   registerReplay,
   registerWhy,
@@ -43,6 +50,7 @@ const commands: CommandModule[] = [
   registerInspect,
   registerReport,
   registerPaths,
+  registerRunbooks,
 ];
 
 function packageVersion(): string {
@@ -79,7 +87,7 @@ export function buildProgram(ctx: CommandContext): Command {
   program.hook('preAction', (_program, command) => {
     // A command's declared arguments (resume's RUN) are its own; only words beyond them are stray.
     const extra = command.args[command.registeredArguments.length];
-    if (extra !== undefined) {
+    if (extra !== undefined && !command.registeredArguments.some((a) => a.variadic)) {
       throw new InputError(
         `unexpected argument ${JSON.stringify(extra)} (${command.name()} takes ${command.registeredArguments.length > 0 ? `${command.registeredArguments.map((a) => a.name().toUpperCase()).join(' ')} and options` : 'options only'}; see --help)`,
       );

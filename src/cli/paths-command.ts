@@ -1,10 +1,13 @@
 import { InputError } from '../toolkit/errors.js';
 import { MACHINE_NAMES } from '../views/catalog.js';
 import type { Coverage, PathRun } from '../views/model.js';
-import type { CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './main.js';
+import { pathFlag } from './options.js';
 
 interface PathsFlags {
-  machine: string;
+  machine?: string;
+  runbook?: string;
+  scenario?: string;
   json?: boolean;
 }
 
@@ -65,11 +68,17 @@ export const registerPaths: CommandModule = (program, ctx) => {
     .description(
       'The test paths generated from a machine, each run on a real actor, and the state/transition coverage they reach.',
     )
-    .requiredOption('--machine <name>', `the machine: ${MACHINE_NAMES.join(' or ')}`)
+    .option('--machine <name>', `the machine: ${MACHINE_NAMES.join(' or ')}`)
+    .option('--runbook <name>', "an incident type's runbook (statechart language), with --scenario")
+    .option('--scenario <file>', 'the scenario whose runbook --runbook names', pathFlag('--scenario'))
     .option('--json', 'print { machine, paths, coverage } as JSON on stdout')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: PathsFlags) => {
-      const { machine } = flags;
+      if (flags.runbook !== undefined) {
+        await runbookPathsCommand(flags, ctx);
+        return;
+      }
+      const machine = flags.machine ?? '';
       // Loaded here: @xstate/graph would slow every other command's start.
       const { executePaths, firstMismatch, formatRun, generatePaths, isMachineName } = await import(
         '../views/model.js'
@@ -102,3 +111,28 @@ export const registerPaths: CommandModule = (program, ctx) => {
       ctx.exit(failed.length === 0 && complete ? 0 : 1);
     });
 };
+
+/** `paths --runbook NAME`: the compiled runbook's generated paths and their coverage (views/runbook-paths.ts). */
+async function runbookPathsCommand(flags: PathsFlags, ctx: CommandContext): Promise<void> {
+  const [flow] = await (await import('./runbooks.js')).flowsOf(flags.scenario, flags.runbook);
+  const { runbookPaths } = await import('../views/runbook-paths.js');
+  const { paths, coverage } = runbookPaths(flow as NonNullable<typeof flow>);
+  if (flags.json) {
+    ctx.io.out(`${JSON.stringify({ runbook: flags.runbook, paths, coverage }, null, 2)}\n`);
+  } else {
+    const lines = paths.map((p) =>
+      [p.steps.length === 0 ? '(start)' : '', ...p.steps.map((s) => `-${s.event}-> ${s.state}`)]
+        .join(' ')
+        .trim(),
+    );
+    ctx.io.out(`${lines.join('\n')}\n${paths.length} paths\n`);
+  }
+  const misses = [
+    ...coverage.states.missing.map((s) => `  state not reached: ${s}`),
+    ...coverage.transitions.missing.map((t) => `  transition not taken: ${t}`),
+  ];
+  ctx.io.err(
+    `coverage: states ${coverage.states.covered}/${coverage.states.total}, transitions ${coverage.transitions.covered}/${coverage.transitions.total}\n${misses.map((m) => `${m}\n`).join('')}`,
+  );
+  ctx.exit(0);
+}

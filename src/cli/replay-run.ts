@@ -10,7 +10,7 @@ import { type GateReport, gate } from '../views/gate.js';
 import { type ReplayDiff, replayDiff } from '../views/replay-diff.js';
 import type { Replayed } from '../world/replay.js';
 import type { ShiftResult } from '../world/result.js';
-import { overlay, overlayScenario, type Scenario } from '../world/scenario.js';
+import { overlay, overlayScenario, remarked, type Scenario, unmarked } from '../world/scenario.js';
 
 /**
  * `runbook replay`: a recorded run (a drill's or serve's), read from its journal without writing to
@@ -73,11 +73,19 @@ export interface DrillSide {
   gate: GateReport;
 }
 
+/** One side of a replay: the settings as a scenario (a live run's as its report reads them), what came of them. */
+export interface Side {
+  scenario: Scenario;
+  result: ShiftResult;
+  gate: GateReport | null;
+  replayed: Replayed;
+}
+
 export interface ReplayOutcome {
   run: RecordedRun;
   kind: 'drill' | 'live';
-  before: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
-  after: { result: ShiftResult; gate: GateReport | null; replayed: Replayed };
+  before: Side;
+  after: Side;
   /**
    * Whether the run replayed under its own settings is the record, byte for byte: a drill's stored
    * result, or a live run's journal replayed as `report --run` reads it (null: a drill not finished).
@@ -107,7 +115,12 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
   const plays: Record<string, PlayLogic> = run.meta.plays ? await loadPlays(run.meta.plays) : {};
   const { replayDrill } = await import('../world/replay.js');
   const baseline = await replayDrill(scenario, run.entries, { plays });
-  const before = { result: baseline.result, gate: gate(baseline.result, scenario), replayed: baseline };
+  const before = {
+    scenario,
+    result: baseline.result,
+    gate: gate(baseline.result, scenario),
+    replayed: baseline,
+  };
   const matchesRecord = run.result === null ? null : run.result === JSON.stringify(baseline.result);
   return {
     run,
@@ -124,8 +137,13 @@ export async function prepareReplay(db: string, id: string): Promise<Prepared> {
         Object.fromEntries(Object.entries(s.storm as object).filter(([k]) => !STORM_POLICY.has(k)));
       if (JSON.stringify(storm(meta)) !== JSON.stringify(storm(raw)))
         keepsWorld({ storm: 0 }, { storm: 1 }, ['storm'], file);
-      const replayed = await replayDrill(changed, run.entries, { plays, baseline: baseline.started });
-      const after = { result: replayed.result, gate: gate(replayed.result, changed), replayed };
+      const replayed = await replayDrill(changed, run.entries, { plays, baseline: baseline.baseline });
+      const after = {
+        scenario: changed,
+        result: replayed.result,
+        gate: gate(replayed.result, changed),
+        replayed,
+      };
       const diff = replayDiff(before.result, after.result, { before: before.gate, after: after.gate });
       return { run, kind: 'drill', before, after, matchesRecord, diff };
     },
@@ -138,7 +156,8 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
   const { livePlays } = await import('../live/plays.js');
   const stored = meta as unknown as import('../live/runtime.js').LiveRunMeta;
   const baseline = await replayLive(stored, stored.config, run.entries);
-  const before = { result: baseline.result, gate: null, replayed: baseline };
+  const { scenarioOf } = await import('../live/stored-run.js');
+  const before = { scenario: scenarioOf(stored), result: baseline.result, gate: null, replayed: baseline };
   // The record as `report --run` reads it: every input, play reports included, where the journal has it.
   const { liveRunResult } = await import('../live/stored-run.js');
   const { ReplayJournal } = await import('../engine/replay-journal.js');
@@ -158,11 +177,16 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
     before,
     matchesRecord,
     async under(settings, file) {
-      const merged = overlay(base, settings);
-      keepsWorld(base, merged, LIVE_WORLD, file);
-      const config = parseLiveConfig(JSON.stringify(merged), file, known);
-      const replayed = await replayLive(stored, config, run.entries, baseline.started);
-      const after = { result: replayed.result, gate: null, replayed };
+      const merged = overlay(unmarked(base), unmarked(settings));
+      keepsWorld(unmarked(base), merged, LIVE_WORLD, file);
+      const config = remarked(stored.config, parseLiveConfig(JSON.stringify(merged), file, known));
+      const replayed = await replayLive(stored, config, run.entries, baseline.baseline);
+      const after = {
+        scenario: scenarioOf({ ...stored, config }),
+        result: replayed.result,
+        gate: null,
+        replayed,
+      };
       return {
         run,
         kind: 'live',

@@ -100,7 +100,7 @@ Examples:
       const diverged = outcome.after.replayed.worldDiverged;
       if (diverged)
         head.push(
-          `the simulated world answered differently from minute ${diverged.minute} on (${diverged.input})`,
+          `the world's inputs part from the record at minute ${diverged.minute}: the record has ${diverged.recorded}, the replay ${diverged.replayed}`,
         );
       for (const s of unknown)
         head.push(

@@ -11,6 +11,7 @@ interface ReportFlags {
   out: string;
   run?: string;
   db?: string;
+  replay?: string;
 }
 
 export const registerReport: CommandModule = (program, ctx: CommandContext) => {
@@ -32,6 +33,11 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
       'report a run kept with drill --db or serve --db instead of running a shift (needs --db)',
     )
     .option('--db <file|url>', 'the journal the run is in (SQLite file or postgres:// URL)', pathFlag('--db'))
+    .option(
+      '--replay <overlay.yaml>',
+      'with --run: report the run replayed under these settings, the recorded run drawn on the same plots',
+      pathFlag('--replay'),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  runbook report --out report.html\n  runbook report --scenario scenarios/broken-fix.yaml --out broken.html\n  runbook report --run run-1 --db shifts.db --out run-1.html',
@@ -45,6 +51,12 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
         );
       }
       checkWritable(flags.out);
+      if (flags.replay !== undefined) {
+        if (flags.run === undefined || flags.db === undefined)
+          throw new InputError('needs --run and --db: the recorded run to replay', undefined, '--replay');
+        await replayReport(ctx, flags.run, flags.db, flags.replay, flags.out);
+        return;
+      }
       const { scenario, result, report } =
         flags.run !== undefined && flags.db !== undefined
           ? await (await import('./run-store.js')).storedRun(flags.db, flags.run)
@@ -58,3 +70,22 @@ export const registerReport: CommandModule = (program, ctx: CommandContext) => {
       ctx.io.out(`wrote ${resolve(flags.out)} (${summary})\n`);
     });
 };
+
+/** `report --run RUN --db FILE --replay OVERLAY`: the replay's report, the record drawn beside it. */
+async function replayReport(ctx: CommandContext, run: string, db: string, file: string, out: string) {
+  const { prepareReplay, readOverlay } = await import('./replay-run.js');
+  const { diffText } = await import('../views/replay-diff.js');
+  const { renderReport } = await import('../views/report.js');
+  const overlay = readOverlay(file);
+  const outcome = await (await prepareReplay(db, run)).under(overlay.mapping, overlay.file);
+  const { after, before } = outcome;
+  const html = await renderReport({
+    scenario: after.scenario,
+    result: after.result,
+    gate: after.gate,
+    recorded: { scenario: before.scenario, result: before.result, diff: diffText(outcome.diff) },
+  });
+  await writeFileAtomic(out, [html]);
+  const gate = after.gate ? `gate ${after.gate.passed}/${after.gate.total}` : 'no gate';
+  ctx.io.out(`wrote ${resolve(out)} (run ${run} replayed with ${file}: ${gate})\n`);
+}

@@ -1,9 +1,11 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { StoredRun } from '../engine/journal.js';
-import { PgStore } from '../engine/pg-store.js';
+import { isPostgresUrl, PgStore } from '../engine/pg-store.js';
 import { stockPlays } from '../engine/plays.js';
 import { isLoopback, parseListen } from '../live/access.js';
+import { checkServe, IN_MEMORY } from '../live/check.js';
 import { systemClock } from '../live/clock.js';
 import { type LiveConfig, loadLiveConfig } from '../live/config.js';
 import { missingRoutingKey } from '../live/notifiers.js';
@@ -12,6 +14,7 @@ import { livePlays } from '../live/plays.js';
 import { PrometheusSli } from '../live/prometheus.js';
 import { ReleaseFollower } from '../live/release-hook.js';
 import { LiveEngine } from '../live/runtime.js';
+import { redactUrl } from '../live/secrets.js';
 import { buildServer } from '../live/server.js';
 import { LeasedWorker } from '../live/worker.js';
 import { InputError } from '../toolkit/errors.js';
@@ -28,6 +31,7 @@ export interface ServeFlags {
   listen: string;
   check?: boolean;
   tokenFile?: string;
+  allowHost?: string[];
   inspectorPort?: number;
   /** The engine's clock runs this many times faster than the wall clock. */
   timeScale: number;
@@ -53,7 +57,15 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   const file = flags.config ?? exampleServeConfig();
   const config = loadLiveConfig(file, [...Object.keys(stockPlays), ...Object.keys(livePlays({}))]);
   if (flags.check) {
-    ctx.io.out(`${file}: ok (${config.incidentTypes.length} incident types)\n`);
+    const listenAt = parseListen(flags.listen);
+    const findings = checkServe(config, { listen: listenAt, token: bearerToken(flags), db: flags.db });
+    const failing = findings.find((f) => f.fails);
+    for (const f of findings)
+      if (f !== failing)
+        ctx.io.err(`runbook: ${f.fails ? 'error' : 'warning'}: ${file}: ${f.field}: ${f.message}\n`);
+    if (failing) throw new InputError(failing.message, file, failing.field);
+    const warned = findings.length > 0 ? `, ${findings.length} warnings above` : '';
+    ctx.io.out(`${file}: ok (${config.incidentTypes.length} incident types${warned})\n`);
     return;
   }
   const missing = missingRoutingKey(config.notifiers);
@@ -69,7 +81,10 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   }
   // Without --db the journal lives in memory: nothing survives a restart, but the outbox still delivers.
   // Checkpoints off the main thread: no answer waits for the WAL to be copied back.
+  if (flags.db) privateJournal(flags.db);
   const store = openStore(flags.db ?? ':memory:', false, 'background');
+  // Loud, on stderr and in the log: a journal in memory is gone with the process.
+  if (!flags.db) ctx.io.err(`runbook: warning: ${IN_MEMORY} (give --db FILE)\n`);
   if (store instanceof PgStore && flags.timeScale !== 1) {
     store.close();
     throw new InputError(
@@ -120,12 +135,23 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
           log: (message, fields) => app?.log.info(fields ?? {}, message),
         })
       : start();
-  app = buildServer(live, { token, logger: { level: 'info' } });
+  app = buildServer(live, { token, logger: { level: 'info' }, hosts: flags.allowHost ?? [] });
   if (live instanceof LeasedWorker) live.heartbeat();
+  if (!flags.db) app.log.warn({ db: ':memory:' }, IN_MEMORY);
   const inspector =
-    flags.inspectorPort === undefined ? null : await openInspector(live, config.name, flags.inspectorPort);
-  if (inspector) app.log.info({ inspector: inspector.url }, 'inspector attached to the engine');
-  app.log.info({ run: live.run?.id ?? null, replayed: live.resumed, db: store.location }, 'engine ready');
+    flags.inspectorPort === undefined
+      ? null
+      : await openInspector(live, config.name, flags.inspectorPort, token);
+  // The URL without the token: a log line is no place for it (open it with ?token=TOKEN).
+  if (inspector)
+    app.log.info(
+      { inspector: inspector.url, token: token === null ? 'none' : 'add ?token=TOKEN' },
+      'inspector attached to the engine',
+    );
+  app.log.info(
+    { run: live.run?.id ?? null, replayed: live.resumed, db: redactUrl(store.location) },
+    'engine ready',
+  );
   // The run's own pace: a resumed run keeps the time scale it started with, whatever the flag says now.
   const { timeScale } = live;
   if (timeScale !== flags.timeScale)
@@ -166,6 +192,19 @@ export async function serve(flags: ServeFlags, ctx: CommandContext): Promise<voi
   await delivery?.stop();
   store.close();
   app.log.info('stopped');
+}
+
+/**
+ * A new SQLite journal is created readable by its owner only (0600): it holds alerts, incidents and
+ * the configuration's references. SQLite gives its -wal and -shm files the database's permissions.
+ */
+function privateJournal(db: string): void {
+  if (isPostgresUrl(db) || existsSync(db)) return;
+  try {
+    closeSync(openSync(db, 'wx', 0o600));
+  } catch {
+    // Made meanwhile, or a directory that is not there: openStore says so, naming --db.
+  }
 }
 
 /** Notifications go out as they are committed, and at least once a heartbeat for retries. */
@@ -210,7 +249,12 @@ function followReleases(
  * The offline inspector, watching this engine's actors rather than running a shift (loaded only when
  * asked for). On Postgres it follows the engine this worker drives, whenever it holds the run.
  */
-async function openInspector(live: LiveEngine | LeasedWorker, name: string, port: number) {
+async function openInspector(
+  live: LiveEngine | LeasedWorker,
+  name: string,
+  port: number,
+  token: string | null,
+) {
   const { startInspector } = await import('../views/inspector/server.js');
   return startInspector({
     scenario: { name },
@@ -221,5 +265,6 @@ async function openInspector(live: LiveEngine | LeasedWorker, name: string, port
     },
     port,
     speed: 0,
+    token,
   });
 }

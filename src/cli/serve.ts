@@ -21,6 +21,11 @@ export const registerServe: CommandModule = (program, ctx) => {
     )
     .option('--token-file <file>', 'a bearer token every API request must carry (or RUNBOOK_TOKEN)')
     .option(
+      '--allow-host <name>',
+      'a name requests may carry in Host besides the listen address (a DNS name, a proxy); repeatable',
+      (value: string, list: string[] = []) => [...list, value],
+    )
+    .option(
       '--inspector-port <n>',
       'also open the inspector on 127.0.0.1:N, attached to the running engine (0 picks a free port)',
       numberFlag('--inspector-port', { integer: true, min: 0, max: 65535 }),

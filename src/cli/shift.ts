@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadPlays } from '../engine/load-plays.js';
 import { type GateReport, gate } from '../views/gate.js';
-import { gateTable, narrate } from '../views/narrate.js';
+import { narrate } from '../views/narrate.js';
 import type { ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
 import type { CommandContext, CommandModule } from './main.js';
@@ -9,7 +9,7 @@ import { pathFlag } from './options.js';
 import { stockScenario } from './paths.js';
 import { type Progress, thousands, withProgress } from './progress.js';
 
-interface ShiftFlags {
+export interface ShiftFlags {
   scenario?: string;
   plays?: string;
   json?: boolean;
@@ -75,7 +75,7 @@ export function printDrill(ctx: CommandContext, result: ShiftResult, asJson: boo
   );
 }
 
-function shiftCommand(program: Command, name: string, summary: string) {
+export function shiftCommand(program: Command, name: string, summary: string) {
   return program
     .command(name)
     .description(summary)
@@ -120,20 +120,5 @@ export const registerShift: CommandModule = (program, ctx: CommandContext) => {
     .action(async (flags: ShiftFlags) => {
       const { result } = await scoreShift(flags, ctx);
       printDrill(ctx, result, flags.json);
-    });
-
-  shiftCommand(
-    program,
-    'gate',
-    'Score a shift with the eval gate: exit 0 when every check holds, 1 when any fails, 2 on bad input.',
-  )
-    .addHelpText(
-      'after',
-      '\nExamples:\n  runbook gate\n  runbook gate --scenario scenarios/broken-fix.yaml --json',
-    )
-    .action(async (flags: ShiftFlags) => {
-      const { report } = await scoreShift(flags, ctx);
-      ctx.io.out(flags.json ? json(report) : `${gateTable(report)}\n`);
-      ctx.exit(exitOf(report));
     });
 };

@@ -56,7 +56,7 @@ export const registerWhy: CommandModule = (program, ctx: CommandContext) => {
           undefined,
           '--at',
         );
-      const { decisionsOf, standingAt } = await import('../views/why.js');
+      const { decisionsOf, standingAt } = await import('../engine/why.js');
       const { result, config } = await source(run, flags.db);
       const incident = result.incidents.find((i) => i.id === id);
       if (!incident)

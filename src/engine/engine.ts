@@ -62,6 +62,7 @@ import {
   type RunbookWait,
   reattach,
   runbookActor,
+  statusOf,
   waitOf,
 } from './runbooks.js';
 import { type PendingTimer, TimerTable } from './timers.js';
@@ -831,6 +832,13 @@ export class Engine {
       if (wait) waits.push(wait);
     }
     return waits;
+  }
+
+  /** An incident's runbook run now (null when its mitigate stage runs none). */
+  runbookStatus(id: string): ReturnType<typeof statusOf> | null {
+    const incident = this.byId.get(id);
+    const runbook = incident ? runbookActor(incident.actor) : null;
+    return runbook ? statusOf(runbook) : null;
   }
 
   /**

@@ -35,6 +35,8 @@ export interface Notification {
   summary: string;
   /** Who it is for, when an escalation policy names them: the page's first level, an escalation's level. */
   to?: string[];
+  /** What decided it (the guard's numbers and thresholds, src/engine/why.ts): for a page, ticket or escalation. */
+  why?: string;
 }
 
 /** Room for the notifications of one commit in the outbox's order (a commit owes a few at most). */

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PlayLogic } from '../../machines/incident.js';
 import { InputError } from '../toolkit/errors.js';
+import { registerPlaysHooks, whereItFailed } from './plays-loader.js';
 
 /** Actor logic is an object with the functions an actor calls (fromPromise, fromCallback, a machine ...). */
 const isActorLogic = (value: unknown): value is PlayLogic =>
@@ -62,9 +63,13 @@ export async function loadPlays(file: string): Promise<Record<string, PlayLogic>
   if (!existsSync(path)) throw new InputError('no such file', file);
   let module: Record<string, unknown>;
   try {
+    registerPlaysHooks(path);
     module = await importWithin(pathToFileURL(path).href);
   } catch (error) {
-    throw new InputError(`cannot load the plays module: ${(error as Error).message.split('\n')[0]}`, file);
+    // `runbook: plays.ts:3:19: cannot load the plays module: ...`: where, as editors jump to it.
+    const { line, message } = whereItFailed(error, path);
+    const at = line ? `${file}:${line}` : file;
+    throw new InputError(`cannot load the plays module: ${message}`, at);
   }
   const { default: fallback, ...named } = module;
   const exported = Object.keys(named).length > 0 ? named : (fallback as Record<string, unknown> | undefined);

@@ -71,6 +71,12 @@ export function recordedTasks(
   return tasks;
 }
 
+/** What the run replayed under its own settings says of each key: where it started and which play ran under it. */
+export interface Baseline {
+  started: ReadonlyMap<string, Point>;
+  plays: ReadonlyMap<string, string>;
+}
+
 interface Waiting {
   due: (at: Point) => boolean;
   release: () => void;
@@ -91,8 +97,13 @@ export class RecordedWork {
   constructor(
     private readonly tasks: ReadonlyMap<string, RecordedTask>,
     private readonly mode: 'drill' | 'live',
-    private readonly baseline: ReadonlyMap<string, Point> | null = null,
+    private readonly baseline: Baseline | null = null,
   ) {}
+
+  /** This replay as a baseline for others: where each key started, and its play. */
+  get asBaseline(): Baseline {
+    return { started: this.started, plays: new Map(this.sources.map((s) => [s.key, s.play])) };
+  }
 
   /** The replay has reached `at`: reports due by then are given. */
   advance(at: Point): void {
@@ -111,16 +122,23 @@ export class RecordedWork {
   /** When the report of `task`, started now, is due. */
   private dueRule(task: RecordedTask): (at: Point) => boolean {
     const start = this.at;
-    const base = this.baseline?.get(task.key);
+    const base = this.baseline?.started.get(task.key);
     if (!this.baseline || (base && base.point === start.point)) return (at) => at.point >= task.due.point;
     const took = base ? task.due.minute - base.minute : 0;
     return (at) => at.minute >= start.minute + Math.max(0, took);
   }
 
   /** The recorded report of `key` once due, its acts done through `ops` first; null when unrecorded. */
-  private recorded(key: string, ops: PlayOps | null): Promise<Omit<OutcomeInput, 'kind' | 'key'>> | null {
+  private recorded(
+    key: string,
+    play: string,
+    ops: PlayOps | null,
+  ): Promise<Omit<OutcomeInput, 'kind' | 'key'>> | null {
     const task = this.tasks.get(key);
     if (!task?.outcome) return null;
+    // A changed runbook may run another play under a recorded key: the record is not that play's.
+    const was = this.baseline?.plays.get(key);
+    if (was !== undefined && was !== play) return null;
     const { outcome } = task;
     return new Promise((resolve) => {
       const release = () => {
@@ -144,7 +162,7 @@ export class RecordedWork {
    */
   play(name: string, fallback: PlayLogic | undefined): PlayLogic {
     return fromPromise<PlayOutput, PlayInput>(({ input }) => {
-      const recorded = this.recorded(input.key, input.ops);
+      const recorded = this.recorded(input.key, name, input.ops);
       if (recorded) {
         this.note(input.key, name, 'recorded');
         return recorded.then((done) => {
@@ -167,8 +185,9 @@ export class RecordedWork {
     key: string,
   ): Promise<Omit<OutcomeInput, 'kind' | 'key'>> | null => {
     if (this.mode === 'drill') return null;
-    const recorded = this.recorded(key, null);
-    this.note(key, kind === 'learn' ? 'writePostmortem' : 'shipFix', recorded ? 'recorded' : 'unknown');
+    const name = kind === 'learn' ? 'writePostmortem' : 'shipFix';
+    const recorded = this.recorded(key, name, null);
+    this.note(key, name, recorded ? 'recorded' : 'unknown');
     return recorded ?? Promise.resolve({ error: unknownDetail(key) });
   };
 }

@@ -2,6 +2,7 @@ import { type EscalationStep, pagedPeople } from '../toolkit/escalation.js';
 import type { Engine, EngineIncident } from './engine.js';
 import type { IncidentRow, Notification } from './journal.js';
 import { stateName, type TraceEntry } from './trace.js';
+import { type DecidedIncident, type Decision, decisionsOf, reasonOf, type Settings } from './why.js';
 
 /**
  * What a batch of inputs produced, besides the trace: the records of the incidents it touched and the
@@ -55,6 +56,10 @@ export function batchOutputs(
     const incident = engine.incidents.find((i) => i.id === entry.actor);
     const c = incident?.actor.getSnapshot().context;
     const to = kind === 'page' ? pagedPeople(engine.config.escalation) : [];
+    const why =
+      incident && (kind === 'page' || kind === 'ticket' || kind === 'escalate')
+        ? whyOf(engine, incident, kind)
+        : null;
     notifications.push({
       key: `${entry.actor}/${kind}`,
       incident: entry.actor,
@@ -63,6 +68,7 @@ export function batchOutputs(
       severity: c?.severity ?? null,
       summary: `${entry.actor} ${c?.input.type || 'incident'} on ${c?.input.service ?? '?'}: ${kind}`,
       ...(to.length > 0 ? { to } : {}),
+      ...(why ? { why } : {}),
     });
   }
   const incidents: IncidentRow[] = [];
@@ -87,5 +93,53 @@ export function escalationNotice(incident: EngineIncident, step: EscalationStep)
     severity: c.severity,
     summary: `${incident.id} ${c.input.type || 'incident'} on ${c.input.service}: not acknowledged, escalated to level ${step.level} (${who})${step.pass > 1 ? `, pass ${step.pass}` : ''}`,
     to: step.notify,
+    why: `not acknowledged ${step.at - (c.milestones.paged ?? step.at)} min after the page at minute ${c.milestones.paged}: level ${step.level} of the escalation policy${step.pass > 1 ? `, pass ${step.pass}` : ''}`,
   };
+}
+
+/** An incident as a decision record reads it, and the settings it ran under. */
+function decided(
+  engine: Engine,
+  incident: EngineIncident,
+): { incident: DecidedIncident; settings: Settings } {
+  const snapshot = incident.actor.getSnapshot();
+  const c = snapshot.context;
+  const { config } = engine;
+  const ship = c.ship
+    ? { ...c.ship, ...(engine.shipReports.get(incident.id) ?? { report: null, checks: [] }) }
+    : null;
+  return {
+    incident: {
+      id: incident.id,
+      state: stateName(snapshot.value),
+      severity: c.severity,
+      detection: c.detection,
+      milestones: c.milestones,
+      plays: c.plays,
+      escalation: c.escalation,
+      ship,
+    },
+    settings: {
+      alerting: config.alerting,
+      canary: config.canary,
+      escalation: config.escalation,
+      objective: config.objectives[incident.type?.sli ?? ''] ?? c.input.objective,
+    },
+  };
+}
+
+/** Every decision about an incident so far, with its guard, inputs and thresholds (the live API's). */
+export function incidentDecisions(engine: Engine, incident: EngineIncident): Decision[] {
+  const { incident: d, settings } = decided(engine, incident);
+  return decisionsOf(d, engine.trace.entries, settings);
+}
+
+/** What decided an incident's page, ticket or escalation, in one line. */
+function whyOf(
+  engine: Engine,
+  incident: EngineIncident,
+  kind: 'page' | 'ticket' | 'escalate',
+): string | null {
+  const { incident: d, settings } = decided(engine, incident);
+  return reasonOf(d, engine.trace.entries, settings, kind === 'escalate' ? 'escalation' : kind);
 }

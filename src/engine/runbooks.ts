@@ -163,3 +163,12 @@ export function reattach(
     child.input.playOps = ops.machine;
   }
 }
+
+/** A run as an operator sees it: the step it is at, where it waits and since when, who did what. */
+export function statusOf(runbook: AnyActorRef) {
+  const snapshot = runbook.getSnapshot() as { value: unknown; context: RunbookContext };
+  const value = snapshot.value;
+  const step = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  const { waiting, paused, run, operations, answers } = snapshot.context;
+  return { step, waiting, paused, run, answers, operations };
+}

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InputError } from '../toolkit/errors.js';
 
@@ -28,13 +27,26 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.');
 }
 
-/** A bearer-token check that takes as long for a wrong token as for a right one. */
-export function tokenCheck(token: string): (authorization: string | undefined) => boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  const expected = digest(token);
-  return (authorization) => {
-    const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
-    // Digests have one length, so timingSafeEqual never sees the token's length differ.
-    return timingSafeEqual(digest(given), expected) && given.length > 0;
+/**
+ * Whether a request's `Host` names this server: its own address and port (as the socket it came in on
+ * has them), this machine's loopback names when it came in on loopback, or a name the deployment
+ * gave (`--allow-host`, with or without the port). A page on another site that rebinds its own name
+ * to this address sends its own name, and is refused; so is a request without a Host.
+ */
+export function hostCheck(
+  names: readonly string[],
+): (host: string | undefined, local: string, port: number) => boolean {
+  const given = new Set(names.map((n) => n.toLowerCase()));
+  return (host, local, port) => {
+    if (!host) return false;
+    const wanted = host.toLowerCase();
+    const bare = local.startsWith('::ffff:') ? local.slice(7) : local;
+    const own = isIP(bare) === 6 ? `[${bare}]` : bare;
+    const names = isLoopback(bare) ? [own, '127.0.0.1', 'localhost', '[::1]'] : [own];
+    if (names.some((name) => wanted === `${name}:${port}` || (port === 80 && wanted === name))) return true;
+    const suffix = `:${port}`;
+    return given.has(wanted) || (wanted.endsWith(suffix) && given.has(wanted.slice(0, -suffix.length)));
   };
 }
+
+export { tokenCheck } from '../toolkit/token.js';

@@ -10,8 +10,10 @@ import type { WallClock } from './clock.js';
  * answers nothing and requests wait in the kernel. "Behind" is therefore one of two measured things:
  * - the last commit took longer than `maxCommitSeconds` (a slow or saturated disk): intake is refused
  *   for `retryAfterSeconds` after it, then admitted again and the next commit measured afresh;
- * - `maxWaitingRequests` requests that bring inputs (every POST) have arrived and are not answered
- *   yet: their inputs are not in the journal, and more would only lengthen the queue.
+ * - `maxWaitingRequests` requests that bring inputs (every POST) have arrived whole and are not
+ *   answered yet: their inputs are not in the journal, and more would only lengthen the queue. A
+ *   request whose body is still coming is not counted: it waits for its client, not for the journal
+ *   (and `requestTimeoutSeconds` ends it if it never comes).
  * Both are read off the injected wall clock and the requests themselves, so tests set them up exactly.
  */
 
@@ -20,6 +22,11 @@ export const journalLimits = z
     maxCommitSeconds: z.number().positive('must be > 0').default(1),
     maxWaitingRequests: z.number().int('must be a whole number').min(1, 'must be >= 1').default(1000),
     retryAfterSeconds: z.number().int('must be a whole number').min(1, 'must be >= 1').default(5),
+    /**
+     * How long a request may take to arrive whole (headers and body): one that has not by then is
+     * answered 408 and its connection closed, so a client that never finishes holds nothing.
+     */
+    requestTimeoutSeconds: z.number().positive('must be > 0').max(3600, 'must be <= 3600').default(30),
   })
   .prefault({});
 

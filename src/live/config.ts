@@ -2,13 +2,17 @@ import { z } from 'zod';
 import type { EngineConfig } from '../engine/config.js';
 import type { ReadStrategy } from '../toolkit/argo.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
+import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 import { zodToInput } from '../toolkit/schema-errors.js';
+import { own } from '../toolkit/sli.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
 import { readScenarioRollout } from '../world/rollout-scenario.js';
-import { alerting, checkPlays, incidentType, name, objective, postmortem } from '../world/scenario.js';
+import { checkFlow } from '../world/runbook-schema.js';
+import { alerting, checkPlays, incidentType, name, postmortem } from '../world/scenario.js';
+import { slos, sloWords } from '../world/service-spec.js';
 import { journalLimits } from './backpressure.js';
 import { notifierSchema } from './notifiers.js';
 import { hook, playSettings } from './plays.js';
@@ -49,8 +53,8 @@ export const prometheusConfig = z.strictObject({
     .max(10, 'must be <= 10')
     .default(2),
   /** PromQL for each SLI's errors and requests in the last minute; from `sloSpec`'s events when left out. */
-  queries: z.partialRecord(
-    z.enum(['quality', 'freshness']),
+  queries: z.record(
+    z.string().min(1),
     z.strictObject({ errors: z.string().min(1), total: z.string().min(1) }),
   ),
 });
@@ -81,10 +85,7 @@ const schema = z.strictObject({
   }),
   /** The release live when the server starts: what a rollback has to go back to. */
   release: name.default('live'),
-  slos: z.strictObject({
-    quality: z.strictObject({ objective }),
-    freshness: z.strictObject({ objective }).default({ objective: 0.99 }),
-  }),
+  slos,
   alerting,
   groupBy: z.array(z.string().min(1)).min(1).default(['service']),
   gapMinutes: z.number().int('must be a whole number').min(1, 'must be >= 1').optional(),
@@ -132,6 +133,8 @@ const schema = z.strictObject({
 });
 
 export type LiveConfig = Omit<z.infer<typeof schema>, 'rollout'> & { rollout?: ReadStrategy };
+/** The schema itself, for the docs test (every field docs/serve.md shows exists). */
+export const liveConfigSchema = schema;
 export type PrometheusConfig = z.infer<typeof prometheusConfig>;
 export type EvalsConfig = z.infer<typeof evalsConfig>;
 
@@ -139,11 +142,42 @@ export function parseLiveConfig(text: string, file: string, plays: readonly stri
   const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
   const { rollout, ...config } = parsed.data;
+  config.incidentTypes.forEach((type, i) => {
+    // A runbook of the statechart language: its approvers are the roster's names (no roles live).
+    if (type.flow)
+      type.flow = checkFlow(
+        type.flow,
+        { file, field: `incidentTypes[${i}].runbook` },
+        { roster: config.oncall.roster, roles: {} },
+      );
+  });
   checkPlays(config, plays, file);
   checkPlaySettings(config, file);
+  checkSlis(config, file);
   if (rollout === undefined) return config;
   // Read once, here: the stored run keeps the strategy as read, whatever the files say later.
   return { ...config, rollout: readScenarioRollout(rollout, file, null) };
+}
+
+/** Every SLI an incident type watches or Prometheus is queried for is one the configuration declares. */
+function checkSlis(config: LiveConfig, file: string): void {
+  const declared = Object.keys(config.slos).join(', ');
+  config.incidentTypes.forEach((type, i) => {
+    if (!own(config.slos, type.sli))
+      throw new InputError(
+        `unknown SLI ${JSON.stringify(type.sli)} (declared under slos: ${declared})`,
+        file,
+        `incidentTypes[${i}].sli`,
+      );
+  });
+  for (const sli of Object.keys(config.prometheus?.queries ?? {})) {
+    if (!own(config.slos, sli))
+      throw new InputError(
+        `unknown SLI (declared under slos: ${declared})`,
+        file,
+        `prometheus.queries.${sli}`,
+      );
+  }
 }
 
 /** A live play's `with:` (an http step's URL, an exec step's command) is checked before anything runs. */
@@ -169,11 +203,26 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
     service: config.service,
     epoch,
     initialRelease: config.release,
-    objectives: { quality: config.slos.quality.objective, freshness: config.slos.freshness.objective },
+    objectives: Object.fromEntries(Object.entries(config.slos).map(([sli, slo]) => [sli, slo.objective])),
+    slis: Object.fromEntries(
+      Object.entries(config.slos).map(([sli, slo]) => [
+        sli,
+        {
+          kind: slo.kind,
+          words: sloWords(slo),
+          ...(slo.alerting.policy ? { policy: slo.alerting.policy } : {}),
+        },
+      ]),
+    ),
     alerting: config.alerting,
     intake: { groupBy: config.groupBy, gapMinutes: config.gapMinutes, reopen: true },
     incidentTypes: config.incidentTypes,
-    canary: { ...DEFAULT_CANARY, minQuality: config.slos.quality.objective },
+    canary: {
+      ...DEFAULT_CANARY,
+      minQuality:
+        Object.values(config.slos).find((slo) => slo.kind === 'quality')?.objective ??
+        DEFAULT_CANARY.minQuality,
+    },
     triage: DEFAULT_TRIAGE,
     routing: DEFAULT_ROUTING,
     roster: config.oncall.roster,

@@ -104,7 +104,12 @@ export function deliveryOf(config: NotifierConfig, n: Notification, ctx: Deliver
       severity: PD_SEVERITY[n.severity ?? ''] ?? 'info',
       timestamp: ctx.timestamp,
       component: n.incident,
-      custom_details: { kind: n.kind, minute: n.t, ...(n.to ? { notify: n.to } : {}) },
+      custom_details: {
+        kind: n.kind,
+        minute: n.t,
+        ...(n.to ? { notify: n.to } : {}),
+        ...(n.why ? { why: n.why } : {}),
+      },
     };
     event.client = 'runbook-machines';
   }

@@ -4,6 +4,7 @@ import { minuteToTimestamp } from '../toolkit/alerts.js';
 import { type WallClock, wallTimestamp } from './clock.js';
 import type { LiveMetrics } from './metrics.js';
 import { type Delivery, deliveryOf, type NotifierConfig, retryable } from './notifiers.js';
+import { redactUrls } from './secrets.js';
 
 /**
  * Delivers the outbox. The engine writes each notification in the same commit as the transition that
@@ -157,7 +158,7 @@ export class OutboxDelivery {
         body: delivery.body,
         signal: AbortSignal.timeout(this.options.timeoutSeconds * 1000),
       });
-      const text = (await response.text()).slice(0, 200);
+      const text = redactUrls((await response.text()).slice(0, 200));
       if (response.ok) return { kind: 'delivered' };
       const why = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
       return { kind: retryable(response.status) ? 'retry' : 'rejected', why };

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { z } from 'zod';
 import type { PlayLogic } from '../../machines/incident.js';
 import { definePlay, type PlayInput, type PlayOutput } from '../engine/plays.js';
+import { redactUrl, redactUrls } from './secrets.js';
 
 /**
  * The plays that touch the real world: `http` calls an endpoint, `exec` runs a command, and the live
@@ -71,7 +72,7 @@ function bodyOf(settings: HttpSettings, call: Call): { text?: string; type?: str
 
 export async function callHttp(settings: HttpSettings, call: Call): Promise<PlayOutput> {
   const { text, type } = bodyOf(settings, call);
-  const what = `${settings.method} ${settings.url}`;
+  const what = `${settings.method} ${redactUrl(settings.url)}`;
   try {
     const response = await fetch(settings.url, {
       method: settings.method,
@@ -85,7 +86,7 @@ export async function callHttp(settings: HttpSettings, call: Call): Promise<Play
       signal: AbortSignal.timeout(settings.timeoutSeconds * 1000),
       redirect: 'manual',
     });
-    const answer = firstLine(await response.text());
+    const answer = redactUrls(firstLine(await response.text()));
     const detail = `${what} -> ${response.status}${answer ? `: ${answer}` : ''}`;
     return { ok: response.status >= 200 && response.status < 300, detail };
   } catch (error) {

@@ -3,7 +3,7 @@ import { Engine } from '../engine/engine.js';
 import { isWorldInput } from '../engine/inputs.js';
 import type { JournalEntry } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
-import { type Point, RecordedWork, recordedTasks } from '../engine/recorded-work.js';
+import { type Baseline, RecordedWork, recordedTasks } from '../engine/recorded-work.js';
 import type { Replayed } from '../world/replay.js';
 import { assemble } from '../world/result.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
@@ -28,7 +28,7 @@ export async function replayLive(
   stored: LiveRunMeta,
   config: LiveConfig,
   entries: readonly JournalEntry[],
-  baseline: ReadonlyMap<string, Point> | null = null,
+  baseline: Baseline | null = null,
 ): Promise<Replayed> {
   const work = new RecordedWork(recordedTasks(entries, 'world'), 'live', baseline);
   const names = new Set([
@@ -57,7 +57,7 @@ export async function replayLive(
     return {
       result: assemble(scenario, engine, { start: 0, end: engine.now() }),
       sources: work.sources,
-      started: work.started,
+      baseline: work.asBaseline,
       worldDiverged: null,
     };
   } finally {

@@ -1,13 +1,16 @@
 import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
+import type { OperatorCommand } from '../../machines/runbook.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
 import type { ReleaseOperatorInput } from '../engine/inputs.js';
 import type { Notification, Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
-import { incidentRecord } from '../engine/records.js';
+import { incidentDecisions, incidentRecord } from '../engine/records.js';
 import { stateName, type TraceEntry } from '../engine/trace.js';
 import { TRIGGER_KINDS } from '../engine/undeliverable.js';
+import type { Decision } from '../engine/why.js';
 import { parseTimestamp } from '../toolkit/alerts.js';
+import { InputError } from '../toolkit/errors.js';
 import { JournalWatch } from './backpressure.js';
 import { EngineMinutes, engineTimeOf, minuteStart, type WallClock } from './clock.js';
 import { engineConfigOf, type LiveConfig } from './config.js';
@@ -16,6 +19,7 @@ import { LiveMetrics } from './metrics.js';
 import { livePlays } from './plays.js';
 import { type ReleaseStatus, refusal, releaseStatus } from './release-desk.js';
 import { LiveRollout } from './rollout-driver.js';
+import { redactUrls, storedConfig, withCurrentSecrets } from './secrets.js';
 import { liveWorld } from './world.js';
 
 /**
@@ -110,6 +114,7 @@ export class LiveEngine {
     const { store, clock } = options;
     this.clock = clock;
     this.run = store ? lastLiveRun(store) : null;
+    const isNewRun = this.run === null;
     const stored: LiveRunMeta = this.run
       ? (JSON.parse(this.run.meta.scenarioText) as LiveRunMeta)
       : {
@@ -121,11 +126,12 @@ export class LiveEngine {
     if (store && !this.run) {
       this.run = store.createRun({
         scenario: options.configFile,
-        scenarioText: JSON.stringify(stored),
+        // Secrets stay in the file: the journal keeps references to them (secrets.ts).
+        scenarioText: JSON.stringify({ ...stored, config: storedConfig(stored.config) }),
         plays: null,
       });
     }
-    this.config = stored.config;
+    this.config = !isNewRun ? withCurrentSecrets(stored.config, options.config) : stored.config;
     this.timeScale = stored.timeScale ?? 1;
     this.epochMs = parseTimestamp(stored.epoch);
     // The limits are the running configuration's, not the stored run's: they tune this process.
@@ -193,7 +199,7 @@ export class LiveEngine {
       throw new Refused(409, 'the canary has no eval set to judge on: configure evalSet (and evals.url)');
     // The eval endpoint failing is the world's fault, not the caller's: 502, with its reason.
     const report = await Promise.resolve(this.engine.canaryEvidence(candidate)).catch((error: Error) => {
-      throw new Refused(502, `no canary evidence for ${candidate}: ${error.message}`);
+      throw new Refused(502, `no canary evidence for ${candidate}: ${redactUrls(error.message)}`);
     });
     this.tick();
     this.engine.submit({ kind: 'deploy', candidate, report });
@@ -343,6 +349,33 @@ export class LiveEngine {
     return incidentRecord(this.engine, incident);
   }
 
+  /**
+   * An operator's command to an incident's runbook run (approve, reject, pause, resume, skip, abort,
+   * retry): journaled with who gave it, at the engine's minute. A command the run cannot take now is
+   * refused (400 naming the field, or 409) and nothing is journaled.
+   */
+  operate(id: string, command: OperatorCommand, step: string | undefined, by: string) {
+    const incident = this.find(id);
+    this.tick();
+    try {
+      this.engine.operate({
+        kind: 'operator',
+        incident: id,
+        command,
+        ...(step === undefined ? {} : { step }),
+        by,
+      });
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.engine.commit();
+      if (error.field === 'step' || error.field === 'by') throw new PayloadError(error.message, error.field);
+      throw new Refused(409, error.message);
+    }
+    this.engine.flush();
+    this.afterCommit();
+    return { ...incidentRecord(this.engine, incident), runbook: this.engine.runbookStatus(id) };
+  }
+
   incidents(filter: { state?: string; service?: string }) {
     return this.engine.incidents
       .map((incident) => incidentRecord(this.engine, incident))
@@ -382,7 +415,19 @@ export class LiveEngine {
       regressionCases: learn.regressionCases.map((c) => c.id),
       markdown: learn.markdown,
     };
-    return { ...incidentRecord(this.engine, incident), postmortem, ship, sliReads, trace };
+    // Why each page, ticket, play and verdict happened: derived from the machines, never stored.
+    const decisions = incidentDecisions(this.engine, incident) as Decision[] | null;
+    // A runbook of the statechart language: the step it is at and where it waits, since when.
+    const runbook = this.engine.runbookStatus(id);
+    return {
+      ...incidentRecord(this.engine, incident),
+      postmortem,
+      ship,
+      sliReads,
+      trace,
+      decisions,
+      ...(runbook ? { runbook } : {}),
+    };
   }
 
   /** Streams what the actors do from now on to `tap`, until the returned function is called. */

@@ -1,6 +1,7 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { tokenCheck } from './access.js';
+import { hostCheck, tokenCheck } from './access.js';
 import { PayloadError, parsePayload, postedAlerts, webhookAlerts } from './intake.js';
 import { releaseName } from './release-name.js';
 import { type LiveEngine, Refused } from './runtime.js';
@@ -16,6 +17,14 @@ export interface ServerOptions {
   token: string | null;
   logger: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /**
+   * Alertmanager's webhook carries a whole group, and Alertmanager never retries a 4xx: a 413 loses
+   * the group. Its `max_alerts` is 0 (every alert) by default, so the limit is what a group of tens of
+   * thousands of alerts weighs (32 MiB by default), not the API's.
+   */
+  webhookBodyLimit?: number;
+  /** Names besides the listen address a request's `Host` may carry (`--allow-host`): a proxy's, a DNS name. */
+  hosts?: readonly string[];
 }
 
 const sliReport = z.object({
@@ -30,6 +39,12 @@ const releaseCommandBody = z.strictObject({
   why: z.string().min(1).optional(),
   full: z.boolean().optional(),
 });
+/** An operator's command to a runbook run: `POST /api/incidents/:id/runbook/:command`. */
+const operatorBody = z.object({
+  by: z.string().min(1, 'must name who acts'),
+  step: z.string().min(1).optional(),
+});
+const OPERATOR_COMMANDS = ['approve', 'reject', 'pause', 'resume', 'skip', 'abort', 'retry'] as const;
 const deployBody = z.object({ candidate: releaseName });
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
@@ -87,6 +102,7 @@ export type LiveApi = Pick<
   | 'ack'
   | 'releaseStatus'
   | 'releaseCommand'
+  | 'operate'
   | 'run'
   | 'resumed'
   | 'journal'
@@ -94,7 +110,19 @@ export type LiveApi = Pick<
 
 export function buildServer(live: LiveApi, options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const app = Fastify({ logger: options.logger, bodyLimit });
+  const webhookBodyLimit = options.webhookBodyLimit ?? 32 * 1024 * 1024;
+  const requestTimeout = live.journal.limits.requestTimeoutSeconds * 1000;
+  // Node looks for requests past their time every connectionsCheckingInterval (30 s by default).
+  const checkEvery = Math.min(requestTimeout, 1000);
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit,
+    serverFactory: (handler) =>
+      createServer(
+        { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: checkEvery },
+        handler,
+      ),
+  });
   // JSON only: a text/plain body would otherwise arrive as a string and be refused for its shape.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -108,6 +136,26 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
   app.addHook('onClose', async () => {
     ready = false;
   });
+  // DNS rebinding and cross-site requests, before anything else: see access.ts.
+  const knownHost = hostCheck(options.hosts ?? []);
+  app.addHook('onRequest', async (request, reply) => {
+    const { localAddress, localPort } = request.socket;
+    // A request injected in process (app.inject) came over no network: nobody to rebind a name.
+    if (localAddress === undefined) return;
+    if (!knownHost(request.headers.host, localAddress, localPort ?? 0)) {
+      const got = request.headers.host ?? 'none';
+      return reply.code(421).send({
+        error: `Host ${JSON.stringify(got)} is not this server's (its listen address, or a name given with --allow-host)`,
+        field: 'host',
+      });
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.headers.origin !== undefined) {
+      return reply.code(403).send({
+        error: `a browser page (Origin ${JSON.stringify(request.headers.origin)}) may not write to this server`,
+        field: 'origin',
+      });
+    }
+  });
   if (options.token !== null) {
     const authorized = tokenCheck(options.token);
     app.addHook('onRequest', async (request, reply) => {
@@ -115,7 +163,8 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       await reply.code(401).send({ error: 'needs Authorization: Bearer TOKEN' });
     });
   }
-  // Every POST brings inputs: refused while the journal is behind, counted as waiting until answered.
+  // Every POST brings inputs: refused while the journal is behind; counted as waiting from when its
+  // body is in (preHandler) until answered, so a body still on its way does not hold the queue.
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'POST') return;
     const behind = live.journal.behind();
@@ -123,7 +172,9 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       reply.header('retry-after', String(behind.retryAfterSeconds));
       return reply.code(503).send({ error: behind.message });
     }
-    reply.raw.once('close', live.journal.arrived(request));
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method === 'POST') reply.raw.once('close', live.journal.arrived(request));
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof PayloadError)
@@ -134,9 +185,10 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       // Fastify closes the connection on a body too large, and the client, still writing, gets a
       // reset instead of the 413; kept open, the rest of the body is read and dropped, the 413 read.
       reply.removeHeader('connection');
+      const limit = request.routeOptions.bodyLimit ?? bodyLimit;
       return reply
         .code(413)
-        .send({ error: `is larger than ${bodyLimit} bytes, the most a request may carry`, field: '(body)' });
+        .send({ error: `is larger than ${limit} bytes, the most a request may carry`, field: '(body)' });
     }
     if (status >= 500) {
       request.log.error(error);
@@ -158,7 +210,7 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
     const alerts = postedAlerts(request.body, intakeTime(), live.config.resolveTimeoutMinutes);
     return live.receive(alerts);
   });
-  app.post('/webhook/alertmanager', async (request) => {
+  app.post('/webhook/alertmanager', { bodyLimit: webhookBodyLimit }, async (request) => {
     const alerts = webhookAlerts(request.body, intakeTime(), live.config.resolveTimeoutMinutes);
     return live.receive(alerts);
   });
@@ -191,6 +243,12 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
       return live.releaseCommand(command, body.by, body.why);
     });
   }
+  app.post('/api/incidents/:id/runbook/:command', async (request) => {
+    const { id, command } = request.params as { id: string; command: string };
+    const { by, step } = parsePayload(operatorBody, request.body);
+    const known = parsePayload(z.object({ command: z.enum(OPERATOR_COMMANDS) }), { command }).command;
+    return live.operate(id, known, step, by);
+  });
   app.get('/metrics', async (_request, reply) => {
     reply.type(live.metrics.registry.contentType);
     return live.metrics.registry.metrics();

@@ -39,6 +39,8 @@ export function scenarioOf(stored: LiveRunMeta): Scenario {
     epoch,
     initialRelease: config.release,
     alerting: config.alerting,
+    // What the report's plots call each SLI's good events.
+    slos: config.slos,
     incidentTypes: config.incidentTypes,
     timeline: [],
     storm: { groupBy: config.groupBy },

@@ -176,6 +176,16 @@ export class LeasedWorker {
     return record;
   }
 
+  /** A runbook command is checked against the run's state, which only the worker holding it has. */
+  operate(...args: Parameters<LiveEngine['operate']>): ReturnType<LiveEngine['operate']> {
+    const held = this.fenced(() => this.live?.operate(...args));
+    if (held) return held;
+    throw new Refused(
+      409,
+      'this worker does not hold the live run: send runbook commands to the worker that does',
+    );
+  }
+
   incidents(filter: { state?: string; service?: string }) {
     if (this.live) return this.live.incidents(filter);
     const run = this.liveRun();
@@ -201,8 +211,8 @@ export class LeasedWorker {
          FROM trace WHERE run_id = $1 AND actor = $2 ORDER BY seq`,
       [this.liveRun(), id],
     );
-    // The postmortem and the fix live in the holder's machines, not in the stored record.
-    return { ...this.stored(id), postmortem: null, ship: null, sliReads: null, trace };
+    // The postmortem, the fix and the decisions live in the holder's machines, not in the stored record.
+    return { ...this.stored(id), postmortem: null, ship: null, sliReads: null, trace, decisions: null };
   }
 
   /** A clean stop: the last inputs are committed and the lease is given up for the next worker. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WorldPort } from '../engine/config.js';
 import type { EvalCase } from '../toolkit/postmortem.js';
 import type { EvalsConfig } from './config.js';
+import { redactUrl, redactUrls } from './secrets.js';
 
 /**
  * The world, live: the service's own eval endpoints answer what a drill's simulated service answers.
@@ -37,13 +38,14 @@ async function ask<T>(url: string, body: unknown, schema: z.ZodType<T>, timeoutS
       (error as Error).name === 'TimeoutError'
         ? `no answer in ${timeoutSeconds}s`
         : (cause?.code ?? cause?.message ?? (error as Error).message);
-    throw new Error(`POST ${url} failed: ${why}`);
+    throw new Error(`POST ${redactUrl(url)} failed: ${why}`);
   }
   const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${url} -> ${response.status}: ${text.slice(0, 200)}`);
+  if (!response.ok)
+    throw new Error(`POST ${redactUrl(url)} -> ${response.status}: ${redactUrls(text.slice(0, 200))}`);
   const parsed = schema.safeParse(JSON.parse(text || 'null'));
   if (!parsed.success)
-    throw new Error(`POST ${url} answered another shape: ${parsed.error.issues[0]?.message}`);
+    throw new Error(`POST ${redactUrl(url)} answered another shape: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 

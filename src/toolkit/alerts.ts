@@ -400,6 +400,13 @@ export function parseAlert(
       undefined,
       `${field}.startsAt`,
     );
+  // Alertmanager's own rule (types.Alert.Validate): it answers 400 to an alert that ends before it starts.
+  if (!unset(startsAt) && !unset(endsAt) && parseTimestamp(endsAt) < parseTimestamp(startsAt))
+    throw new InputError(
+      `is before startsAt (${startsAt}): start time must be before end time`,
+      undefined,
+      `${field}.endsAt`,
+    );
   // Only an alert without endsAt needs a moment of receipt, and then it has a startsAt.
   const received = () => parseTimestamp(startsAt as string);
   return {

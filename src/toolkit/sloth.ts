@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InputError } from './errors.js';
 import { readUserFile } from './files.js';
 import { zodToInput } from './schema-errors.js';
+import { isSliKind, SLI_KINDS, type SliKind } from './sli.js';
 import {
   type BurnPair,
   DEFAULT_POLICY,
@@ -349,14 +350,39 @@ export function rulesYaml(rules: { groups: RuleGroup[] }, source: string): strin
   return `${header}${stringify(rules, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
-/** The SLIs the engine measures: a spec's SLOs must be named for them. */
-const ENGINE_SLIS = ['quality', 'freshness'] as const;
+/** The first form's SLIs: a spec whose SLOs are all named for them, with no kind, reads as it always did. */
+const ANSWER_SLIS = ['quality', 'freshness'] as const;
+
+/**
+ * An SLO's kind: its `category` label (Sloth's examples label SLOs `category: availability`), or its
+ * name when that is a kind's own name. A latency SLO's threshold is its `threshold_ms` label.
+ */
+function kindOf(s: SlothSlo, specFile: string, i: number): { kind: SliKind; thresholdMs?: number } {
+  const category = s.labels.category;
+  const kind = category !== undefined && isSliKind(category) ? category : isSliKind(s.name) ? s.name : null;
+  if (kind === null)
+    throw new InputError(
+      `must say the SLI's kind (${SLI_KINDS.join(', ')}) for SLO ${JSON.stringify(s.name)}${category === undefined ? '' : ` (got ${JSON.stringify(category)})`}`,
+      specFile,
+      `slos[${i}].labels.category`,
+    );
+  if (kind !== 'latency') return { kind };
+  const threshold = Number(s.labels.threshold_ms);
+  if (!(threshold > 0))
+    throw new InputError(
+      'must be the latency threshold in milliseconds (a request is good when faster)',
+      specFile,
+      `slos[${i}].labels.threshold_ms`,
+    );
+  return { kind, thresholdMs: threshold };
+}
 
 /**
  * A scenario's or a live configuration's `sloSpec: FILE` (relative to the file that names it), turned
- * into the `slos` and `alerting.policy` it stands for: each SLO named for an SLI the engine measures
- * (`quality`, `freshness`) sets its objective, and the page and ticket alerts the spec leaves enabled
- * are the policy's pairs. The rest of `raw` is kept; stating `slos` or `alerting.policy` beside
+ * into the `slos` and `alerting.policy` it stands for: each SLO, under its own name, is an SLI of the
+ * kind its `category` label (or its name) says, with its objective and its alert's name; a spec of
+ * SLOs named quality and freshness alone, with no category, is the first form of `slos` (see
+ * service-spec.ts). The page and ticket alerts the spec leaves enabled are the policy's pairs. The rest of `raw` is kept; stating `slos` or `alerting.policy` beside
  * `sloSpec` is refused, as two sources for one number.
  */
 export function withSloSpec(raw: Record<string, unknown>, file: string): Record<string, unknown> {
@@ -373,16 +399,20 @@ export function withSloSpec(raw: Record<string, unknown>, file: string): Record<
   }
   const specFile = resolve(dirname(file), sloSpec);
   const spec = loadSlothSpec(specFile);
-  const slos: Record<string, { objective: number }> = {};
+  const slos: Record<string, Record<string, unknown>> = {};
   let policy: BurnPair[] | undefined;
+  // Named quality and freshness with no category: the first form of `slos`, as before SLIs were data.
+  const firstForm = spec.slos.every(
+    (s) => (ANSWER_SLIS as readonly string[]).includes(s.name) && s.labels.category === undefined,
+  );
   spec.slos.forEach((s, i) => {
-    if (!(ENGINE_SLIS as readonly string[]).includes(s.name))
-      throw new InputError(
-        `must be ${ENGINE_SLIS.join(' or ')}: the SLIs the engine measures`,
-        specFile,
-        `slos[${i}].name`,
-      );
-    slos[s.name] = { objective: objectiveRatio(s.objective) };
+    slos[s.name] = firstForm
+      ? { objective: objectiveRatio(s.objective) }
+      : {
+          ...kindOf(s, specFile, i),
+          objective: objectiveRatio(s.objective),
+          ...(s.alerting.name !== undefined ? { alerting: { name: s.alerting.name } } : {}),
+        };
     const own = specPolicy(s);
     if (policy && pairsKey(policy) !== pairsKey(own))
       throw new InputError(
@@ -392,7 +422,6 @@ export function withSloSpec(raw: Record<string, unknown>, file: string): Record<
       );
     policy = own;
   });
-  if (!slos.quality) throw new InputError('must define an SLO named quality', specFile, 'slos');
   if (policy?.length === 0)
     throw new InputError(
       'disables both alerts: the engine needs a policy to page or ticket on',

@@ -356,7 +356,11 @@ export async function toSvg(c: Chart): Promise<string> {
 
 /** One machine in one format, as the `export` command prints it. */
 export async function exportMachine(name: MachineName, format: Format): Promise<string> {
-  const c = chart(name);
+  return exportChart(chart(name), format);
+}
+
+/** Any chart in one format (a compiled runbook's too). */
+export async function exportChart(c: Chart, format: Format): Promise<string> {
   switch (format) {
     case 'mermaid':
       return toMermaid(c);

@@ -111,7 +111,8 @@ const mitigated: Judge<'mitigated'> = (spec, result) =>
     const after = sinceOnset(incident, at);
     const problems = [
       spec.play !== undefined && by.play !== spec.play && `expected ${spec.play}`,
-      spec.first && by.step !== 0 && 'expected the first play to recover the SLI',
+      // The first step that ran: a runbook of the statechart language may start with gates and notes.
+      spec.first && by.step !== incident.plays[0]?.step && 'expected the first play to recover the SLI',
       !within(after, spec.withinMinutes) && `later than ${spec.withinMinutes} min`,
     ].filter(Boolean);
     return {
@@ -268,6 +269,7 @@ const JUDGES: { [K in GateCheckSpec['kind']]: Judge<K> } = {
 
 /** One check of a scenario's `gate:` judged against the shift. */
 export function judge(spec: GateCheckSpec, result: ShiftResult): { id: string; owner: string } & Verdict {
+  // TypeScript does not tie `spec`'s kind to the judge looked up by it: the table above does.
   const run = JUDGES[spec.kind] as Judge<typeof spec.kind>;
   return { id: checkName(spec), owner: spec.owner ?? '', ...run(spec as never, result) };
 }

@@ -24,7 +24,7 @@ export interface GateReport {
 }
 
 const pct = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+  x === null || x === undefined ? 'none' : `${(x * 100).toFixed(1)}%`;
 
 /** The transitions of one actor, in order. */
 const transitionsOf = (trace: readonly TraceEntry[], actor: string) => trace.filter((e) => e.actor === actor);
@@ -140,7 +140,7 @@ const learn: Check = (result, scenario, primary) => {
     detail: ok
       ? answers || joined.length > 0
         ? `blameless postmortem; regression case ${joined.map((c) => c.id).join(', ')} joined the eval set`
-        : `blameless postmortem (a ${sli} SLI: no answers to turn into regression cases)`
+        : `blameless postmortem (SLI ${sli} counts no answers: no regression case to add)`
       : [
           !l.accepted && `postmortem sent back: ${blame || 'not accepted'}`,
           l.regressionCases.length === 0 && answers && 'no regression case',
@@ -151,8 +151,22 @@ const learn: Check = (result, scenario, primary) => {
   };
 };
 
-const ship: Check = (result, _scenario, primary) => {
+const ship: Check = (result, scenario, primary) => {
   const s = result.ship;
+  // A type with no fix to ship (a fault a play cleared) must leave live where mitigation left it.
+  const type = scenario.incidentTypes.find((t) => t.name === primary?.type);
+  if (primary && type && !type.fix) {
+    const left = result.mitigate?.to;
+    const ok = s?.verdict === 'none' && left !== undefined && result.live === left;
+    return {
+      ok,
+      detail: ok
+        ? `no fix declared for ${type.name}: nothing to canary; live stays ${result.live}`
+        : s
+          ? `no fix declared for ${type.name}, yet live is ${result.live} (mitigation left ${left ?? 'nothing'})`
+          : `no fix declared for ${type.name}; ${primary.id} never reached ship`,
+    };
+  }
   if (!primary || !s?.candidate) return { ok: false, detail: 'no fix was shipped' };
   // The candidate's own canary: the release actor's canary -> promoted after the incident entered ship.
   const shipping = transitionsOf(result.trace, primary.id).find((e) => e.to === 'ship');

@@ -6,10 +6,13 @@ import type { GateReport } from './gate.js';
  * scenario names them (`owners:`), the module that owns it. Every number comes from the result and the trace; nothing here computes the story.
  */
 
+/** What a number that was never measured reads as (never `n/a` or `undefined`). */
+const NONE = 'none';
 const pct = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+  x === null || x === undefined ? NONE : `${(x * 100).toFixed(1)}%`;
 const times = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${Number(x.toFixed(2))}x`;
+  x === null || x === undefined ? NONE : `${Number(x.toFixed(2))}x`;
+const min = (x: number | null | undefined) => (x === null || x === undefined ? NONE : `${x} min`);
 
 /** The stage owner labels a scenario gives (the stock story's M31...); none by default. */
 export type StageOwners = Partial<Record<string, string>>;
@@ -73,6 +76,15 @@ export function narrate(result: ShiftResult, report: GateReport, owners: StageOw
     );
   }
   out.push(section('A', 'intake', owners, a));
+  // A deploy the canary turned away never went live: say so, with the scores it was turned away on.
+  for (const r of result.rejectedDeploys ?? []) {
+    out.push(
+      section(' ', 'deploy', owners, [
+        `${r.release} at minute ${r.at}: rejected by the canary (${r.candidate.correct}/${r.candidate.total} vs live ${r.baseline.release} ${r.baseline.correct}/${r.baseline.total}); live stays ${r.baseline.release}`,
+        ...r.checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.detail}`),
+      ]),
+    );
+  }
 
   if (detect) {
     const onsetRelease = result.releases
@@ -80,8 +92,12 @@ export function narrate(result: ShiftResult, report: GateReport, owners: StageOw
       .at(-1);
     out.push(
       section('B', 'detect', owners, [
-        `${onsetRelease ? `${onsetRelease.release} live since minute ${onsetRelease.at}` : 'live release'}: SLI ${pct(detect.sli)} against a ${pct(detect.objective)} SLO`,
-        `burn rate (1 - ${detect.sli?.toFixed(2)}) / (1 - ${detect.objective}) = ${times(detect.burnRate)}`,
+        detect.sli === null
+          ? `live ${result.live}: its SLI was never sampled against the ${pct(detect.objective)} SLO`
+          : `${onsetRelease ? `${onsetRelease.release} live since minute ${onsetRelease.at}` : 'live release'}: SLI ${pct(detect.sli)} against a ${pct(detect.objective)} SLO`,
+        detect.sli === null || detect.burnRate === null
+          ? `no burn measured: ${detect.incident} was opened by its alerts, its SLI never sampled`
+          : `burn rate (1 - ${detect.sli.toFixed(2)}) / (1 - ${detect.objective}) = ${times(detect.burnRate)}`,
       ]),
     );
     const burn = detect.burn;
@@ -127,7 +143,7 @@ export function narrate(result: ShiftResult, report: GateReport, owners: StageOw
   if (others.length > 0)
     out.push('', 'also in this shift:', ...others.map((i) => otherIncident(i, owners)), '');
   const g = [
-    `MTTD ${milestones.mttd ?? 'n/a'} min, MTTM ${milestones.mttm ?? 'n/a'} min, MTTR ${milestones.mttr ?? 'n/a'} min (from onset at minute ${milestones.onset ?? 'n/a'})`,
+    `MTTD ${min(milestones.mttd)}, MTTM ${min(milestones.mttm)}, MTTR ${min(milestones.mttr)} (from onset at minute ${milestones.onset ?? NONE})`,
     `gate ${report.passed}/${report.total}`,
   ];
   out.push(section('G', 'verify', owners, g), '', gateTable(report));
@@ -135,13 +151,17 @@ export function narrate(result: ShiftResult, report: GateReport, owners: StageOw
 }
 
 export function gateTable(report: GateReport): string {
+  return [`gate: ${report.passed}/${report.total}`, ...gateRows(report)].join('\n');
+}
+
+/** Each check's line of the gate's table, in order. */
+export function gateRows(report: GateReport): string[] {
   // The stock checks' widths, wider for a scenario's own longer names; no owner column when none has one.
   const idWidth = Math.max(12, ...report.checks.map((c) => c.id.length));
   const ownerWidth = Math.max(9, ...report.checks.map((c) => c.owner.length));
   const owned = report.checks.some((c) => c.owner !== '');
-  const rows = report.checks.map(
+  return report.checks.map(
     (c) =>
       `${c.ok ? 'PASS' : 'FAIL'}  ${c.id.padEnd(idWidth)} ${owned ? `${c.owner.padEnd(ownerWidth)} ` : ''}${c.detail}`,
   );
-  return [`gate: ${report.passed}/${report.total}`, ...rows].join('\n');
 }

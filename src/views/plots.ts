@@ -1,7 +1,9 @@
+import { own } from '../toolkit/sli.js';
 import type { BurnPair } from '../toolkit/slo.js';
 import type { IncidentResult, ShiftResult } from '../world/drill.js';
 import type { BudgetSeries, IncidentSeries } from '../world/plot-series.js';
 import type { Scenario } from '../world/scenario.js';
+import { sloWords } from '../world/service-spec.js';
 import type { ReleaseStep } from './timeline.js';
 
 /**
@@ -101,6 +103,12 @@ export function incidentMarkers(
   return markers.sort((a, b) => a.t - b.t);
 }
 
+/** What the good events of a scenario's SLI are called ("good answers", "fast requests"). */
+function sloOf(scenario: Scenario, sli: string): string {
+  const slo = own(scenario.slos, sli);
+  return slo ? sloWords(slo).good : 'good events';
+}
+
 /** An incident's SLI, each alerting pair's burns against its threshold, and the budget left. */
 export function incidentPlot(
   incident: IncidentResult,
@@ -114,7 +122,7 @@ export function incidentPlot(
   const constant = (value: number) => points.map(() => value);
   const panels: PlotPanel[] = [
     {
-      title: `${series.sli} SLI (share of good answers each minute)`,
+      title: `${series.sli} SLI (share of ${sloOf(scenario, series.sli)} each minute)`,
       unit: 'percent',
       lines: [
         { label: `${series.sli} SLI`, colour: COLOURS.sli, values: points.map((p) => p.sli) },
@@ -197,9 +205,9 @@ export function budgetPlot(
       {
         title: 'error budget left (30-day SLO), every SLO',
         unit: 'percent',
-        lines: budgets.map((b) => ({
+        lines: budgets.map((b, i) => ({
           label: `${b.sli} (objective ${(b.objective * 100).toFixed(1)}%)`,
-          colour: b.sli === 'quality' ? COLOURS.budget : COLOURS.freshness,
+          colour: i === 0 ? COLOURS.budget : COLOURS.freshness,
           values: b.points.map((p) => p.remaining),
         })),
       },

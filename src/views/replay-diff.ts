@@ -191,7 +191,8 @@ export function diffText(diff: ReplayDiff): string {
         .join(' -> ') || '(no more)';
     lines.push(`  then before: ${rest(d.before)}`);
     lines.push(`  then after:  ${rest(d.after)}`);
-    lines.push(`  state: ${d.state.before ?? '(none)'} -> ${d.state.after ?? '(none)'}`);
+    if (d.state.before !== null || d.state.after !== null)
+      lines.push(`  state: ${d.state.before ?? '(none)'} -> ${d.state.after ?? '(none)'}`);
     for (const key of ['mttd', 'mtta', 'mttm', 'mttr'] as const) {
       if (d.times.before[key] !== d.times.after[key])
         lines.push(`  ${key.toUpperCase()}: ${num(d.times.before[key])} -> ${num(d.times.after[key])}`);

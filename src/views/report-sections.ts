@@ -12,9 +12,9 @@ import type { ReleaseStep } from './timeline.js';
 export const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export const num = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : String(x));
+export const num = (x: number | null | undefined) => (x === null || x === undefined ? '–' : String(x));
 const pct = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+  x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`;
 
 /** `4364 (11-28 00:44Z)`: a sim minute and its wall-clock time on the scenario's epoch. */
 export type MinuteLabel = (t: number | undefined | null) => string;

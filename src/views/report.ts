@@ -10,6 +10,7 @@ import type { Scenario } from '../world/scenario.js';
 import { chart, type MachineName, markSvg, marksOf, toSvg } from './export.js';
 import type { GateReport } from './gate.js';
 import { budgetPlot, incidentPlot, type PlotSpec } from './plots.js';
+import { type Recorded, withRecorded } from './report-replay.js';
 import {
   escapeHtml,
   gateTableHtml,
@@ -41,6 +42,8 @@ export interface ReportInput {
   result: ShiftResult;
   /** Null for a live run (`runbook serve`): a gate judges a rehearsal, and its sections are left out. */
   gate: GateReport | null;
+  /** `report --replay`: the recorded run, drawn beside this replay of it (report-replay.ts). */
+  recorded?: Recorded;
 }
 
 const require = createRequire(import.meta.url);
@@ -163,9 +166,9 @@ function renderDiagram(
 const plotHtml = (spec: PlotSpec) =>
   `<div class="plot" data-plot="${escapeHtml(spec.id)}" tabindex="0" role="group" aria-label="${escapeHtml(spec.title)}; ← → move the cursor, + − zoom, 0 shows the whole range"></div>`;
 
-export async function renderReport({ scenario, result, gate }: ReportInput): Promise<string> {
+export async function renderReport({ scenario, result, gate, recorded }: ReportInput): Promise<string> {
   const minute: MinuteLabel = (t) =>
-    t === undefined || t === null ? 'n/a' : `${t} (${minuteToTimestamp(t, scenario.epoch).slice(5, 16)}Z)`;
+    t === undefined || t === null ? '–' : `${t} (${minuteToTimestamp(t, scenario.epoch).slice(5, 16)}Z)`;
   const svgs: Record<MachineName, string> = {
     incident: await toSvg(chart('incident')),
     release: await toSvg(chart('release')),
@@ -189,7 +192,7 @@ export async function renderReport({ scenario, result, gate }: ReportInput): Pro
   const failed = gate?.checks.filter((c) => !c.ok).map((c) => c.id) ?? [];
   const gateText = gate ? `${gate.passed}/${gate.total}` : '';
   const code = scripts();
-  const data = JSON.stringify(specs).replace(/</g, '\\u003c');
+  const data = JSON.stringify(recorded ? withRecorded(specs, recorded) : specs).replace(/</g, '\\u003c');
 
   const body = [
     `<header><h1>Shift report: ${escapeHtml(result.scenario)}</h1><p>sim minutes ${result.minutes.start}–${result.minutes.end} · ${result.incidents.length} incidents (${typed.length} worked) · ${result.trace.length} transitions · live ${escapeHtml(result.live)}${gate ? ` · gate <span class="${passedAll ? 'pass' : 'fail'}">${gateText}</span>` : ' · a live run (runbook serve): no gate'}${failed.length > 0 ? ` · failed: ${escapeHtml(failed.join(', '))}` : ''}</p></header>`,
@@ -201,6 +204,9 @@ ${gate ? `<div class="card"><span>gate</span><b class="${passedAll ? 'pass' : 'f
 </div>
 <h3>Time to detect, mitigate and resolve, from each incident's onset</h3>
 ${timesTable(typed)}</section>`,
+    recorded
+      ? `<section id="replay"><h2>Replay: what changed against the recorded run</h2><pre>${escapeHtml(recorded.diff)}</pre></section>`
+      : '',
     gate
       ? `<section id="gate"><h2>Gate: ${gateText}${failed.length > 0 ? ` <small class="fail">failed: ${escapeHtml(failed.join(', '))}</small>` : ''}</h2>${gateTableHtml(gate)}</section>`
       : '',

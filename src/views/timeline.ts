@@ -36,7 +36,17 @@ function candidatesByMinute(result: ShiftResult, scenario: Scenario): Map<number
   const add = (at: number, candidate: Candidate) =>
     byMinute.set(at, [...(byMinute.get(at) ?? []), candidate]);
   for (const event of scenario.timeline) {
-    if ('deploy' in event) add(event.at, { release: event.deploy, by: 'timeline', checks: [], report: null });
+    if (!('deploy' in event)) continue;
+    // A deploy the canary rejected keeps its scores and checks in the result.
+    const rejected = result.rejectedDeploys?.find((r) => r.at === event.at && r.release === event.deploy);
+    add(event.at, {
+      release: event.deploy,
+      by: 'timeline',
+      checks: rejected?.checks ?? [],
+      report: rejected
+        ? { candidate: rejected.candidate, baseline: rejected.baseline, regressionIds: [] }
+        : null,
+    });
   }
   // An incident's fix is deployed while it is in ship; the fix's done event is its way out.
   for (const entry of result.trace) {

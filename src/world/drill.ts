@@ -7,13 +7,14 @@ import type { RunJournal } from '../engine/journal.js';
 import { definePlay, stockPlays } from '../engine/plays.js';
 import type { TraceEntry } from '../engine/trace.js';
 import { type Alert, makeAlert } from '../toolkit/alerts.js';
-import { ANSWER_WORDS, sliWords } from '../toolkit/sli.js';
+import { own } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
-import { assemble, type ShiftResult } from './result.js';
+import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
 import { RolloutWorld, type RolloutWorldState } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
+import { sloWords } from './service-spec.js';
 import { type SloAlertState, SloAlerts } from './slo-alerts.js';
 import { generateStorm, stormArrivals } from './storm.js';
 
@@ -44,6 +45,8 @@ export interface ShiftOptions {
    * once its story is over), and the storm's alerts sent so far. For a progress line.
    */
   onMinute?: (minute: number, lastMinute: number, alerts: number) => void;
+  /** Told after each minute's inputs are committed, before plays report: a replay gives recorded reports due by then. */
+  afterCommit?: (minute: number) => void;
 }
 
 /** What the engine needs of a scenario: everything but the simulated world. */
@@ -60,7 +63,7 @@ export function engineConfig(scenario: Scenario): EngineConfig {
         {
           kind: slo.kind,
           // The first form of `slos` keeps the stock story's words ("good answers").
-          words: slo.firstForm ? ANSWER_WORDS : sliWords(slo.kind, slo.thresholdMs),
+          words: sloWords(slo),
           ...(slo.alerting.policy ? { policy: slo.alerting.policy } : {}),
         },
       ]),
@@ -151,7 +154,7 @@ function stormSpec(scenario: Scenario) {
  * The storm as it arrives, minute by minute: the generated alerts and the listed ones by start minute
  * (generated first within a minute), and the last minute any of them still fires.
  */
-export function arrivals(scenario: Scenario): {
+function arrivals(scenario: Scenario): {
   lastEnd: number;
   alerts: Generator<{ at: number; alert: Alert }>;
 } {
@@ -179,10 +182,12 @@ export function arrivals(scenario: Scenario): {
 }
 
 /** The simulated service as the engine's world: its eval answers, what it gets wrong, its knobs. */
-export function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
+function simulatedWorld(scenario: Scenario, service: ServiceUnderOperation): WorldPort {
   return {
     evaluate: (release, cases) => service.evaluate(release, cases),
-    wrongAnswers: (release, sli) => (sli === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : []),
+    // Only an answers SLI has wrong answers to turn into regression cases.
+    wrongAnswers: (release, sli) =>
+      own(scenario.slos, sli)?.kind === 'quality' ? service.wrongAnswers(release).map(asEvalCase) : [],
     effect: (effect, now) => {
       if (effect.type === 'clear') return service.clearFaults(effect.faults, now);
       if (effect.type === 'flag') {
@@ -245,9 +250,9 @@ export async function runShift(scenario: Scenario, options: ShiftOptions = {}): 
     const rollouts = scenario.rollout
       ? new RolloutWorld(engine, service, scenario.rollout.strategy.onCall)
       : null;
-    const minutes = await shift(scenario, engine, service, every, options.onMinute, rollouts);
+    const { rejected, ...minutes } = await shift(scenario, engine, service, every, options, rollouts);
     engine.flush();
-    return assemble(scenario, engine, minutes);
+    return assemble(scenario, engine, minutes, rejected);
   } finally {
     engine.stop();
   }
@@ -266,6 +271,8 @@ interface WorldState {
   service: ServiceState;
   /** The world's Prometheus, when it watches any SLO. */
   slo?: SloAlertState;
+  /** Deploys the canary rejected so far, when there are any. */
+  rejected?: RejectedDeploy[];
   /** The canary's split counts by minute, with a canary strategy. */
   rollout?: RolloutWorldState;
 }
@@ -276,7 +283,7 @@ async function shift(
   engine: Engine,
   service: ServiceUnderOperation,
   every: number,
-  onMinute: ShiftOptions['onMinute'],
+  { onMinute, afterCommit }: Pick<ShiftOptions, 'onMinute' | 'afterCommit'>,
   rollouts: RolloutWorld | null,
 ) {
   const storm = arrivals(scenario);
@@ -296,6 +303,7 @@ async function shift(
   );
   const end = scenario.until ?? lastEvent + 1440;
   let served: Record<SliName, MinuteCounts> | null = restored?.served ?? null;
+  const rejected: RejectedDeploy[] = [...(restored?.rejected ?? [])];
   // Most minutes have no event and no ticket: look them up by minute rather than scan the lists.
   const eventsAt = byMinute(scenario.timeline);
   const ticketsAt = byMinute(scenario.tickets);
@@ -320,7 +328,15 @@ async function shift(
     if (!slo.empty) for (const alert of slo.observe(t, served)) engine.submit({ kind: 'alert', alert });
     for (const event of eventsAt.get(t) ?? NOTHING) {
       if ('deploy' in event) {
-        engine.submit({ kind: 'deploy', candidate: event.deploy, report: engine.canaryReport(event.deploy) });
+        const report = engine.canaryReport(event.deploy);
+        engine.submit({ kind: 'deploy', candidate: event.deploy, report });
+        // The release machine judged it: a rejected deploy never goes live, and is reported as such.
+        const verdict = engine.release.getSnapshot().context.verdict;
+        if (verdict?.verdict === 'reject') {
+          const { candidate, baseline } = report;
+          const { reasons, checks } = verdict;
+          rejected.push({ release: event.deploy, at: t, candidate, baseline, reasons, checks });
+        }
       } else {
         service.stallIndexer();
       }
@@ -334,6 +350,7 @@ async function shift(
     answerApprovals(scenario.oncall.approvals, engine, t);
     rollouts?.drive(t);
     engine.commit();
+    afterCommit?.(t);
     // Plays, postmortems and ship steps report before the minute ends; one that never reports is
     // left to its step's timeout on the sim clock.
     const reports = engine.drain();
@@ -347,6 +364,7 @@ async function shift(
         arrived,
         service: service.state(),
         ...(slo.empty ? {} : { slo: slo.state() }),
+        ...(rejected.length > 0 ? { rejected } : {}),
         ...(rollouts ? { rollout: rollouts.state() } : {}),
       } satisfies WorldState);
     }
@@ -355,7 +373,7 @@ async function shift(
     // A watched SLO may still be about to fire: the shift goes on while its service serves errors.
     if (t >= lastEvent && !typedOpen(engine) && (slo.empty || (!slo.firing && service.quiet(t)))) break;
   }
-  return { start: 0, end: Math.min(t, end) };
+  return { start: 0, end: Math.min(t, end), rejected };
 }
 
 /** The canary's release and weight while a rollout runs (none without a strategy). */
@@ -379,14 +397,14 @@ function byMinute<T extends { at: number }>(items: readonly T[]): Map<number, T[
 }
 
 /** Whether an incident of a known type is still being worked: the shift goes on until none is. */
-export const typedOpen = (engine: Engine): boolean =>
+const typedOpen = (engine: Engine): boolean =>
   engine.incidents.some((i) => i.type && i.actor.getSnapshot().status === 'active');
 
 /**
  * On-call acknowledges a page `ackMinutes` after it was paged, a ticket `ticketAckMinutes` after it
  * was opened; a ticket that turns into a page gets the page's deadline, counted from the page.
  */
-export function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
+function acknowledge(scenario: Scenario, engine: Engine, t: number): void {
   const waiting = engine.awaitingAck();
   if (waiting.length === 0) return;
   const { ackMinutes, ticketAckMinutes } = scenario.oncall;

@@ -128,7 +128,8 @@ export function checkName(spec: GateCheckSpec): string {
 
 /** What the references of a gate are checked against: the scenario's names. */
 export interface GateNames {
-  types: readonly { name: string; fix?: { candidate: string } }[];
+  /** Each incident type, with its fix and the plays its runbook names. */
+  types: readonly { name: string; fix?: { candidate: string } | undefined; plays: readonly string[] }[];
   releases: readonly string[];
   tickets: readonly string[];
   slis: readonly string[];
@@ -158,6 +159,16 @@ export function checkGateReferences(checks: readonly GateCheckSpec[], names: Gat
       throw fail('id', `unknown ticket ${JSON.stringify(spec.id)} (tickets: ${one(names.tickets)})`);
     if (spec.kind === 'budget' && !names.slis.includes(spec.sli))
       throw fail('sli', `unknown SLI ${JSON.stringify(spec.sli)} (SLIs: ${one(names.slis)})`);
+    if (spec.kind === 'mitigated' && spec.play !== undefined) {
+      // A play no runbook of the checked types names could never mitigate: a typo, not a failing check.
+      const checked = spec.type ? [types.get(spec.type)] : [...types.values()];
+      const plays = [...new Set(checked.flatMap((t) => t?.plays ?? []))];
+      if (!plays.includes(spec.play))
+        throw fail(
+          'play',
+          `no runbook ${spec.type ? `of ${spec.type} ` : ''}names play ${JSON.stringify(spec.play)} (plays: ${one(plays)})`,
+        );
+    }
     if (spec.kind === 'fix') {
       const without = (spec.type ? [types.get(spec.type)] : [...types.values()]).filter((t) => !t?.fix);
       if (spec.type && without.length > 0)

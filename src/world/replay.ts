@@ -1,23 +1,24 @@
 import type { PlayLogic } from '../../machines/incident.js';
-import { Engine } from '../engine/engine.js';
-import type { AlertInput, DeployInput, TicketInput } from '../engine/inputs.js';
-import type { JournalEntry } from '../engine/journal.js';
+import { type Input, isWorldInput } from '../engine/inputs.js';
+import type { Batch, JournalEntry, RunJournal } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
-import { type Point, RecordedWork, recordedTasks, type TaskSource } from '../engine/recorded-work.js';
-import type { MinuteCounts } from '../toolkit/slo.js';
-import { acknowledge, arrivals, engineConfig, simulatedService, simulatedWorld, typedOpen } from './drill.js';
-import { assemble, type ShiftResult } from './result.js';
+import { type Baseline, RecordedWork, recordedTasks, type TaskSource } from '../engine/recorded-work.js';
+import type { TraceEntry } from '../engine/trace.js';
+import { runShift } from './drill.js';
+import type { ShiftResult } from './result.js';
 import type { Scenario } from './scenario.js';
-import { ServiceUnderOperation, type SliName } from './service.js';
 
 /**
- * A journaled drill replayed under a changed policy. The record gives the world's own inputs, the
- * ones no policy changes: the storm's alerts, the tickets and the deploys, each at its minute. The
- * simulated world answers the engine again, because what it answers depends on what the engine did:
- * the SLI counts each minute (a rollback 30 minutes later keeps the SLI burning 30 minutes longer),
- * the canary's evidence for a deploy (the eval set grows with postmortems), and on-call's
- * acknowledgements (on-call acknowledges a page two minutes after it goes out: a page that never goes
- * out is never acknowledged). Plays give back what the record says they did, by key (RecordedWork).
+ * A journaled drill replayed under a changed policy. A drill's world is its scenario's, and it
+ * answers the engine: the SLI counts each minute depend on what the engine did (a rollback 30 minutes
+ * later keeps the SLI burning 30 minutes longer), and so do the SLO's own alerts, the canary's
+ * evidence for a deploy (the eval set grows with postmortems), on-call's acknowledgements (on-call
+ * acknowledges a page two minutes after it goes out: a page that never goes out is never
+ * acknowledged) and approvals. So the replay runs the drill's own world again on the recorded
+ * scenario with the new settings laid on it, and takes from the journal what the world cannot
+ * answer again: what plays did and reported, by key (RecordedWork). The storm, the tickets and the
+ * deploys are the scenario's, the same as the journal's by construction; every input the replayed
+ * world sends is kept and compared with the record's, and the first that differs is reported.
  *
  * Under the run's own settings the replay is the run again, byte for byte (test/replay.test.ts).
  */
@@ -26,39 +27,90 @@ export interface Replayed {
   result: ShiftResult;
   /** How each play and task got its report. */
   sources: TaskSource[];
-  /** Where each key started (what a replay under changed settings times moved plays by). */
-  started: Map<string, Point>;
+  /** Where each key started and its play: what a replay under changed settings is matched against. */
+  baseline: Baseline;
   /**
-   * The first minute at which what the world answered (SLI counts, acknowledgements) is not what the
-   * record has: from there on the replayed world is the simulated one, not the record's.
+   * The first world input the replay sent that is not the record's (its minute and what it was):
+   * from there on the world answered what the engine did under the new settings.
    */
-  worldDiverged: { minute: number; input: string } | null;
+  worldDiverged: { minute: number; recorded: string; replayed: string } | null;
 }
 
-/** The record's world inputs per minute: those replayed as they are, and those the world answers again. */
-function byMinute(entries: readonly JournalEntry[]) {
-  const given = new Map<number, (AlertInput | TicketInput | DeployInput)[]>();
-  const answered = new Map<number, string[]>();
-  let minute = 0;
-  for (const { input } of entries) {
-    if (input.kind === 'tick') minute = input.t;
-    else if (input.kind === 'alert' || input.kind === 'ticket' || input.kind === 'deploy') {
-      const list = given.get(minute) ?? [];
-      list.push(input);
-      given.set(minute, list);
-    } else if (input.kind === 'sli' || input.kind === 'ack') {
-      const list = answered.get(minute) ?? [];
-      list.push(JSON.stringify(input));
-      answered.set(minute, list);
+/** A journal that keeps the world's inputs in memory: what the replayed world sent, to compare. */
+class Capture implements RunJournal {
+  readonly id = 'replay';
+  readonly meta = { scenario: 'replay', scenarioText: '{}', plays: null };
+  readonly world: { minute: number; input: Input }[] = [];
+  private minute = 0;
+  entries(): JournalEntry[] {
+    return [];
+  }
+  commit(batch: Batch): void {
+    for (const { input } of batch.inputs) {
+      if (input.kind === 'tick') this.minute = input.t;
+      if (isWorldInput(input)) this.world.push({ minute: this.minute, input });
     }
   }
-  return { given, answered };
+  checkpoint(): void {}
+  latestCheckpoint(): null {
+    return null;
+  }
+  trace(): TraceEntry[] {
+    return [];
+  }
+  finish(): void {}
+  result(): null {
+    return null;
+  }
 }
+
+/** The world's inputs with the minute each came in. */
+function withMinutes(inputs: readonly Input[]): { minute: number; input: Input }[] {
+  let minute = 0;
+  return inputs.map((input) => {
+    if (input.kind === 'tick') minute = input.t;
+    return { minute, input };
+  });
+}
+
+/** The first world input of the replay that is not the record's. */
+function divergence(recorded: readonly JournalEntry[], sent: Capture['world']): Replayed['worldDiverged'] {
+  const world = withMinutes(recorded.map((e) => e.input).filter(isWorldInput));
+  const n = Math.max(world.length, sent.length);
+  for (let i = 0; i < n; i++) {
+    const was = world[i];
+    const is = sent[i];
+    if (was && is && JSON.stringify(was.input) === JSON.stringify(is.input)) continue;
+    return {
+      minute: Math.min(was?.minute ?? Infinity, is?.minute ?? Infinity),
+      recorded: describe(was?.input),
+      replayed: describe(is?.input),
+    };
+  }
+  return null;
+}
+
+function describe(input: Input | undefined): string {
+  if (!input) return 'nothing';
+  switch (input.kind) {
+    case 'sli':
+      return `${input.sli} SLI counts`;
+    case 'ack':
+      return `the acknowledgement of ${input.incident}`;
+    case 'alert':
+      return `an alert (${input.alert.labels.alertname ?? 'unnamed'})`;
+    default:
+      return `a ${input.kind}`;
+  }
+}
+
+/** Minutes between checkpoints of the capture: never (a replay is not resumed). */
+const NEVER = Number.MAX_SAFE_INTEGER;
 
 export async function replayDrill(
   scenario: Scenario,
   entries: readonly JournalEntry[],
-  options: { plays?: Record<string, PlayLogic>; baseline?: ReadonlyMap<string, Point> | null } = {},
+  options: { plays?: Record<string, PlayLogic>; baseline?: Baseline | null } = {},
 ): Promise<Replayed> {
   const own: Record<string, PlayLogic> = { ...stockPlays, ...options.plays };
   const work = new RecordedWork(recordedTasks(entries, 'minute'), 'drill', options.baseline ?? null);
@@ -67,86 +119,17 @@ export async function replayDrill(
     ...scenario.incidentTypes.flatMap((t) => t.runbook.map((s) => s.play)),
   ]);
   const plays = Object.fromEntries([...names].map((name) => [name, work.play(name, own[name])]));
-  let engine: Engine | null = null;
-  const service = simulatedService(scenario, () => (engine as Engine).live());
-  engine = new Engine({
-    config: engineConfig(scenario),
-    world: simulatedWorld(scenario, service),
+  const capture = new Capture();
+  const result = await runShift(scenario, {
     plays,
-    recordedTask: work.task,
+    journal: capture,
+    checkpointMinutes: NEVER,
+    afterCommit: (t) => work.advance({ point: t, minute: t }),
   });
-  const { given, answered } = byMinute(entries);
-  const lastAnswered = Math.max(-1, ...answered.keys());
-  let worldDiverged: Replayed['worldDiverged'] = null;
-  const lastEvent = Math.max(
-    arrivals(scenario).lastEnd,
-    ...scenario.timeline.map((e) => e.at),
-    ...scenario.tickets.map((t) => t.at),
-  );
-  const end = scenario.until ?? lastEvent + 1440;
-  const stalls = new Set(scenario.timeline.filter((e) => 'stallIndexer' in e).map((e) => e.at));
-  let served: Record<SliName, MinuteCounts> | null = null;
-  let t = 0;
-  try {
-    for (; t <= end; t++) {
-      const sent: string[] = [];
-      engine.submit({ kind: 'tick', t });
-      if (served) {
-        for (const sli in served) {
-          const input = { kind: 'sli' as const, sli, counts: served[sli] as MinuteCounts };
-          sent.push(JSON.stringify(input));
-          engine.submit(input);
-        }
-      }
-      if (stalls.has(t)) service.stallIndexer();
-      for (const input of given.get(t) ?? []) {
-        if (input.kind === 'deploy') {
-          engine.submit({
-            kind: 'deploy',
-            candidate: input.candidate,
-            report: engine.canaryReport(input.candidate),
-          });
-        } else engine.submit(input);
-      }
-      const before = engine.awaitingAck().length;
-      acknowledge(scenario, engine, t);
-      if (before > 0) sent.push(...ackedNow(engine, t));
-      if (worldDiverged === null && (t <= lastAnswered || sent.length > 0)) {
-        const recorded = answered.get(t) ?? [];
-        const differs = sent.findIndex((s, i) => s !== recorded[i]);
-        if (differs >= 0 || recorded.length !== sent.length) {
-          const at = differs >= 0 ? differs : Math.min(sent.length, recorded.length);
-          worldDiverged = { minute: t, input: describe(sent[at] ?? recorded[at] ?? '') };
-        }
-      }
-      engine.commit();
-      work.advance({ point: t, minute: t });
-      const reports = engine.drain();
-      if (reports) await reports;
-      served = service.serve(t);
-      if (t >= lastEvent && !typedOpen(engine)) break;
-    }
-    engine.flush();
-    return {
-      result: assemble(scenario, engine, { start: 0, end: Math.min(t, end) }),
-      sources: work.sources,
-      started: work.started,
-      worldDiverged,
-    };
-  } finally {
-    engine.stop();
-  }
-}
-
-/** The acknowledgements on-call just sent, as the record would hold them. */
-function ackedNow(engine: Engine, t: number): string[] {
-  return engine.incidents
-    .filter((i) => i.actor.getSnapshot().context.milestones.acknowledged === t)
-    .map((i) => JSON.stringify({ kind: 'ack', incident: i.id, by: 'on-call' }));
-}
-
-function describe(json: string): string {
-  if (json === '') return 'nothing';
-  const input = JSON.parse(json) as { kind: string; sli?: string; incident?: string };
-  return input.kind === 'sli' ? `${input.sli} SLI counts` : `on-call's acknowledgement of ${input.incident}`;
+  return {
+    result,
+    sources: work.sources,
+    baseline: work.asBaseline,
+    worldDiverged: divergence(entries, capture.world),
+  };
 }

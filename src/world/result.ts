@@ -33,6 +33,16 @@ export interface IncidentResult {
   ship: (ShipOutput & { report: CanaryReport | null; checks: CanaryVerdict['checks'] }) | null;
 }
 
+/** A deploy the canary rejected: it never went live, and here is why (its scores and checks). */
+export interface RejectedDeploy {
+  release: string;
+  at: number;
+  candidate: CanaryReport['candidate'];
+  baseline: CanaryReport['baseline'];
+  reasons: string[];
+  checks: CanaryVerdict['checks'];
+}
+
 /** A ticket as triaged, routed and linked by the engine's intake. */
 export type TicketResult = TicketRecord;
 
@@ -98,6 +108,8 @@ export interface ShiftResult {
     mttr: number | null;
   };
   incidents: IncidentResult[];
+  /** Deploys the canary rejected when they were deployed (not an incident's fix): only when there are any. */
+  rejectedDeploys?: RejectedDeploy[];
   /** Minute by minute around the primary incident, for plots: its SLI and its fast-burn pair. */
   series: { sli: SliName; points: { t: number; sli: number; burn1h: number; burn5m: number }[] };
   /** Each typed incident minute by minute over its own span: SLI, every window's burn, budget left. */
@@ -133,6 +145,7 @@ export function assemble(
   scenario: Scenario,
   engine: Engine,
   minutes: { start: number; end: number },
+  rejectedDeploys: readonly RejectedDeploy[] = [],
 ): ShiftResult {
   const { objectives } = engine.config;
   const ledgerOf = (sli: string) => engine.ledger(sli);
@@ -263,6 +276,7 @@ export function assemble(
       mttr: since(onset, m?.resolved),
     },
     incidents: results,
+    ...(rejectedDeploys.length > 0 ? { rejectedDeploys: [...rejectedDeploys] } : {}),
     series: { sli: sliName, points },
     incidentSeries: incidentSeries(
       engine.incidents.flatMap((incident, i) =>

@@ -386,7 +386,14 @@ function checkReferences(s: Scenario, file: string): void {
     checkGateReferences(
       s.gate,
       {
-        types: s.incidentTypes,
+        types: s.incidentTypes.map((t) => ({
+          name: t.name,
+          fix: t.fix,
+          plays: [
+            ...t.runbook.map((step) => step.play),
+            ...(t.flow ? flowPlays(t.flow).map((f) => f.play) : []),
+          ],
+        })),
         releases: [...releases],
         tickets: s.tickets.map((t) => t.id),
         slis: Object.keys(s.slos),
@@ -520,16 +527,42 @@ export function parseScenario(text: string, file: string): Scenario {
   return checkedScenario(readMapping(text, file, []), file);
 }
 
+type Slos = Record<string, { kind?: string; firstForm?: true } | undefined>;
+
+/**
+ * A validated scenario (or serve configuration) reads back as itself but for the mark its first-form
+ * SLOs carry (set by the schema, not a field of the file): `unmarked` takes the marks off a mapping to
+ * check it again, `remarked` puts them back on the SLOs of `changed` that keep the kind they had.
+ */
+export function unmarked<T extends Record<string, unknown>>(mapping: T): T {
+  if (!isMapping(mapping.slos)) return mapping;
+  const slos = Object.fromEntries(
+    Object.entries(mapping.slos).map(([sli, slo]) => {
+      if (!isMapping(slo)) return [sli, slo];
+      const { firstForm: _mark, ...rest } = slo;
+      return [sli, rest];
+    }),
+  );
+  return { ...mapping, slos };
+}
+
+export function remarked<T extends { slos: Slos }>(base: { slos: Slos }, changed: T): T {
+  for (const [sli, slo] of Object.entries(changed.slos))
+    if (slo && base.slos[sli]?.firstForm && slo.kind === base.slos[sli]?.kind) slo.firstForm = true;
+  return changed;
+}
+
 /**
  * A scenario (a recorded run's, as it was validated) with `over` laid on it the way `extends:` lays a
  * mutation on its base, checked again: a replay's `--with`. Errors name `file`, the overlay.
  */
 export function overlayScenario(base: Scenario, over: Record<string, unknown>, file: string): Scenario {
-  const own = { ...over };
+  // A sweep lays a whole scenario (the record's with one value changed) on the record: marks and all.
+  const own = unmarked({ ...over });
   if (typeof own.sloSpec === 'string' && own.sloSpec.trim() !== '')
     own.sloSpec = resolve(dirname(file), own.sloSpec);
-  const raw = base as unknown as Record<string, unknown>;
-  return checkedScenario(overlay(withoutOverridden(raw, own), own), file);
+  const raw = unmarked(base as unknown as Record<string, unknown>);
+  return remarked(base as { slos: Slos }, checkedScenario(overlay(withoutOverridden(raw, own), own), file));
 }
 
 function checkedScenario(mapping: Record<string, unknown>, file: string): Scenario {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSliKind, SLI_KINDS, type SliKind } from '../toolkit/sli.js';
+import { ANSWER_WORDS, isSliKind, SLI_KINDS, type SliKind, type SliWords, sliWords } from '../toolkit/sli.js';
 import { type BurnPair, WINDOWS } from '../toolkit/slo.js';
 import { LIMITS } from './limits.js';
 
@@ -68,6 +68,10 @@ export interface SloSpec {
   /** Set on the SLIs of the first form (no kind stated): they keep the stock story's words. */
   firstForm?: true;
 }
+
+/** What an SLO's good and bad events are called: its kind's words, or the stock story's for the first form. */
+export const sloWords = (slo: SloSpec): SliWords =>
+  slo.firstForm ? ANSWER_WORDS : sliWords(slo.kind, slo.thresholdMs);
 
 const pascal = (text: string) =>
   text

@@ -4,10 +4,12 @@ import { type BadInput, flags } from './case.js';
 export const flagCases: BadInput[] = [
   flags('an unknown flag', () => ['gate', '--no-such-flag'], /unknown option '--no-such-flag'/),
   flags('an unknown command', () => ['frobnicate'], /unknown command 'frobnicate'/),
+  // gate takes scenario files as arguments: a word that names none is a file that is not there.
+  flags('a scenario argument that is no file', () => ['gate', 'extra'], /extra: no such file/),
   flags(
     'an extra argument',
-    () => ['gate', 'extra'],
-    /unexpected argument "extra" \(gate takes options only/,
+    () => ['drill', 'extra'],
+    /unexpected argument "extra" \(drill takes options only/,
   ),
   flags(
     '--scenario without a value',

@@ -129,7 +129,33 @@ const shapes: BadInput[] = [
   scenario(
     'an unknown SLI',
     'incidentTypes:\n  - { name: x, match: { service: agent }, sli: latency, runbook: [{ play: rollback }] }\n',
-    /incidentTypes\[0\]\.sli: must be one of "quality", "freshness" \(got "latency"\)/,
+    /incidentTypes\[0\]\.sli: unknown SLI "latency" \(declared under slos: quality, freshness\)/,
+  ),
+  scenario(
+    'an SLI named like what every object inherits',
+    'incidentTypes:\n  - { name: x, match: { service: agent }, sli: constructor, runbook: [{ play: rollback }] }\n',
+    /incidentTypes\[0\]\.sli: unknown SLI "constructor"/,
+  ),
+  scenario(
+    'a match no alert of the scenario carries (a typo)',
+    'incidentTypes:\n  - { name: x, match: { service: agnet }, sli: quality, runbook: [{ play: rollback }] }\n',
+    /incidentTypes\[0\]\.match: no alert, SLO alert or ticket of this scenario carries service="agnet"/,
+  ),
+  scenario('a scenario that can open no incident', 'storm: { alerts: 0 }\n', /storm: can open no incident/),
+  scenario(
+    'an SLI of no kind beside kinded ones',
+    'slos:\n  availability: { kind: availability, objective: 0.999 }\n  quality: { objective: 0.99 }\n',
+    /slos\.quality\.kind: is required: another SLI of this map states its kind/,
+  ),
+  scenario(
+    'a latency SLI without its threshold',
+    'slos:\n  quality: { kind: quality, objective: 0.99 }\n  latency: { kind: latency, objective: 0.99 }\n',
+    /slos\.latency\.thresholdMs: is required for a latency SLI/,
+  ),
+  scenario(
+    'a play effect that clears an undeclared fault',
+    'effects:\n  failover: { clears: [db-slow] }\n',
+    /effects\.failover\.clears\[0\]: unknown fault "db-slow" \(faults: none\)/,
   ),
   scenario(
     'an empty runbook',

@@ -133,11 +133,11 @@ export const sloSpecCases: BadInput[] = [
     says: /slos: comes from sloSpec \(.*slo\.yaml\); state one or the other/,
   },
   {
-    what: 'slo spec: a scenario whose spec names an SLO the engine does not measure',
+    what: 'slo spec: a scenario whose spec SLO says no kind',
     files: () => ({ 's.yaml': `extends: ${STOCK}\nsloSpec: slo.yaml\n`, 'slo.yaml': GOOD }),
     args: () => ['gate', '--scenario', 's.yaml'],
     file: 'slo.yaml',
-    says: /slos\[0\]\.name: must be quality or freshness: the SLIs the engine measures/,
+    says: /slos\[0\]\.labels\.category: must say the SLI's kind \(availability, latency, quality, freshness\) for SLO "requests"/,
   },
   {
     what: 'slo spec: serve --check with a missing spec',

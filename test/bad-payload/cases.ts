@@ -304,19 +304,22 @@ const ack: BadPayload[] = [
   })),
 ];
 
-const tenMegabytes = () => Buffer.from(`[${JSON.stringify(alert())},"${'x'.repeat(10 * MB)}"]`);
+const megabytes = (n: number) => () => Buffer.from(`[${JSON.stringify(alert())},"${'x'.repeat(n * MB)}"]`);
+// The webhook takes a whole Alertmanager group (32 MB); everything else at most 1 MB.
+const tooBig = (path: string) =>
+  path === WEBHOOK ? { mb: 33, raw: megabytes(33) } : { mb: 10, raw: megabytes(10) };
 const huge: BadPayload[] = [
   ...[ALERTS, WEBHOOK, SLI, ACK].map((path) => ({
-    what: `${path}: a 10 MB body`,
+    what: `${path}: a ${tooBig(path).mb} MB body`,
     path,
-    raw: tenMegabytes,
+    raw: tooBig(path).raw,
     status: 413,
     field: '(body)',
   })),
   ...[ALERTS, WEBHOOK].map((path) => ({
-    what: `${path}: a 10 MB body, chunked with no Content-Length`,
+    what: `${path}: a ${tooBig(path).mb} MB body, chunked with no Content-Length`,
     path,
-    raw: tenMegabytes,
+    raw: tooBig(path).raw,
     chunked: true,
     status: 413,
     field: '(body)',

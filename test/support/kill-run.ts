@@ -90,12 +90,30 @@ function killPoints(entries: Entry[], result: ShiftResult): KillPoint[] {
     add('paged', at2(paged) ? after(at2(paged) as number) : null);
     add('acked, play not started', ack ? after(ack.seq) : null);
     add('ack uncommitted', ack ? before(ack.seq) : null);
-    if (first) add('mid-play', { KILL_IN_PLAY: `${incident.id}/${first.step + 1}/${first.attempt}` });
+    // A runbook of the statechart language records each play's key (a fan-out item's has the item).
+    const firstKey = (first as { key?: string } | undefined)?.key;
+    if (first)
+      add('mid-play', { KILL_IN_PLAY: firstKey ?? `${incident.id}/${first.step + 1}/${first.attempt}` });
     const acted = plays.find((e) => e.kind !== 'outcome');
     add('play acted, outcome pending', acted ? after(acted.seq) : null);
     const outcome = plays.find((e) => e.kind === 'outcome');
     add('play done, outcome uncommitted', outcome ? before(outcome.seq) : null);
     add('mid-settle', at2(settling) ? after(at2(settling) as number) : null);
+    // A runbook of the statechart language: killed at its approval gate and in the middle of a fan-out.
+    const approval = entries.find(
+      (e) => e.kind === 'operator' && (e.input as { incident?: string }).incident === incident.id,
+    );
+    add('runbook waiting for an approval, answer uncommitted', approval ? before(approval.seq) : null);
+    add('runbook approval committed', approval ? after(approval.seq) : null);
+    const items = keyed(`${incident.id}/`).filter(
+      (e) => e.kind === 'outcome' && e.input.key?.split('/').length === 4,
+    );
+    const second = items[1];
+    if (second) {
+      add('mid fan-out: first item committed', after((items[0] as Entry).seq));
+      add('mid fan-out: in the second item', { KILL_IN_PLAY: second.input.key as string });
+      add('mid fan-out: second item done, uncommitted', before(second.seq));
+    }
     add('postmortem committed', learn ? after(learn.seq) : null);
     add('ship uncommitted', ship ? before(ship.seq) : null);
     add('ship committed', ship ? after(ship.seq) : null);

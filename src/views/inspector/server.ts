@@ -8,6 +8,7 @@ import type { PlayLogic } from '../../../machines/incident.js';
 import { packageRoot } from '../../cli/paths.js';
 import type { RunJournal } from '../../engine/journal.js';
 import type { TraceEntry } from '../../engine/trace.js';
+import { tokenCheck } from '../../toolkit/token.js';
 import { runShift, type ShiftOptions } from '../../world/drill.js';
 import type { ShiftResult } from '../../world/result.js';
 import type { Scenario } from '../../world/scenario.js';
@@ -53,6 +54,11 @@ export interface InspectorOptions {
   autorun?: boolean;
   /** A stored run to replay instead of running the shift afresh (see ReplayJournal). */
   journal?: RunJournal;
+  /**
+   * When the API it sits beside has a bearer token (`runbook serve`), the page and its socket ask for
+   * it too, as `?token=TOKEN` (a browser cannot give a WebSocket an Authorization header).
+   */
+  token?: string | null;
   /** A stored live run (`runbook serve`): replayed by its own engine instead of a shift, with no gate. */
   replay?: (hooks: Pick<ShiftOptions, 'inspect' | 'onTrace'>) => ShiftResult;
 }
@@ -112,10 +118,17 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       hello: { type: 'hello', scenario: options.scenario.name, speed, autorun },
     });
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    // Only this machine's names for the server: a page on another site cannot rebind a name to it.
+  // Only this machine's names for the server: a page on another site cannot rebind a name to it.
+  const ownHost = (req: IncomingMessage) => {
     const host = req.headers.host ?? '';
-    if (host !== `${HOST}:${port}` && host !== `localhost:${port}`) {
+    return host === `${HOST}:${port}` || host === `localhost:${port}`;
+  };
+  const authorized = options.token ? tokenCheck(options.token) : null;
+  const tokenOf = (req: IncomingMessage) =>
+    new URL(req.url ?? '/', 'http://inspector').searchParams.get('token') ?? '';
+  const allowed = (req: IncomingMessage) => !authorized || authorized(`Bearer ${tokenOf(req)}`);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (!ownHost(req)) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request\n');
       return;
     }
@@ -129,7 +142,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       'x-content-type-options': 'nosniff',
       'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ws://${HOST}:${port} ws://localhost:${port}; base-uri 'none'; form-action 'none'`,
     };
-    if (path === '/' || path === '/index.html') {
+    if ((path === '/' || path === '/index.html') && !allowed(req)) {
+      res.writeHead(401, { ...headers, 'content-type': 'text/plain' }).end('needs ?token=TOKEN\n');
+    } else if (path === '/' || path === '/index.html') {
       res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(index());
     } else if (path in ASSETS) {
       res.writeHead(200, { ...headers, 'content-type': ASSETS[path]?.type ?? JS }).end(assets[path]);
@@ -143,8 +158,10 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const wss = new WebSocketServer({
     server,
     path: '/ws',
-    // Only the inspector's own page may connect (browsers always send Origin; tools may omit it).
-    verifyClient: ({ origin }: { origin?: string }) => !origin || origin === 'null' || origins().has(origin),
+    // Only the inspector's own page may connect, by this machine's names (browsers always send Origin;
+    // tools may omit it; a sandboxed or file page sends "null", and is refused), with the token if any.
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
+      ownHost(req) && (!origin || origins().has(origin)) && allowed(req),
   });
   // ws re-emits the server's errors; listen() below reports them (a port in use) as bad input.
   wss.on('error', () => undefined);

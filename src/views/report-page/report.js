@@ -22,7 +22,8 @@
   function range(unit, lines) {
     return (_u, min, max) => {
       if (unit === 'burn') return [0, Math.max(1, max) * 1.1];
-      const lo = Math.min(min, ...lines.map((l) => Math.min(...l.values)));
+      // A replay's report has gaps (null) where the recorded run has no point: they set no bound.
+      const lo = Math.min(min, ...lines.map((l) => Math.min(...l.values.filter((v) => v !== null))));
       const padded = Math.min(0.98, Math.floor((lo - 0.005) * 50) / 50);
       return [lo >= 0 ? Math.max(0, padded) : padded, 1.005];
     };

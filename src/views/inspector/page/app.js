@@ -248,7 +248,8 @@ function showGate(gate) {
   box.append(title, list);
 }
 
-const socket = new WebSocket(`ws://${location.host}/ws`);
+// The page's own query (a ?token= when the server asks for one) goes to its socket too.
+const socket = new WebSocket(`ws://${location.host}/ws${location.search}`);
 socket.addEventListener('open', () => {
   // With autorun the server starts the shift itself; otherwise the Run button does.
   setStatus(

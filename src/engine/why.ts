@@ -1,10 +1,9 @@
 import type { IncidentContext, PlayRecord } from '../../machines/incident.js';
-import type { EngineConfig } from '../engine/config.js';
-import type { TraceEntry } from '../engine/trace.js';
 import type { CanaryReport, CanaryVerdict } from '../toolkit/canary.js';
 import { escalationsDue } from '../toolkit/escalation.js';
 import { type Burn, type BurnPair, pairName } from '../toolkit/slo.js';
-import type { SeriesPoint } from '../world/plot-series.js';
+import type { EngineConfig } from './config.js';
+import type { TraceEntry } from './trace.js';
 
 /**
  * Decision records: why each page, ticket, escalation, play (a rollback), promotion and rejection
@@ -250,7 +249,7 @@ export function standingAt(
   id: string,
   trace: readonly TraceEntry[],
   minute: number,
-  point: SeriesPoint | undefined,
+  point: { sli: number; burn: Burn } | undefined,
   settings: Settings,
 ): { state: string | null; sli: number | null; weighed: PairWeighed[]; because: string } {
   let state: string | null = null;
