@@ -256,4 +256,18 @@ describe('runbook replay of a live run (runbook serve --db)', () => {
     expect(diff.totals.after.pages).toBe(diff.totals.before.pages - 1);
     expect(readFileSync(live).equals(journal)).toBe(true);
   });
+
+  it('counts what a new escalation policy would have told while the page waited for its acknowledgement', async () => {
+    const policy = overlayFile(
+      'escalate.yaml',
+      'oncall:\n  escalation:\n    levels:\n      - { notify: [Alice Chen], afterMinutes: 1 }\n      - { notify: [Bob Okafor], afterMinutes: 1 }\n    repeats: 2\n',
+    );
+    const { code, stdout } = await cli(['replay', 'run-1', '--db', live, '--with', policy, '--json']);
+    expect(code).toBe(0);
+    const { diff } = JSON.parse(stdout);
+    expect(diff.notified.before).toBe(0);
+    expect(diff.notified.after).toBeGreaterThan(0);
+    // The record's acknowledgement is replayed as it was: the page waited as long, so nothing else moved.
+    expect(diff.incidents).toEqual([]);
+  });
 });

@@ -187,13 +187,19 @@ async function prepareLive(run: RecordedRun, meta: Record<string, unknown>): Pro
         gate: null,
         replayed,
       };
+      const { engineConfigOf } = await import('../live/config.js');
+      const { escalationsOwed } = await import('../engine/why.js');
+      const notified = {
+        before: escalationsOwed(before.result.incidents, stored.config.oncall.escalation),
+        after: escalationsOwed(after.result.incidents, engineConfigOf(config, stored.epoch).escalation),
+      };
       return {
         run,
         kind: 'live',
         before,
         after,
         matchesRecord,
-        diff: replayDiff(before.result, after.result),
+        diff: replayDiff(before.result, after.result, null, notified),
       };
     },
   };

@@ -275,3 +275,18 @@ export function reasonOf(
   const found = decisionsOf(incident, trace, settings).filter((d) => d.kind === kind);
   return found[found.length - 1]?.because ?? null;
 }
+
+/** How many escalations a policy owed while pages waited: its steps past the page's own first level. */
+export function escalationsOwed(
+  incidents: readonly DecidedIncident[],
+  escalation: Settings['escalation'],
+): number {
+  if (!escalation) return 0;
+  let owed = 0;
+  for (const { milestones: m } of incidents) {
+    if (m.paged === undefined) continue;
+    const until = m.acknowledged ?? m.resolved ?? m.escalated ?? m.paged;
+    owed += escalationsDue(escalation, m.paged, m.paged, until).length;
+  }
+  return owed;
+}

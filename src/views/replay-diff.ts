@@ -57,6 +57,8 @@ export interface ReplayDiff {
   plays: { before: string[]; after: string[] };
   releases: { before: ReleaseRecord[]; after: ReleaseRecord[] };
   gate: { before: GateSummary; after: GateSummary } | null;
+  /** Escalations the on-call policy owed while pages waited (live runs; a drill has no policy). */
+  notified: { before: number; after: number } | null;
 }
 
 export interface GateSummary {
@@ -154,6 +156,7 @@ export function replayDiff(
   before: ShiftResult,
   after: ShiftResult,
   gates: { before: GateReport; after: GateReport } | null = null,
+  notified: ReplayDiff['notified'] = null,
 ): ReplayDiff {
   const ids = [...new Set([...before.incidents, ...after.incidents].map((i) => i.id))].sort(
     (p, q) => Number(p.slice(4)) - Number(q.slice(4)),
@@ -167,6 +170,7 @@ export function replayDiff(
     plays: { before: playsOf(before), after: playsOf(after) },
     releases: { before: before.releases, after: after.releases },
     gate: gates ? { before: gateSummary(gates.before), after: gateSummary(gates.after) } : null,
+    notified,
   };
 }
 
@@ -207,6 +211,7 @@ export function diffText(diff: ReplayDiff): string {
   row('pages', before.pages, after.pages);
   row('tickets', before.tickets, after.tickets);
   row('escalations', before.escalations, after.escalations);
+  if (diff.notified) row('escalation notices', diff.notified.before, diff.notified.after);
   row('plays run', before.plays, after.plays);
   for (const key of ['mttd', 'mtta', 'mttm', 'mttr'] as const)
     row(`${key.toUpperCase()} (primary)`, num(before.times[key]), num(after.times[key]));
