@@ -211,14 +211,22 @@ function ciCommandsOf(block: Block): ShellLine[] {
   return out;
 }
 
+/** A block with no language: only the lines that start as a runbook command (a synopsis, a `$ ` line). */
+function bareCommandsOf(block: Block): ShellLine[] {
+  return block.lines.flatMap((text, i) => {
+    const command = text.replace(/^\s*\$ /, '');
+    return /^(npx )?runbook\s|^node bin\/runbook\.cjs\s/.test(command)
+      ? [{ page: block.page, line: block.line + i, text: command, output: null }]
+      : [];
+  });
+}
+
 const shellLines = PAGES.flatMap((page) =>
-  blocksOf(page).flatMap((block) =>
-    SHELL.has(block.lang)
-      ? commandsOf(block)
-      : ['yaml', 'yml'].includes(block.lang)
-        ? ciCommandsOf(block)
-        : [],
-  ),
+  blocksOf(page).flatMap((block) => {
+    if (SHELL.has(block.lang)) return commandsOf(block);
+    if (block.lang === 'yaml' || block.lang === 'yml') return ciCommandsOf(block);
+    return block.lang === '' || block.lang === 'text' ? bareCommandsOf(block) : [];
+  }),
 );
 
 describe('the runbook commands in the docs', () => {
