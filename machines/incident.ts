@@ -128,7 +128,8 @@ export type IncidentEvent =
   /** Correlated alerts (or a linked ticket) ask for a look: sli and burn are null for a service with no SLO here. */
   | { type: 'ALERTS'; sli: number | null; burn: Burn | null }
   | { type: 'SLI_SAMPLE'; sli: number; burn: Burn }
-  | { type: 'ACK' }
+  /** `flow`: the incident's runbook is in the statechart language (the runtime knows its type's runbook). */
+  | { type: 'ACK'; flow?: boolean }
   | { type: 'xstate.done.actor.play'; output: PlayOutput }
   | { type: 'xstate.error.actor.play'; error: unknown }
   | { type: `xstate.done.actor.${string}/runbook`; output: RunbookOutput }
@@ -235,8 +236,11 @@ export const incidentMachine = setup({
     canRetry: ({ context }) => context.attempt <= (currentStep(context)?.retries ?? 0),
     escalatesOnFailure: ({ context }) => currentStep(context)?.onFailure === 'escalate',
     hasNextStep: ({ context }) => context.step + 1 < context.input.runbook.length,
-    hasFlow: ({ context }) => context.input.flow !== undefined,
-    flowResolved: (_, params: { output: RunbookOutput }) => params.output.outcome === 'resolved',
+    hasFlow: ({ context, event }) =>
+      (event as { flow?: boolean }).flow === true && context.input.flow !== undefined,
+    flowResolved: (_, params: { output: RunbookOutput }) => params.output?.outcome === 'resolved',
+    // Only the runbook's own report ends the flow (its plays report to the runbook, not here).
+    isRunbook: ({ context }, params: { actorId?: string }) => params.actorId === runbookId(context.input.id),
   },
   actions: {
     recordSample: assign((_, params: { sli: number | null; burn: Burn | null }) => ({
@@ -542,6 +546,10 @@ export const incidentMachine = setup({
                 },
               },
               {
+                guard: {
+                  type: 'isRunbook',
+                  params: ({ event }) => ({ actorId: (event as { actorId?: string }).actorId }),
+                },
                 target: '#incident.escalated',
                 actions: {
                   type: 'recordFlowEscalated',
@@ -550,6 +558,10 @@ export const incidentMachine = setup({
               },
             ],
             'xstate.error.actor.*': {
+              guard: {
+                type: 'isRunbook',
+                params: ({ event }) => ({ actorId: (event as { actorId?: string }).actorId }),
+              },
               target: '#incident.escalated',
               actions: {
                 type: 'recordEscalated',

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { bufferIo } from '../src/cli/io.js';
 import { buildProgram, main } from '../src/cli/main.js';
+import { liveConfigSchema } from '../src/live/config.js';
 import { exportMachine } from '../src/views/export.js';
 import { scenarioSchema } from '../src/world/scenario.js';
 
@@ -190,10 +191,42 @@ function misuse(args: string[]): string | null {
   return null;
 }
 
+/** The shell of a CI workflow in YAML (GitHub Actions, GitLab): `run: CMD`, or the lines of `run: |`. */
+function ciCommandsOf(block: Block): ShellLine[] {
+  const out: ShellLine[] = [];
+  let indent = -1;
+  for (const [i, text] of block.lines.entries()) {
+    const at = { page: block.page, line: block.line + i, output: null };
+    const depth = text.search(/\S/);
+    if (indent >= 0 && (depth > indent || text.trim() === '')) {
+      if (text.trim() !== '') out.push({ ...at, text: text.trim() });
+      continue;
+    }
+    indent = -1;
+    const run = /^(\s*)(?:-\s*)?(?:run|script):\s*(.*)$/.exec(text);
+    if (!run) continue;
+    if (/^[|>]/.test(run[2] ?? '')) indent = (run[1] ?? '').length;
+    else if (run[2]) out.push({ ...at, text: run[2] });
+  }
+  return out;
+}
+
+/** A block with no language: only the lines that start as a runbook command (a synopsis, a `$ ` line). */
+function bareCommandsOf(block: Block): ShellLine[] {
+  return block.lines.flatMap((text, i) => {
+    const command = text.replace(/^\s*\$ /, '');
+    return /^(npx )?runbook\s|^node bin\/runbook\.cjs\s/.test(command)
+      ? [{ page: block.page, line: block.line + i, text: command, output: null }]
+      : [];
+  });
+}
+
 const shellLines = PAGES.flatMap((page) =>
-  blocksOf(page)
-    .filter((block) => SHELL.has(block.lang))
-    .flatMap(commandsOf),
+  blocksOf(page).flatMap((block) => {
+    if (SHELL.has(block.lang)) return commandsOf(block);
+    if (block.lang === 'yaml' || block.lang === 'yml') return ciCommandsOf(block);
+    return block.lang === '' || block.lang === 'text' ? bareCommandsOf(block) : [];
+  }),
 );
 
 describe('the runbook commands in the docs', () => {
@@ -332,11 +365,13 @@ function schemaPaths(schema: unknown, prefix = '', into = new Set<string>()): Se
 
 /** Keys read before the schema: `extends` (another scenario) and `sloSpec` (a Sloth spec). */
 const PRE_SCHEMA = ['extends', 'sloSpec'];
-const SCHEMA = schemaPaths(z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }));
+const pathsOf = (schema: z.ZodType) =>
+  schemaPaths(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }));
+const SCENARIO = pathsOf(scenarioSchema);
 
 /** A documented path in the schema's words (a record's key as `*`), or null when the schema lacks it. */
-function schemaPathOf(path: string): string | null {
-  if (PRE_SCHEMA.includes(path)) return path;
+function schemaPathOf(path: string, SCHEMA = SCENARIO, pre = PRE_SCHEMA): string | null {
+  if (pre.includes(path)) return path;
   let at = '';
   const join = (a: string, b: string) => (a === '' ? b : `${a}.${b}`);
   for (const segment of path.split('.')) {
@@ -353,7 +388,7 @@ function schemaPathOf(path: string): string | null {
 const known = (path: string) => schemaPathOf(path) !== null;
 
 /** Every key path of a YAML example, and every `field` in the first column of a table. */
-function documentedFields(page: string): Map<string, number> {
+function documentedFields(page: string, tables = true): Map<string, number> {
   const fields = new Map<string, number>();
   const add = (path: string, line: number) => {
     const parts = path.split('.');
@@ -377,6 +412,7 @@ function documentedFields(page: string): Map<string, number> {
   };
   for (const block of blocksOf(page).filter((b) => b.lang === 'yaml'))
     walk(parseYaml(block.lines.join('\n')), '', block.line);
+  if (!tables) return fields;
   read(page)
     .split('\n')
     .forEach((text, i) => {
@@ -398,8 +434,8 @@ describe('docs/scenario-format.md', () => {
   });
 
   it('names every field of the schema', () => {
-    const named = new Set([...fields.keys()].map(schemaPathOf));
-    const undocumented = [...SCHEMA].filter((path) => !path.endsWith('*') && !named.has(path));
+    const named = new Set([...fields.keys()].map((path) => schemaPathOf(path)));
+    const undocumented = [...SCENARIO].filter((path) => !path.endsWith('*') && !named.has(path));
     expect(undocumented).toEqual([]);
   });
 
@@ -411,6 +447,20 @@ describe('docs/scenario-format.md', () => {
     expect(known('incidentTypes[].runbook.steps[].approve')).toBe(true);
     expect(known('storm.groupby')).toBe(false);
     expect(known('service.index.maxAge')).toBe(false);
+  });
+});
+
+describe('docs/serve.md', () => {
+  it("names only fields serve's configuration has", () => {
+    const live = pathsOf(liveConfigSchema);
+    const fields = documentedFields('docs/serve.md', false);
+    const unknown = [...fields]
+      .filter(([path]) => schemaPathOf(path, live, ['sloSpec']) === null)
+      .map(([path, line]) => `docs/serve.md:${line}: ${path}`);
+    expect(fields.size).toBeGreaterThan(30);
+    expect(unknown).toEqual([]);
+    expect(schemaPathOf('journal.maxCommitSeconds', live, [])).toBe('journal.maxCommitSeconds');
+    expect(schemaPathOf('journal.maxCommitSecond', live, [])).toBeNull();
   });
 });
 

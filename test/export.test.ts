@@ -40,6 +40,7 @@ describe('the chart model read from the machine definitions', () => {
       'mitigate.running',
       'mitigate.settling',
       'mitigate.stepFailed',
+      'mitigate.flow',
       'mitigate.nextStep',
     ]);
     expect(c.states.find((s) => s.id === 'mitigate.settling')?.parent).toBe('mitigate');

@@ -92,3 +92,40 @@ describe('an Alertmanager group as one webhook', () => {
     expect(alerts).toBe(100);
   }, 90_000);
 });
+
+describe('a resolved webhook', () => {
+  it('is recorded on the incident: which alerts Alertmanager resolved and when, and that it does not resolve it', async () => {
+    const server = await serveChild(['--listen', '127.0.0.1:0']);
+    const am = await startAlertmanager(dir, 'am-resolved', amConfig(server.base), await freePort());
+    const alert = { labels: { alertname: 'HighLatency', service: 'billing' } };
+    const postToAm = (body: unknown) =>
+      fetch(`${am}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await postToAm([alert])).status).toBe(200);
+    await until('the firing webhook', async () =>
+      (await incidents(server.base)).length === 1 ? true : null,
+    );
+    expect((await postToAm([{ ...alert, endsAt: new Date().toISOString() }])).status).toBe(200);
+    const resolved = await until(
+      'the resolved webhook',
+      async () => {
+        const record = (await (await fetch(`${server.base}/api/incidents/INC-1`)).json()) as {
+          alertsResolved?: {
+            count: number;
+            of: number;
+            all: boolean;
+            lastAt: number;
+            resolvesIncident: boolean;
+          };
+        };
+        return record.alertsResolved ?? null;
+      },
+      60_000,
+    );
+    expect(resolved).toMatchObject({ count: 1, of: 1, all: true, resolvesIncident: false });
+    expect(resolved.lastAt).toBeTypeOf('number');
+  }, 90_000);
+});

@@ -27,8 +27,8 @@ describe('runbook paths', () => {
         '-SLI_SAMPLE(page-burn,sli=0.995)-> learn -done.actor.postmortem-> ship -done.actor.fix(promote)-> verify ' +
         '-after.verifySoak-> resolved\n',
     );
-    expect(stdout).toContain('76 paths, 0 failed\n');
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe('coverage: states 14/14, transitions 30/30');
+    expect(stdout).toContain('95 paths, 0 failed\n');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('coverage: states 15/15, transitions 36/36');
   });
 
   it('prints { machine, paths, coverage } with --json, and nothing else on stdout', async () => {

@@ -78,11 +78,11 @@ describe('the runbook schema', () => {
   });
 
   const base = readFileSync('scenarios/checkout-approval.yaml', 'utf8');
+  // The steps replaced, and on-call's answer to the gate they no longer have with them.
   const withSteps = (steps: string) =>
-    base.replace(
-      / {4}runbook:\n {6}steps:\n[\s\S]*? {4}fix:/,
-      `    runbook:\n      steps:\n${steps}    fix:`,
-    );
+    base
+      .replace(/ {2}approvals:\n {4}approve-rollback: .*\n/, '  approvals: {}\n')
+      .replace(/ {4}runbook:\n {6}steps:\n[\s\S]*? {4}fix:/, `    runbook:\n      steps:\n${steps}    fix:`);
   const refuse = (steps: string, field: RegExp, message: RegExp) => {
     let error: unknown;
     try {
@@ -146,6 +146,31 @@ describe('the runbook schema', () => {
       return '';
     })();
     expect(error).toMatch(/incidentTypes\[0\]\.runbook\.steps\[0\]\.play: unknown play "reboot"/);
+  });
+});
+
+describe("on-call's answers to approval gates", () => {
+  it.each([
+    [
+      'a gate no runbook has',
+      '    nope: { answer: approve }\n',
+      /oncall\.approvals\.nope: no runbook has an approval gate named "nope"/,
+    ],
+    [
+      'someone who may not answer it',
+      '    approve-rollback: { answer: approve, by: Bob Okafor }\n',
+      /oncall\.approvals\.approve-rollback\.by: "Bob Okafor" may not answer/,
+    ],
+  ])('refuses answers for %s', (_, approvals, message) => {
+    const text = `extends: checkout-approval.yaml\nname: t\noncall:\n  approvals:\n${approvals}`;
+    let error = '';
+    try {
+      parseScenario(text, 'scenarios/t.yaml');
+    } catch (e) {
+      error = (e as InputError).format();
+    }
+    expect(error).toMatch(message);
+    expect(error).toContain('scenarios/t.yaml');
   });
 });
 

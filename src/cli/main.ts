@@ -11,6 +11,7 @@ import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
 import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
+import { registerRelease } from './release.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRules } from './rules.js';
@@ -39,6 +40,7 @@ const commands: CommandModule[] = [
   registerRuns,
   registerReplay,
   registerWhy,
+  registerRelease,
   registerServe,
   registerBurn,
   registerRules,

@@ -14,7 +14,7 @@ import {
 import type { PlayInput, PlayOps, PlayOutput } from '../../machines/play.js';
 import type { ReleaseContext, ReleaseRecord } from '../../machines/release.js';
 import { outputsOf, type RunbookOps } from '../../machines/runbook.js';
-import { minuteToTimestamp } from '../toolkit/alerts.js';
+import { minuteToTimestamp, parseTimestamp } from '../toolkit/alerts.js';
 import { type CanaryReport, type CanaryVerdict, scoreOf } from '../toolkit/canary.js';
 import { type AlertGroup, Correlator, type GroupRef, type SavedCorrelation } from '../toolkit/correlate.js';
 import { InputError } from '../toolkit/errors.js';
@@ -45,7 +45,6 @@ import type { JournalEntry, Notification, RunJournal } from './journal.js';
 import { burnedBy, writePostmortem } from './learn.js';
 import { batchOutputs, escalationNotice } from './records.js';
 import {
-  decisionAnnotator,
   isRollout,
   type PendingShips,
   type ReleaseActor,
@@ -209,7 +208,6 @@ export class Engine {
       else if (this.flows.size > 0 && this.byId.has(entry.actor)) this.flows.delete(entry.actor);
     });
     if (options.onTrace) this.trace.onEntry(options.onTrace);
-    if (config.rollout) this.trace.annotate = decisionAnnotator();
     this.inspect = (event) => {
       this.trace.inspect(event);
       options.inspect?.(event);
@@ -274,6 +272,7 @@ export class Engine {
       applied: [...this.applied],
       trace: { length: this.trace.entries.length, states: this.trace.states() },
       ...(this.undeliverable.size > 0 ? { undeliverable: [...this.undeliverable] } : {}),
+      ...(this.resolvedAlerts.size > 0 ? { resolvedAlerts: [...this.resolvedAlerts] } : {}),
     };
   }
 
@@ -289,6 +288,7 @@ export class Engine {
     for (const [id, report] of state.shipReports) this.shipReports.set(id, report);
     for (const [key, done] of state.applied) this.applied.set(key, done);
     for (const [id, refused] of state.undeliverable ?? []) this.undeliverable.set(id, refused);
+    for (const [id, resolved] of state.resolvedAlerts ?? []) this.resolvedAlerts.set(id, resolved);
     this.trace.restore(this.journal?.trace(state.trace.length) ?? [], state.trace.states);
     for (const [actor, at] of Object.entries(state.trace.states)) {
       if (at === 'page' || at === 'ticket') this.waiting.add(actor);
@@ -583,10 +583,12 @@ export class Engine {
       case 'ticket':
         this.fileTicket(input.ticket);
         break;
-      case 'ack':
-        this.byId.get(input.incident)?.actor.send({ type: 'ACK' });
+      case 'ack': {
+        const incident = this.byId.get(input.incident);
+        incident?.actor.send(incident.type?.flow ? { type: 'ACK', flow: true } : { type: 'ACK' });
         this.ackWins(input.incident);
         break;
+      }
       case 'undeliverable':
         this.recordUndeliverable(input);
         break;
@@ -644,6 +646,7 @@ export class Engine {
 
   private admitAlert(alert: Parameters<Correlator['admit']>[0]): void {
     const { group, opened } = this.correlator.admit(alert);
+    if (this.config.intake.reopen) this.noteResolved(alert, group);
     if (!opened) return;
     const type = this.config.incidentTypes.find((candidate) =>
       Object.entries(candidate.match).every(([label, value]) => alert.labels[label] === value),
@@ -711,6 +714,25 @@ export class Engine {
   private ackWins(id: string): void {
     if (this.notices.length === 0 || this.byId.get(id)?.actor.getSnapshot().matches('page')) return;
     this.notices = this.notices.filter((n) => n.incident !== id || n.kind !== 'escalate');
+  }
+
+  /**
+   * Live: the alerts Alertmanager reported resolved (an endsAt by the end of the engine's minute), by
+   * incident: each fingerprint once, with the minute of the last. They do not resolve the incident:
+   * an incident resolves when its SLI says the service is well again.
+   */
+  readonly resolvedAlerts = new Map<string, { fingerprints: string[]; lastAt: number }>();
+
+  private noteResolved(alert: Parameters<Correlator['admit']>[0], group: GroupRef): void {
+    const endsAt = (parseTimestamp(alert.endsAt) - parseTimestamp(this.config.epoch)) / 60000;
+    // The engine's minute lags the wall clock by up to one: an alert that ended within it has ended.
+    if (!(endsAt <= this.now() + 1)) return;
+    const incident = this.incidents.findLast((i) => this.correlator.sameGroup(i.group, group));
+    if (!incident) return;
+    const seen = this.resolvedAlerts.get(incident.id) ?? { fingerprints: [], lastAt: endsAt };
+    if (!seen.fingerprints.includes(alert.fingerprint)) seen.fingerprints.push(alert.fingerprint);
+    seen.lastAt = Math.max(seen.lastAt, endsAt);
+    this.resolvedAlerts.set(incident.id, seen);
   }
 
   /** Notifications receivers refused for good, by incident: shown with it (see undeliverable.ts). */
@@ -1119,6 +1141,7 @@ interface EngineState {
   applied: [string, { result?: unknown; error?: string }][];
   trace: { length: number; states: Record<string, string> };
   undeliverable?: [string, Undelivered[]][];
+  resolvedAlerts?: [string, { fingerprints: string[]; lastAt: number }][];
 }
 
 /** What the ship task gathers before the engine deploys: the fix and the canary's scores for it. */

@@ -30,6 +30,24 @@ export function incidentRecord(engine: Engine, incident: EngineIncident) {
     ...(engine.undeliverable.has(incident.id)
       ? { undeliverable: engine.undeliverable.get(incident.id) }
       : {}),
+    ...resolvedOf(engine, incident.id, group.count),
+  };
+}
+
+/** Live only: what Alertmanager reported resolved of the incident's alerts, and when the last one. */
+function resolvedOf(engine: Engine, id: string, alerts: number) {
+  const resolved = engine.resolvedAlerts.get(id);
+  if (!resolved) return {};
+  const count = resolved.fingerprints.length;
+  return {
+    alertsResolved: {
+      count,
+      of: alerts,
+      lastAt: resolved.lastAt,
+      all: count >= alerts,
+      // Said, so nobody reads an incident that stays open as a missed resolution.
+      resolvesIncident: false,
+    },
   };
 }
 

@@ -1,17 +1,11 @@
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import type { ShipOutput } from '../../machines/incident.js';
 import { type ReleaseInput, releaseMachine } from '../../machines/release.js';
-import {
-  type RolloutContext,
-  type RolloutEvent,
-  type RolloutRecord,
-  rolloutMachine,
-} from '../../machines/rollout.js';
+import { type RolloutEvent, type RolloutRecord, rolloutMachine } from '../../machines/rollout.js';
 import { dueAt, type MetricRun } from '../toolkit/analysis.js';
 import type { RolloutStrategy } from '../toolkit/argo.js';
 import type { EngineClock } from './clock.js';
 import type { ReleaseOperatorInput, WorldInput } from './inputs.js';
-import type { TraceEntry } from './trace.js';
 
 /**
  * The release desk with a canary strategy: which machine holds the releases, what the world owes a
@@ -125,24 +119,6 @@ export function shipOutcome(actor: ReleaseActor, incident: string): ShipOutput |
     verdict: rollout.outcome === 'promoted' ? 'promote' : 'reject',
     reasons: rollout.outcome === 'promoted' ? [] : [last?.why ?? 'aborted'],
     live: actor.getSnapshot().context.live,
-  };
-}
-
-/**
- * Puts each rollout decision on the trace entry of the transition that made it, once: the trace then
- * says why a rollout paused, promoted or aborted, with the measurements it went on.
- */
-export function decisionAnnotator(): (snapshot: unknown, entry: TraceEntry) => void {
-  const told = new Map<number, number>();
-  return (snapshot, entry) => {
-    if (entry.actor !== 'release') return;
-    const context = (snapshot as { context: RolloutContext }).context;
-    const rollout = context.rollout ?? context.rollouts.at(-1);
-    if (!rollout) return;
-    const seen = told.get(rollout.n) ?? 0;
-    if (rollout.decisions.length <= seen) return;
-    told.set(rollout.n, rollout.decisions.length);
-    entry.decisions = rollout.decisions.slice(seen);
   };
 }
 

@@ -1,5 +1,4 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import type { RolloutDecision } from '../../machines/rollout.js';
 
 /** One transition of one actor, recorded from the actor itself. */
 export interface TraceEntry {
@@ -11,8 +10,6 @@ export interface TraceEntry {
   from: string | null;
   event: string;
   to: string;
-  /** A rollout's decisions made in this transition, with their evidence (only with a canary strategy). */
-  decisions?: RolloutDecision[];
 }
 
 /** `mitigate.running` from a state value. */
@@ -38,9 +35,6 @@ export class TraceRecorder {
   private readonly listeners: ((entry: TraceEntry) => void)[] = [];
 
   constructor(private readonly now: () => number) {}
-
-  /** Adds what an entry's actor decided in the transition (the engine sets it for a rollout). */
-  annotate: ((snapshot: unknown, entry: TraceEntry) => void) | null = null;
 
   /** What a checkpoint keeps: each actor's last recorded state. */
   states(): Record<string, string> {
@@ -80,7 +74,6 @@ export class TraceRecorder {
       event: event.event.type,
       to,
     };
-    this.annotate?.(event.snapshot, entry);
     this.entries.push(entry);
     for (const listener of this.listeners) listener(entry);
   };

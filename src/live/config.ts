@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EngineConfig } from '../engine/config.js';
+import type { ReadStrategy } from '../toolkit/argo.js';
 import { DEFAULT_CANARY } from '../toolkit/canary.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
@@ -8,6 +9,7 @@ import { own } from '../toolkit/sli.js';
 import { withSloSpec } from '../toolkit/sloth.js';
 import { DEFAULT_ROUTING, DEFAULT_TRIAGE } from '../toolkit/triage.js';
 import { parseYamlMapping } from '../toolkit/yaml.js';
+import { readScenarioRollout } from '../world/rollout-scenario.js';
 import { checkFlow } from '../world/runbook-schema.js';
 import { alerting, checkPlays, incidentType, name, postmortem } from '../world/scenario.js';
 import { slos, sloWords } from '../world/service-spec.js';
@@ -102,7 +104,11 @@ const schema = z.strictObject({
    * The deploy system's hooks: `rollback` is what the live `rollback` play calls; `promote` is called
    * when the canary promotes a release (a deploy through `POST /api/deploys`, or an incident's fix).
    */
-  deploy: z.strictObject({ rollback: hook.optional(), promote: hook.optional() }).default({}),
+  deploy: z
+    .strictObject({ rollback: hook.optional(), promote: hook.optional(), setWeight: hook.optional() })
+    .default({}),
+  /** A canary strategy (Argo Rollouts' model), inline or `file:` an Argo YAML file: see docs/progressive-delivery.md. */
+  rollout: z.unknown().optional(),
   /** The service's eval endpoints: the canary's evidence and a postmortem's regression cases. */
   evals: evalsConfig.optional(),
   /** The canary's eval set at the start; the regression cases postmortems write join it. */
@@ -126,26 +132,31 @@ const schema = z.strictObject({
   prometheus: prometheusConfig.optional(),
 });
 
-export type LiveConfig = z.infer<typeof schema>;
+export type LiveConfig = Omit<z.infer<typeof schema>, 'rollout'> & { rollout?: ReadStrategy };
+/** The schema itself, for the docs test (every field docs/serve.md shows exists). */
+export const liveConfigSchema = schema;
 export type PrometheusConfig = z.infer<typeof prometheusConfig>;
 export type EvalsConfig = z.infer<typeof evalsConfig>;
 
 export function parseLiveConfig(text: string, file: string, plays: readonly string[]): LiveConfig {
   const parsed = schema.safeParse(withSloSpec(parseYamlMapping(text, file), file), { reportInput: true });
   if (!parsed.success) throw zodToInput(parsed.error, file, 'configuration');
-  parsed.data.incidentTypes.forEach((type, i) => {
+  const { rollout, ...config } = parsed.data;
+  config.incidentTypes.forEach((type, i) => {
     // A runbook of the statechart language: its approvers are the roster's names (no roles live).
     if (type.flow)
       type.flow = checkFlow(
         type.flow,
         { file, field: `incidentTypes[${i}].runbook` },
-        { roster: parsed.data.oncall.roster, roles: {} },
+        { roster: config.oncall.roster, roles: {} },
       );
   });
-  checkPlays(parsed.data, plays, file);
-  checkPlaySettings(parsed.data, file);
-  checkSlis(parsed.data, file);
-  return parsed.data;
+  checkPlays(config, plays, file);
+  checkPlaySettings(config, file);
+  checkSlis(config, file);
+  if (rollout === undefined) return config;
+  // Read once, here: the stored run keeps the strategy as read, whatever the files say later.
+  return { ...config, rollout: readScenarioRollout(rollout, file, null) };
 }
 
 /** Every SLI an incident type watches or Prometheus is queried for is one the configuration declares. */
@@ -219,5 +230,6 @@ export function engineConfigOf(config: LiveConfig, epoch: string): EngineConfig 
     postmortem: config.postmortem,
     // A run stored before the eval set was configurable has none.
     evalSet: config.evalSet ?? [],
+    ...(config.rollout ? { rollout: config.rollout.strategy } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { InspectionEvent } from 'xstate';
 import type { PlayLogic } from '../../machines/incident.js';
 import type { OperatorCommand } from '../../machines/runbook.js';
 import { Engine, type EngineIncident } from '../engine/engine.js';
+import type { ReleaseOperatorInput } from '../engine/inputs.js';
 import type { Notification, Store, StoredRun } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { incidentDecisions, incidentRecord } from '../engine/records.js';
@@ -16,6 +17,8 @@ import { engineConfigOf, type LiveConfig } from './config.js';
 import { PayloadError, type Received } from './intake.js';
 import { LiveMetrics } from './metrics.js';
 import { livePlays } from './plays.js';
+import { type ReleaseStatus, refusal, releaseStatus } from './release-desk.js';
+import { LiveRollout } from './rollout-driver.js';
 import { redactUrls, storedConfig, withCurrentSecrets } from './secrets.js';
 import { liveWorld } from './world.js';
 
@@ -81,6 +84,8 @@ export interface LiveOptions {
   plays?: Record<string, PlayLogic>;
   /** Runs the engine's clock this many times faster than the wall clock (game days); 1 by default. */
   timeScale?: number;
+  /** Where the rollout driver says what went wrong (a setWeight hook failing); stderr by default. */
+  log?: (message: string) => void;
 }
 
 export class LiveEngine {
@@ -156,7 +161,24 @@ export class LiveEngine {
     this.resumed = replayed.length;
     this.minutes = new EngineMinutes(clock, this.epochMs, this.timeScale);
     this.minutes.resumeAt(this.engine.now());
+    this.rollouts = this.config.rollout
+      ? new LiveRollout({
+          engine: this.engine,
+          run: this.run?.id ?? 'run',
+          hook: options.config.deploy.setWeight,
+          submit: (input) => {
+            this.tick();
+            this.engine.submit(input);
+            this.engine.flush();
+            this.afterCommit();
+          },
+          log: options.log ?? ((message) => process.stderr.write(`runbook: ${message}\n`)),
+        })
+      : null;
   }
+
+  /** The running rollout's world (router and analysis providers); null without a strategy. */
+  private readonly rollouts: LiveRollout | null;
 
   /** The engine's clock: its epoch, its pace and the minute it is at (for `/readyz`). */
   clockInfo(): { epoch: string; timeScale: number; minute: number } | null {
@@ -183,6 +205,7 @@ export class LiveEngine {
     this.engine.submit({ kind: 'deploy', candidate, report });
     this.engine.flush();
     this.afterCommit();
+    this.rollouts?.wake();
     const { verdict, live } = this.engine.releaseState();
     return {
       candidate,
@@ -225,6 +248,7 @@ export class LiveEngine {
     this.tick();
     this.engine.commit();
     this.afterCommit();
+    this.rollouts?.wake();
   }
 
   /** Alerts in; a redelivered one (same key) is dropped. Answers how many were new. */
@@ -287,6 +311,28 @@ export class LiveEngine {
   neverTriggered(notifier: string, incident: string): boolean {
     const refused = this.engine.undeliverable.get(incident) ?? [];
     return refused.some((r) => r.notifier === notifier && TRIGGER_KINDS.includes(r.kind));
+  }
+
+  /** What is live and the rollouts: `GET /api/release`. */
+  releaseStatus(): ReleaseStatus {
+    this.tick();
+    this.engine.commit();
+    return releaseStatus(this.engine);
+  }
+
+  /** An operator's command on the rollout (promote, promote in full, abort, retry), journaled with who gave it. */
+  releaseCommand(action: ReleaseOperatorInput['action'], by: string, why?: string): ReleaseStatus {
+    this.tick();
+    const refused = refusal(this.engine, action);
+    if (refused) {
+      this.engine.commit();
+      throw new Refused(409, refused);
+    }
+    this.engine.submit({ kind: 'release-operator', action, by, ...(why ? { why } : {}) });
+    this.engine.flush();
+    this.afterCommit();
+    this.rollouts?.wake();
+    return releaseStatus(this.engine);
   }
 
   ack(id: string, by: string): ReturnType<typeof incidentRecord> {

@@ -33,6 +33,12 @@ const sliReport = z.object({
   errors: z.number().int('must be a whole number').min(0, 'must be >= 0'),
 });
 const ackBody = z.object({ by: z.string().min(1, 'must name who acknowledged') });
+/** An operator's command on the rollout: who, and for an abort why; `full` promotes past every step. */
+const releaseCommandBody = z.strictObject({
+  by: z.string().min(1, 'must name who gives the command'),
+  why: z.string().min(1).optional(),
+  full: z.boolean().optional(),
+});
 /** An operator's command to a runbook run: `POST /api/incidents/:id/runbook/:command`. */
 const operatorBody = z.object({
   by: z.string().min(1, 'must name who acts'),
@@ -94,6 +100,8 @@ export type LiveApi = Pick<
   | 'incidents'
   | 'incident'
   | 'ack'
+  | 'releaseStatus'
+  | 'releaseCommand'
   | 'operate'
   | 'run'
   | 'resumed'
@@ -227,6 +235,14 @@ export function buildServer(live: LiveApi, options: ServerOptions): FastifyInsta
     const { by } = parsePayload(ackBody, request.body);
     return live.ack((request.params as { id: string }).id, by);
   });
+  app.get('/api/release', async () => live.releaseStatus());
+  for (const action of ['promote', 'abort', 'retry'] as const) {
+    app.post(`/api/release/${action}`, async (request) => {
+      const body = parsePayload(releaseCommandBody, request.body ?? {});
+      const command = action === 'promote' && body.full ? 'promote-full' : action;
+      return live.releaseCommand(command, body.by, body.why);
+    });
+  }
   app.post('/api/incidents/:id/runbook/:command', async (request) => {
     const { id, command } = request.params as { id: string; command: string };
     const { by, step } = parsePayload(operatorBody, request.body);

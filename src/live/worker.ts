@@ -150,6 +150,24 @@ export class LeasedWorker {
     return this.live.deploy(candidate);
   }
 
+  /** The release desk is the holder's: another worker refuses rather than guess at it. */
+  releaseStatus(): ReturnType<LiveEngine['releaseStatus']> {
+    if (!this.live)
+      throw new Refused(409, 'this worker does not hold the live run: ask the worker that does');
+    return this.live.releaseStatus();
+  }
+
+  releaseCommand(
+    ...args: Parameters<LiveEngine['releaseCommand']>
+  ): ReturnType<LiveEngine['releaseCommand']> {
+    if (!this.live)
+      throw new Refused(409, 'this worker does not hold the live run: ask the worker that does');
+    const done = this.fenced(() => this.live?.releaseCommand(...args));
+    if (!done)
+      throw new Refused(409, 'this worker lost the live run while committing: ask the worker that holds it');
+    return done;
+  }
+
   ack(id: string, by: string): IncidentRecord {
     const held = this.fenced(() => this.live?.ack(id, by));
     if (held) return held;

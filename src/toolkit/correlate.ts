@@ -282,6 +282,13 @@ export class Correlator {
     state.only = null;
   }
 
+  /** Whether two references `admit` gave are to the same incident. */
+  sameGroup(a: GroupRef, b: GroupRef): boolean {
+    return (
+      (a as unknown as { incident: Incident }).incident === (b as unknown as { incident: Incident }).incident
+    );
+  }
+
   /** The group behind a reference `admit` gave, as it stands now. */
   groupOf(ref: GroupRef): AlertGroup {
     const { state, incident } = ref as unknown as { state: KeyState; incident: Incident };

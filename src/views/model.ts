@@ -112,6 +112,8 @@ export function incidentInput(clock: SimulatedClock): IncidentInput {
     settleMinutes: 5,
     verifyMinutes: 10,
     ops: fakeOps(clock),
+    // A runbook of the statechart language too: an ACK that says so runs it (machines/runbook.ts).
+    flow: { src: 'runbook', labels: {}, epochMinute: 0, ops: { now: () => clock.now(), notify: () => {} } },
   };
 }
 
@@ -163,6 +165,17 @@ const INCIDENT_EVENTS: AnyEventObject[] = [
   { type: 'ALERTS', sli: null, burn: null },
   ...Object.values(BURNS).flatMap((burn) => SLIS.map((sli) => ({ type: 'SLI_SAMPLE', sli, burn }))),
   { type: 'ACK' },
+  { type: 'ACK', flow: true },
+  ...(['resolved', 'escalated'] as const).map((outcome) => ({
+    type: 'xstate.done.actor.INC-1/runbook',
+    actorId: 'INC-1/runbook',
+    output: { outcome, why: outcome, sli: 0.995, plays: [], outputs: {} },
+  })),
+  {
+    type: 'xstate.error.actor.INC-1/runbook',
+    actorId: 'INC-1/runbook',
+    error: new Error('the runbook crashed'),
+  },
   { type: 'xstate.done.actor.play', output: PLAY_OK },
   { type: 'xstate.done.actor.play', output: PLAY_FAILED },
   { type: 'xstate.error.actor.play', error: new Error('the play crashed') },
@@ -175,15 +188,24 @@ const INCIDENT_EVENTS: AnyEventObject[] = [
   // state schedules.
 ];
 
+const FLOW_EVENTS = INCIDENT_EVENTS.filter(
+  (event) => !/^xstate\.(done|error)\.actor\./.test(event.type) || event.type.endsWith('/runbook'),
+);
+
 const incidentModel: MachineModel = {
   machine: incidentMachine,
   input: incidentInput,
-  events: () => INCIDENT_EVENTS,
+  // While a runbook runs, only its own report ends mitigate: the plays, postmortem and fix are not there.
+  events: (snapshot) => (snapshot.matches({ mitigate: 'flow' }) ? FLOW_EVENTS : INCIDENT_EVENTS),
   vertex: (snapshot) => {
     const context = snapshot.context as IncidentContext;
     const state = stateName(snapshot.value);
-    // Only mitigate's guards read the step and the attempt; every other guard reads the event.
-    return snapshot.matches('mitigate') ? `${state}#${context.step}.${context.attempt}` : state;
+    // Only mitigate's guards read the step and the attempt; every other guard reads the event. An
+    // incident acknowledged into a runbook of the statechart language records no play of its own: its
+    // later stages are told apart, so that the flat runbook's paths through them are generated too.
+    if (snapshot.matches('mitigate')) return `${state}#${context.step}.${context.attempt}`;
+    const viaFlow = context.milestones.acknowledged !== undefined && context.plays.length === 0;
+    return viaFlow ? `${state}#flow` : state;
   },
   observe: (snapshot) => {
     const context = snapshot.context as IncidentContext;
@@ -200,7 +222,7 @@ const incidentModel: MachineModel = {
       escalated: context.escalation !== null,
     };
   },
-  actors: ['rollback', 'reindex', 'writePostmortem', 'shipFix'],
+  actors: ['rollback', 'reindex', 'writePostmortem', 'shipFix', 'runbook'],
 };
 
 /** Releases behind live that a rollback could still land on (capped: more than two adds nothing new). */
@@ -254,13 +276,15 @@ export function eventLabel(event: AnyEventObject): string {
   if (event.type === 'SLI_SAMPLE') return `SLI_SAMPLE(${burnClass(event.burn)},sli=${event.sli})`;
   if (event.type === 'ALERTS') return `ALERTS(${burnClass(event.burn)})`;
   if (event.type === 'DEPLOY') return `DEPLOY(${event.candidate},${canaryClass(event.report)})`;
+  if (event.type === 'ACK' && event.flow) return 'ACK(flow)';
   const after = /^xstate\.after\.([^.]+)\./.exec(event.type);
   if (after) return `after.${after[1]}`;
   const settled = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
   if (!settled) return event.type;
-  const output = event.output as Partial<PlayOutput & ShipOutput> | undefined;
+  const output = event.output as Partial<PlayOutput & ShipOutput & { outcome: string }> | undefined;
   let outcome = '';
   if (output?.ok !== undefined) outcome = output.ok ? '(ok)' : '(failed)';
+  else if (output?.outcome) outcome = `(${output.outcome})`;
   else if (output?.verdict) outcome = `(${output.verdict})`;
   return `${settled[1]}.actor.${settled[2]}${outcome}`;
 }
@@ -293,12 +317,16 @@ export interface ModelPath {
  * is given a list, not a function. An `xstate.error.actor.*` event no state handles would put the
  * actor in its error status: not an event the machine accepts.
  */
+/** Whether an event descriptor (`ACK`, `xstate.done.actor.*`) takes an event type. */
+const accepts = (descriptor: string, type: string) =>
+  descriptor === type || (descriptor.endsWith('.*') && type.startsWith(descriptor.slice(0, -1)));
+
 export function acceptedEvents(name: MachineName, snapshot: AnyMachineSnapshot): AnyEventObject[] {
   const model = MODELS[name];
   if (snapshot.status !== 'active') return [];
   const handled = __unsafe_getAllOwnEventDescriptors(snapshot) as string[];
   return [
-    ...model.events(snapshot).filter((event) => handled.includes(event.type)),
+    ...model.events(snapshot).filter((event) => handled.some((d) => accepts(d, event.type))),
     ...handled.filter((type) => type.startsWith('xstate.after.')).map((type) => ({ type })),
   ];
 }

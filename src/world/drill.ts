@@ -11,7 +11,7 @@ import { own } from '../toolkit/sli.js';
 import type { MinuteCounts } from '../toolkit/slo.js';
 import { answerApprovals } from './approvals.js';
 import { assemble, type RejectedDeploy, type ShiftResult } from './result.js';
-import { RolloutWorld } from './rollout-world.js';
+import { RolloutWorld, type RolloutWorldState } from './rollout-world.js';
 import { checkPlays, type Scenario } from './scenario.js';
 import { asEvalCase, type ServiceState, ServiceUnderOperation, type SliName } from './service.js';
 import { sloWords } from './service-spec.js';
@@ -273,6 +273,8 @@ interface WorldState {
   slo?: SloAlertState;
   /** Deploys the canary rejected so far, when there are any. */
   rejected?: RejectedDeploy[];
+  /** The canary's split counts by minute, with a canary strategy. */
+  rollout?: RolloutWorldState;
 }
 
 /** The world's clock: every minute, what happens in it goes to the engine, committed before plays run. */
@@ -292,6 +294,7 @@ async function shift(
   if (restored) service.restoreState(restored.service);
   const slo = sloAlerts(scenario);
   if (restored?.slo) slo.restore(restored.slo);
+  if (restored?.rollout) rollouts?.restore(restored.rollout);
   const lastEvent = Math.max(
     storm.lastEnd,
     ...scenario.timeline.map((e) => e.at),
@@ -362,6 +365,7 @@ async function shift(
         service: service.state(),
         ...(slo.empty ? {} : { slo: slo.state() }),
         ...(rejected.length > 0 ? { rejected } : {}),
+        ...(rollouts ? { rollout: rollouts.state() } : {}),
       } satisfies WorldState);
     }
     onMinute?.(t, end, arrived);

@@ -4,15 +4,19 @@ import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
 
 /**
- * A scenario's `rollout:`: the canary strategy inline (Argo's `steps`, `analysis` and deadline
+ * A scenario's (or `serve`'s configuration's) `rollout:`: the canary strategy inline (Argo's `steps`, `analysis` and deadline
  * fields, with `templates`), or `file:` naming an Argo Rollouts YAML file (a `Rollout` and its
  * `AnalysisTemplate`s) relative to the scenario, beside the drill's extras (`releases`, `onCall`,
  * `inconclusiveTimeout`).
  */
-export function readScenarioRollout(raw: unknown, file: string, releases: readonly string[]): ReadStrategy {
+export function readScenarioRollout(
+  raw: unknown,
+  file: string,
+  releases: readonly string[] | null,
+): ReadStrategy {
   const read = readFrom(raw, file);
   read.strategy.releases?.forEach((release, i) => {
-    if (!releases.includes(release)) {
+    if (releases && !releases.includes(release)) {
       throw new InputError(
         `unknown release ${JSON.stringify(release)} (releases: ${releases.join(', ')})`,
         file,

@@ -23,6 +23,9 @@ const MAX_ROUNDS = 16;
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const ratio = (c: MinuteCounts) => (c.requests === 0 ? null : round6(c.errors / c.requests));
 
+/** What a checkpoint keeps of the rollout's world: the split counts by minute. */
+export type RolloutWorldState = { t: number; counts: SplitCounts }[];
+
 export class RolloutWorld {
   /** The split counts by minute served, newest last. */
   private readonly minutes: { t: number; counts: SplitCounts }[] = [];
@@ -32,6 +35,15 @@ export class RolloutWorld {
     private readonly service: ServiceUnderOperation,
     private readonly onCall: { inconclusive: OnCallChoice; pause: OnCallChoice; afterMinutes: number },
   ) {}
+
+  /** The split minutes kept, for a drill's checkpoint. */
+  state(): RolloutWorldState {
+    return [...this.minutes];
+  }
+
+  restore(state: RolloutWorldState): void {
+    this.minutes.splice(0, this.minutes.length, ...state);
+  }
 
   /** After the service served minute `t`: keep its split, if a canary took traffic. */
   served(t: number): void {

@@ -404,6 +404,15 @@ function checkReferences(s: Scenario, file: string): void {
     if (!type.flow) return;
     type.flow = checkFlow(type.flow, { file, field: `incidentTypes[${i}].runbook` }, s.oncall);
   });
+  // On-call's answers name gates that exist, and people who may answer them.
+  const gates = s.incidentTypes.flatMap((t) => t.flow?.steps.filter((step) => step.kind === 'approve') ?? []);
+  for (const [step, answer] of Object.entries(s.oncall.approvals)) {
+    const gate = gates.find((g) => g.name === step);
+    if (!gate)
+      throw fail(`oncall.approvals.${step}`, `no runbook has an approval gate named ${JSON.stringify(step)}`);
+    if (answer.by !== undefined && !(gate.kind === 'approve' && gate.approvers.includes(answer.by)))
+      throw fail(`oncall.approvals.${step}.by`, `${JSON.stringify(answer.by)} may not answer ${step}`);
+  }
   const types = new Set(s.incidentTypes.map((t) => t.name));
   s.expect?.recoveries.forEach((r, i) => {
     if (!types.has(r.type))
