@@ -545,6 +545,7 @@ describe("the README's picture", () => {
     ).toBe(true);
     expect(
       readFileSync(join(ROOT, 'docs/img/release.svg'), 'utf8') === (await exportMachine('release', 'svg')),
+      'docs/img/release.svg is stale: npx runbook export --machine release --format svg --out docs/img/release.svg',
     ).toBe(true);
   });
 
