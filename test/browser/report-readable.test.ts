@@ -214,7 +214,8 @@ describe('the report, tried as a new user would', () => {
     const figure = '#actor-INC-5';
     const labels = await boxOf(page, `${figure} g.edge text`);
     const size = await smallestLabelPx(page, figure);
-    expect(size).toBeGreaterThanOrEqual(11);
+    // At the zoom's floor (a chart wider than the page) labels are 11 px up to float rounding.
+    expect(Math.round(size * 1000) / 1000).toBeGreaterThanOrEqual(11);
     // No two edge labels touch ("done fix error fix" read as one).
     for (const a of labels)
       for (const b of labels) {
