@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { alertmanager } from './rows/alertmanager.js';
 import { backtest } from './rows/backtest.js';
 import { durable } from './rows/durable.js';
 import { fanout } from './rows/fanout.js';
@@ -37,6 +38,7 @@ const ROWS: Record<string, () => Row | Row[] | Promise<Row | Row[]>> = {
   storm,
   backtest,
   intake,
+  alertmanager,
   workers,
   takeover,
   promtool,

@@ -31,7 +31,7 @@ const seconds = (name: string, fallback: number) => {
 };
 
 /** The server on a fresh journal in `dir`; answers its URL once it is ready. */
-async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
+export async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
