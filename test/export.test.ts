@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
-import { stockScenario } from '../src/cli/paths.js';
+import { stockScenario } from '../src/toolkit/package-files.js';
 import {
   chart,
   contains,

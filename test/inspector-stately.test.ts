@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { stockScenario } from '../src/cli/paths.js';
+import { stockScenario } from '../src/toolkit/package-files.js';
 import { runWithStately, STATELY_URL, startStatelyBridge } from '../src/views/inspector/stately.js';
 import type { ShiftResult } from '../src/world/drill.js';
 import { loadScenario, type Scenario } from '../src/world/scenario.js';

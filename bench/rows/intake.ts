@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { packageRoot } from '../../src/cli/paths.js';
+import { packageRoot } from '../../src/toolkit/package-files.js';
 import { fmtMb } from '../measure.js';
 import { freePort } from '../ports.js';
 import type { Row } from '../table.js';

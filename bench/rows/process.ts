@@ -3,7 +3,7 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { packageRoot } from '../../src/cli/paths.js';
+import { packageRoot } from '../../src/toolkit/package-files.js';
 import { fmtMb, fmtMs, fmtRatio, median } from '../measure.js';
 import type { Row } from '../table.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { packageRoot } from '../../src/cli/paths.js';
+import { packageRoot } from '../../src/toolkit/package-files.js';
 import { runShift } from '../../src/world/drill.js';
 import { loadScenario } from '../../src/world/scenario.js';
 import { fmtMs, fmtRatio, median, msSince, quantile } from '../measure.js';

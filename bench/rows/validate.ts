@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/cli/paths.js';
+import { packageRoot } from '../../src/toolkit/package-files.js';
 import { fmtMs, fmtRatio } from '../measure.js';
 import type { Row } from '../table.js';
 import { BIN, medianOf } from './process.js';

@@ -5,8 +5,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
-import { stockScenario } from '../../src/cli/paths.js';
 import { InputError } from '../../src/toolkit/errors.js';
+import { stockScenario } from '../../src/toolkit/package-files.js';
 import { explainIssue, fieldPath } from '../../src/toolkit/schema-errors.js';
 import { loadScenario } from '../../src/world/scenario.js';
 import {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../bench/ports.js';
-import { packageRoot } from '../../src/cli/paths.js';
+import { packageRoot } from '../../src/toolkit/package-files.js';
 
 /**
  * The real parts of a live game day, each started as its own process on loopback, on a free port,

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { packageRoot } from '../../src/cli/paths.js';
+import { packageRoot } from '../../src/toolkit/package-files.js';
 import { loadScenario } from '../../src/world/scenario.js';
 import { asEvalCase } from '../../src/world/service.js';
 import { ALERTMANAGER, getJson, Parts, PROMETHEUS, ports, postJson, until } from './parts.js';

@@ -9,7 +9,7 @@ import {
   pairName,
   WINDOWS,
 } from '../toolkit/slo.js';
-import type { CommandModule } from './main.js';
+import type { CommandModule } from './command.js';
 import { numberFlag, pathFlag } from './options.js';
 
 /** Without `until`, a series is replayed for a day past its last step: long enough to see alerts clear. */

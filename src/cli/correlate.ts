@@ -2,8 +2,8 @@ import { Option } from 'commander';
 import { DEFAULT_RESOLVE_TIMEOUT_MINUTES, minuteToTimestamp } from '../toolkit/alerts.js';
 import { type Correlation, Correlator } from '../toolkit/correlate.js';
 import { generateStorm, type StormSpec, stockServices, stockStorm } from '../world/storm.js';
+import type { CommandModule } from './command.js';
 import { checkWritable, type Io, streamOut, writeFileAtomic } from './io.js';
-import type { CommandModule } from './main.js';
 import { labelsFlag, numberFlag, pathFlag } from './options.js';
 import { megabytes, percent, thousands, withProgress } from './progress.js';
 

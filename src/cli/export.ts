@@ -1,8 +1,8 @@
 import type { RunbookSpec } from '../../machines/runbook-spec.js';
 import { InputError } from '../toolkit/errors.js';
 import { FORMATS, type Format, MACHINE_NAMES, type MachineName } from '../views/catalog.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { checkWritable, writeFileAtomic } from './io.js';
-import type { CommandContext, CommandModule } from './main.js';
 import { pathFlag } from './options.js';
 
 interface ExportFlags {

@@ -1,12 +1,12 @@
 import { basename, extname } from 'node:path';
 import { InputError } from '../toolkit/errors.js';
+import { stockScenario } from '../toolkit/package-files.js';
 import type { GateReport } from '../views/gate.js';
 import type { ScenarioOutcome } from '../views/junit.js';
 import { gateRows, gateTable } from '../views/narrate.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { checkWritable, writeFileAtomic } from './io.js';
-import type { CommandContext, CommandModule } from './main.js';
 import { pathFlag } from './options.js';
-import { stockScenario } from './paths.js';
 import { type ShiftFlags, scoreShift, shiftCommand } from './shift.js';
 
 interface GateFlags extends ShiftFlags {

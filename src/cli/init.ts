@@ -1,8 +1,8 @@
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../toolkit/errors.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { INIT_KINDS, type InitKind, starterPlays, starterScenario } from './init-templates.js';
-import type { CommandContext, CommandModule } from './main.js';
 import { pathFlag } from './options.js';
 
 interface InitFlags {

@@ -1,10 +1,10 @@
 import { loadPlays } from '../engine/load-plays.js';
 import { InputError } from '../toolkit/errors.js';
+import { stockScenario } from '../toolkit/package-files.js';
 import { STATELY_URL } from '../views/inspector/listen.js';
 import type { Scenario } from '../world/scenario.js';
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { numberFlag, pathFlag } from './options.js';
-import { stockScenario } from './paths.js';
 
 interface InspectFlags {
   scenario?: string;

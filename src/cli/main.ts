@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../toolkit/errors.js';
+import { packageRoot } from '../toolkit/package-files.js';
 import { registerBurn } from './burn.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { registerCorrelate, registerStorm } from './correlate.js';
 import { registerExport } from './export.js';
 import { registerGate } from './gate-command.js';
 import { registerInit } from './init.js';
 import { registerInspect } from './inspect.js';
 import { type Io, processIo } from './io.js';
-import { packageRoot } from './paths.js';
 import { registerPaths } from './paths-command.js';
 import { registerRelease } from './release.js';
 import { registerReplay } from './replay.js';
@@ -21,15 +22,6 @@ import { registerServe } from './serve.js';
 import { registerShift } from './shift.js';
 import { registerValidate } from './validate.js';
 import { registerWhy } from './why.js';
-
-/** What a command registers with: the output it writes to and how it reports its exit code. */
-export interface CommandContext {
-  io: Io;
-  /** 0 ok, 1 a gate check failed, 2 bad input. */
-  exit(code: number): void;
-}
-
-export type CommandModule = (program: Command, ctx: CommandContext) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const commands: CommandModule[] = [

@@ -1,7 +1,7 @@
 import { InputError } from '../toolkit/errors.js';
 import { MACHINE_NAMES } from '../views/catalog.js';
 import type { Coverage, PathRun } from '../views/model.js';
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { pathFlag } from './options.js';
 
 interface PathsFlags {

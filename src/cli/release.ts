@@ -1,6 +1,6 @@
 import type { RolloutRecord } from '../../machines/rollout.js';
 import { InputError } from '../toolkit/errors.js';
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 
 /**
  * `runbook release status|promote|abort|retry`: the release desk of a running `runbook serve`, over

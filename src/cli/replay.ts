@@ -1,4 +1,4 @@
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 
 /**
  * `runbook replay RUN --db FILE --with OVERLAY.yaml`: what the recorded run would have done under

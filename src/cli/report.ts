@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { InputError } from '../toolkit/errors.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { checkWritable, writeFileAtomic } from './io.js';
-import type { CommandContext, CommandModule } from './main.js';
 import { pathFlag } from './options.js';
 import { scoreShift } from './shift.js';
 

@@ -1,4 +1,4 @@
-import type { CommandModule } from './main.js';
+import type { CommandModule } from './command.js';
 import { numberFlag, pathFlag } from './options.js';
 
 interface RulesFlags {

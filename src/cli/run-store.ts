@@ -9,7 +9,7 @@ import { InputError } from '../toolkit/errors.js';
 import { gate } from '../views/gate.js';
 import { runShift, type ShiftOptions, type ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './command.js';
 
 /**
  * Runs kept in a journal: starting one, finishing one, reading one back. Loaded only by the commands

@@ -1,8 +1,8 @@
 import type { RunbookSpec } from '../../machines/runbook-spec.js';
 import { InputError } from '../toolkit/errors.js';
-import type { CommandContext, CommandModule } from './main.js';
+import { stockScenario } from '../toolkit/package-files.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { pathFlag } from './options.js';
-import { stockScenario } from './paths.js';
 
 /**
  * The commands of runbooks in the statechart language (docs/runbooks.md): `lint` proves their

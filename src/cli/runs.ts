@@ -1,4 +1,4 @@
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { printDrill } from './shift.js';
 
 /**

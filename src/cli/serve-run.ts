@@ -19,8 +19,8 @@ import { buildServer } from '../live/server.js';
 import { LeasedWorker } from '../live/worker.js';
 import { InputError } from '../toolkit/errors.js';
 import { readUserFile } from '../toolkit/files.js';
-import type { CommandContext } from './main.js';
-import { exampleServeConfig } from './paths.js';
+import { exampleServeConfig } from '../toolkit/package-files.js';
+import type { CommandContext } from './command.js';
 import { openStore } from './run-store.js';
 
 export interface ServeFlags {

@@ -1,5 +1,5 @@
 import { DEFAULT_LISTEN } from '../live/access.js';
-import type { CommandModule } from './main.js';
+import type { CommandModule } from './command.js';
 import { numberFlag } from './options.js';
 import type { ServeFlags } from './serve-run.js';
 

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { loadPlays } from '../engine/load-plays.js';
+import { stockScenario } from '../toolkit/package-files.js';
 import { type GateReport, gate } from '../views/gate.js';
 import { narrate } from '../views/narrate.js';
 import type { ShiftResult } from '../world/drill.js';
 import type { Scenario } from '../world/scenario.js';
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { pathFlag } from './options.js';
-import { stockScenario } from './paths.js';
 import { type Progress, thousands, withProgress } from './progress.js';
 
 export interface ShiftFlags {

@@ -1,5 +1,5 @@
 import { InputError } from '../toolkit/errors.js';
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 import { pathFlag } from './options.js';
 
 interface ValidateFlags {

@@ -1,7 +1,7 @@
 import type { EngineConfig } from '../engine/config.js';
 import { InputError } from '../toolkit/errors.js';
 import type { ShiftResult } from '../world/result.js';
-import type { CommandContext, CommandModule } from './main.js';
+import type { CommandContext, CommandModule } from './command.js';
 
 /**
  * `runbook why RUN INC-5 [--at MINUTE] --db FILE`: every decision the machines made about one

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stockScenario } from '../../src/cli/paths.js';
+import { stockScenario } from '../../src/toolkit/package-files.js';
 import { type Inspector, startInspector } from '../../src/views/inspector/server.js';
 import { runShift, type ShiftResult } from '../../src/world/drill.js';
 import { loadScenario, type Scenario } from '../../src/world/scenario.js';

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stockScenario } from '../../src/cli/paths.js';
 import type { TraceEntry } from '../../src/engine/trace.js';
+import { stockScenario } from '../../src/toolkit/package-files.js';
 import { chart } from '../../src/views/export.js';
 import { type Inspector, startInspector } from '../../src/views/inspector/server.js';
 import { runShift, type ShiftResult } from '../../src/world/drill.js';

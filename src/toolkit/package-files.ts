@@ -7,7 +7,7 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above the CLI');
+    if (up === dir) throw new Error("package.json not found above the package's modules");
     dir = up;
   }
   return dir;
