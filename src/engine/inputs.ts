@@ -58,7 +58,7 @@ export interface UndeliverableInput {
   kind: 'undeliverable';
   incident: string;
   notifier: string;
-  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify';
+  notification: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify' | 'rollout';
   why: string;
 }
 

@@ -29,13 +29,13 @@ export interface Notification {
   key: string;
   incident: string;
   /** `notify`: a runbook's notify step (its channel in `to`). */
-  kind: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify';
+  kind: 'page' | 'ticket' | 'acknowledge' | 'resolve' | 'escalate' | 'notify' | 'rollout';
   t: number;
   severity: string | null;
   summary: string;
   /** Who it is for, when an escalation policy names them: the page's first level, an escalation's level. */
   to?: string[];
-  /** What decided it (the guard's numbers and thresholds, src/engine/why.ts): for a page, ticket or escalation. */
+  /** What decided it (the guard's numbers and thresholds, src/engine/why.ts): for a page, ticket or escalation; a rollout decision's why. */
   why?: string;
 }
 

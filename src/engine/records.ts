@@ -1,6 +1,7 @@
 import { type EscalationStep, pagedPeople } from '../toolkit/escalation.js';
 import type { Engine, EngineIncident } from './engine.js';
 import type { IncidentRow, Notification } from './journal.js';
+import { rolloutNotices } from './rollout-notices.js';
 import { stateName, type TraceEntry } from './trace.js';
 import { type DecidedIncident, type Decision, decisionsOf, reasonOf, type Settings } from './why.js';
 
@@ -89,6 +90,7 @@ export function batchOutputs(
       ...(why ? { why } : {}),
     });
   }
+  notifications.push(...rolloutNotices(engine.release, trace));
   const incidents: IncidentRow[] = [];
   for (const id of touched) {
     const incident = engine.incidents[Number(id.slice(4)) - 1];

@@ -8,7 +8,9 @@ import type { Notification } from '../engine/journal.js';
  */
 
 /** `notify`: a runbook's notify step; webhooks (chat) get it unless told otherwise. */
-const kinds = z.array(z.enum(['page', 'ticket', 'acknowledge', 'resolve', 'escalate', 'notify'])).min(1);
+const kinds = z
+  .array(z.enum(['page', 'ticket', 'acknowledge', 'resolve', 'escalate', 'notify', 'rollout']))
+  .min(1);
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - or _');
 const url = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' });
 
@@ -18,7 +20,7 @@ export const notifierSchema = z.discriminatedUnion('type', [
     type: z.literal('webhook'),
     url,
     headers: z.record(z.string(), z.string()).default({}),
-    kinds: kinds.default(['page', 'ticket', 'acknowledge', 'resolve', 'escalate', 'notify']),
+    kinds: kinds.default(['page', 'ticket', 'acknowledge', 'resolve', 'escalate', 'notify', 'rollout']),
   }),
   z.strictObject({
     name,
@@ -70,6 +72,7 @@ const PD_ACTION: Partial<Record<Notification['kind'], string>> = {
   acknowledge: 'acknowledge',
   resolve: 'resolve',
   notify: 'trigger',
+  rollout: 'trigger',
 };
 
 function pagerDutyKey(config: Extract<NotifierConfig, { type: 'pagerduty' }>): string {

@@ -11,6 +11,7 @@ import { chart, type MachineName, markSvg, marksOf, toSvg } from './export.js';
 import type { GateReport } from './gate.js';
 import { budgetPlot, incidentPlot, type PlotSpec } from './plots.js';
 import { type Recorded, withRecorded } from './report-replay.js';
+import { rolloutSection } from './report-rollout.js';
 import {
   escapeHtml,
   gateTableHtml,
@@ -192,6 +193,7 @@ export async function renderReport({ scenario, result, gate, recorded }: ReportI
   const failed = gate?.checks.filter((c) => !c.ok).map((c) => c.id) ?? [];
   const gateText = gate ? `${gate.passed}/${gate.total}` : '';
   const code = scripts();
+  const rollout = rolloutSection(scenario.rollout?.strategy, result.rollout, minute);
   const data = JSON.stringify(recorded ? withRecorded(specs, recorded) : specs).replace(/</g, '\\u003c');
 
   const body = [
@@ -212,6 +214,8 @@ ${timesTable(typed)}</section>`,
       : '',
     `<section id="budget"><h2>Error budget left</h2>${plotHtml(specs[0] as PlotSpec)}</section>`,
     `<section id="releases"><h2>Release timeline: every deploy, canary verdict and rollback</h2>${timelineTable(timeline, minute)}</section>`,
+    // Only for a scenario with a strategy: without one no line is added, so its report keeps its bytes.
+    ...(rollout ? [rollout] : []),
     ...sections,
     `<section id="diagrams"><h2>Statecharts: what each actor did</h2>
 <p class="legend"><span><i style="background:#fde68a;border-color:#b45309"></i>where it ended</span><span><i style="background:#e0ecff;border-color:#2563eb"></i>visited</span><span><i style="background:#fff;border-color:#2563eb"></i>transition taken (blue)</span></p>
