@@ -57,6 +57,23 @@ export function lastGoodOf(
   return null;
 }
 
+/** What promoting the candidate changes: it goes live, and is good again if it was rolled back from. */
+export function promotion(context: ReleaseContext) {
+  const candidate = context.candidate ?? context.live;
+  // A release rolled back from and since fixed has passed a canary again: it is good once more.
+  const bad = context.bad.filter((release) => release !== candidate);
+  const history = [...context.history, { release: candidate, at: context.now(), via: 'canary' as const }];
+  return { live: candidate, bad, history, candidate: null, lastGood: lastGoodOf(history, candidate, bad) };
+}
+
+/** What a rollback changes: the last good release goes live, and live becomes known bad. */
+export function rollback(context: ReleaseContext) {
+  const target = context.lastGood ?? context.live;
+  const bad = [...context.bad, context.live];
+  const history = [...context.history, { release: target, at: context.now(), via: 'rollback' as const }];
+  return { live: target, bad, history, lastGood: lastGoodOf(history, target, bad) };
+}
+
 export const releaseMachine = setup({
   types: {
     context: {} as ReleaseContext,
@@ -77,26 +94,9 @@ export const releaseMachine = setup({
     recordVerdict: assign(({ context }) => ({
       verdict: context.report ? judge(context.report, context.thresholds) : null,
     })),
-    promote: assign(({ context }) => {
-      const candidate = context.candidate ?? context.live;
-      // A release rolled back from and since fixed has passed a canary again: it is good once more.
-      const bad = context.bad.filter((release) => release !== candidate);
-      const history = [...context.history, { release: candidate, at: context.now(), via: 'canary' as const }];
-      return {
-        live: candidate,
-        bad,
-        history,
-        candidate: null,
-        lastGood: lastGoodOf(history, candidate, bad),
-      };
-    }),
+    promote: assign(({ context }) => promotion(context)),
     dropCandidate: assign({ candidate: null }),
-    rollBack: assign(({ context }) => {
-      const target = context.lastGood ?? context.live;
-      const bad = [...context.bad, context.live];
-      const history = [...context.history, { release: target, at: context.now(), via: 'rollback' as const }];
-      return { live: target, bad, history, lastGood: lastGoodOf(history, target, bad) };
-    }),
+    rollBack: assign(({ context }) => rollback(context)),
   },
 }).createMachine({
   id: 'release',

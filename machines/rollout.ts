@@ -10,7 +10,7 @@ import {
 import type { RolloutStep, RolloutStrategy } from '../src/toolkit/argo.js';
 import type { CanaryReport, CanaryThresholds, CanaryVerdict } from '../src/toolkit/canary.js';
 import { judge } from '../src/toolkit/canary.js';
-import { lastGoodOf, type ReleaseContext, type ReleaseInput } from './release.js';
+import { promotion, type ReleaseContext, type ReleaseInput, rollback } from './release.js';
 
 /**
  * The release lifecycle with a canary strategy, as Argo Rollouts runs one. A deploy of a release the
@@ -185,25 +185,9 @@ export const rolloutMachine = setup({
     recordVerdict: assign(({ context }) => ({
       verdict: context.report ? judge(context.report, context.thresholds) : null,
     })),
-    promote: assign(({ context }) => {
-      const candidate = context.candidate ?? context.live;
-      const bad = context.bad.filter((release) => release !== candidate);
-      const history = [...context.history, { release: candidate, at: context.now(), via: 'canary' as const }];
-      return {
-        live: candidate,
-        bad,
-        history,
-        candidate: null,
-        lastGood: lastGoodOf(history, candidate, bad),
-      };
-    }),
+    promote: assign(({ context }) => promotion(context)),
     dropCandidate: assign({ candidate: null }),
-    rollBack: assign(({ context }) => {
-      const target = context.lastGood ?? context.live;
-      const bad = [...context.bad, context.live];
-      const history = [...context.history, { release: target, at: context.now(), via: 'rollback' as const }];
-      return { live: target, bad, history, lastGood: lastGoodOf(history, target, bad) };
-    }),
+    rollBack: assign(({ context }) => rollback(context)),
     beginRollout: assign(({ context }, params: { candidate: string; report: CanaryReport; by?: string }) => ({
       candidate: params.candidate,
       report: params.report,
