@@ -57,6 +57,16 @@ export function lastGoodOf(
   return null;
 }
 
+/** What starting a canary changes: the candidate and its evidence, no verdict yet. */
+export function canaryStart(params: { candidate: string; report: CanaryReport }) {
+  return { candidate: params.candidate, report: params.report, verdict: null };
+}
+
+/** The judge's verdict on the candidate's evidence, as the context keeps it. */
+export function verdictOf(context: Pick<ReleaseContext, 'report' | 'thresholds'>): CanaryVerdict | null {
+  return context.report ? judge(context.report, context.thresholds) : null;
+}
+
 /** What promoting the candidate changes: it goes live, and is good again if it was rolled back from. */
 export function promotion(context: ReleaseContext) {
   const candidate = context.candidate ?? context.live;
@@ -86,14 +96,8 @@ export const releaseMachine = setup({
     hasLastGood: ({ context }) => context.lastGood !== null,
   },
   actions: {
-    startCanary: assign((_, params: { candidate: string; report: CanaryReport }) => ({
-      candidate: params.candidate,
-      report: params.report,
-      verdict: null,
-    })),
-    recordVerdict: assign(({ context }) => ({
-      verdict: context.report ? judge(context.report, context.thresholds) : null,
-    })),
+    startCanary: assign((_, params: { candidate: string; report: CanaryReport }) => canaryStart(params)),
+    recordVerdict: assign(({ context }) => ({ verdict: verdictOf(context) })),
     promote: assign(({ context }) => promotion(context)),
     dropCandidate: assign({ candidate: null }),
     rollBack: assign(({ context }) => rollback(context)),

@@ -10,7 +10,14 @@ import {
 import type { RolloutStep, RolloutStrategy } from '../src/toolkit/argo.js';
 import type { CanaryReport, CanaryThresholds, CanaryVerdict } from '../src/toolkit/canary.js';
 import { judge } from '../src/toolkit/canary.js';
-import { promotion, type ReleaseContext, type ReleaseInput, rollback } from './release.js';
+import {
+  canaryStart,
+  promotion,
+  type ReleaseContext,
+  type ReleaseInput,
+  rollback,
+  verdictOf,
+} from './release.js';
 
 /**
  * The release lifecycle with a canary strategy, as Argo Rollouts runs one. A deploy of a release the
@@ -177,14 +184,8 @@ export const rolloutMachine = setup({
       phaseIs(context.rollout?.background ?? null, 'Inconclusive') && context.rollout?.waiting === null,
   },
   actions: {
-    startCanary: assign((_, params: { candidate: string; report: CanaryReport }) => ({
-      candidate: params.candidate,
-      report: params.report,
-      verdict: null,
-    })),
-    recordVerdict: assign(({ context }) => ({
-      verdict: context.report ? judge(context.report, context.thresholds) : null,
-    })),
+    startCanary: assign((_, params: { candidate: string; report: CanaryReport }) => canaryStart(params)),
+    recordVerdict: assign(({ context }) => ({ verdict: verdictOf(context) })),
     promote: assign(({ context }) => promotion(context)),
     dropCandidate: assign({ candidate: null }),
     rollBack: assign(({ context }) => rollback(context)),

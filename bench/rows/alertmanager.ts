@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort } from '../ports.js';
 import type { Row } from '../table.js';
-import { startServer } from './intake.js';
+import { BATCH, bodies, LABEL_SETS, startServer } from './intake.js';
 
 /**
  * `runbook serve` beside the peer a user would otherwise put there: Debian's Alertmanager 0.25, both
@@ -16,9 +16,6 @@ import { startServer } from './intake.js';
  */
 
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-const BATCH = 10;
-const SERVICES = 50;
-const INSTANCES = 200;
 const CONNECTIONS = 10;
 /** serve may take at most twice Alertmanager's time per alert, and at most twice its p99. */
 const MIN_RATE_RATIO = 0.5;
@@ -58,32 +55,6 @@ async function startAlertmanager(dir: string): Promise<{ url: string; child: Chi
   }
   child.kill('SIGKILL');
   throw new Error(`${ALERTMANAGER} did not become ready on ${url}`);
-}
-
-/**
- * The next request's body: BATCH firing alerts as Prometheus sends them, label sets from a fixed
- * population, each re-sent with an endsAt no alert had before (so each is new to both intakes).
- * Both sides get the same sequence: the times are fixed when the row starts.
- */
-function bodies(startsAtMs: number): () => string {
-  let sent = 0;
-  const startsAt = new Date(startsAtMs).toISOString();
-  const firstEnd = startsAtMs + 60 * 60 * 1000;
-  return () => {
-    const alerts = [];
-    for (let i = 0; i < BATCH; i++, sent++) {
-      alerts.push({
-        labels: {
-          alertname: 'HighErrorRate',
-          service: `svc-${sent % SERVICES}`,
-          instance: `pod-${Math.floor(sent / SERVICES) % INSTANCES}`,
-        },
-        startsAt,
-        endsAt: new Date(firstEnd + sent).toISOString(),
-      });
-    }
-    return JSON.stringify(alerts);
-  };
 }
 
 interface Side {
@@ -140,7 +111,7 @@ export async function alertmanager(): Promise<Row[]> {
     const clean = [am, serve].every((side) => side.non2xx === 0 && side.errors === 0 && side.ok > 0);
     const rateRatio = serve.rate / am.rate;
     const p99Ratio = serve.p99 / Math.max(am.p99, 1);
-    const how = `the same ${BATCH}-alert POST /api/v2/alerts bodies (firing, label sets from ${SERVICES * INSTANCES}, each with a fresh endsAt) from autocannon, ${CONNECTIONS} connections, ${duration} s unthrottled a side, Alertmanager first: Debian's ${ALERTMANAGER} (one receiver with no integrations, no cluster) then the built \`runbook serve --db\` (SQLite journal)`;
+    const how = `the same ${BATCH}-alert POST /api/v2/alerts bodies (firing, label sets from ${LABEL_SETS}, each with a fresh endsAt) from autocannon, ${CONNECTIONS} connections, ${duration} s unthrottled a side, Alertmanager first: Debian's ${ALERTMANAGER} (one receiver with no integrations, no cluster) then the built \`runbook serve --db\` (SQLite journal)`;
     return [
       {
         row: 'alertmanager rate',

@@ -16,9 +16,11 @@ import type { Row } from '../table.js';
  * `BENCH_INTAKE_SECONDS` (60) and `BENCH_INTAKE_SOAK_SECONDS` (300) shorten the runs for a quick look.
  */
 
-const BATCH = 10;
+export const BATCH = 10;
 const SERVICES = 50;
 const INSTANCES = 200;
+/** How many distinct label sets the bodies cycle through. */
+export const LABEL_SETS = SERVICES * INSTANCES;
 const CONNECTIONS = 10;
 const FIXED_RATE = 2000;
 const TARGET_RATE = 10_000;
@@ -58,21 +60,24 @@ export async function startServer(dir: string): Promise<{ url: string; child: Ch
   throw new Error('runbook serve did not become ready');
 }
 
-/** The next request's body: BATCH alerts, each label set re-sent with an endsAt no alert had before. */
-function bodies(): () => string {
+/**
+ * The next request's body: BATCH alerts, each label set re-sent with an endsAt no alert had before.
+ * With `startsAtMs` (the alertmanager row) every alert also carries that startsAt, its endsAt an hour on.
+ */
+export function bodies(startsAtMs?: number): () => string {
   let sent = 0;
-  const start = Date.UTC(2026, 11, 1, 9, 0, 0);
+  const startsAt = startsAtMs === undefined ? undefined : new Date(startsAtMs).toISOString();
+  const firstEnd = startsAtMs === undefined ? Date.UTC(2026, 11, 1, 9, 0, 0) : startsAtMs + 60 * 60 * 1000;
   return () => {
     const alerts = [];
     for (let i = 0; i < BATCH; i++, sent++) {
-      alerts.push({
-        labels: {
-          alertname: 'HighErrorRate',
-          service: `svc-${sent % SERVICES}`,
-          instance: `pod-${Math.floor(sent / SERVICES) % INSTANCES}`,
-        },
-        endsAt: new Date(start + sent).toISOString(),
-      });
+      const labels = {
+        alertname: 'HighErrorRate',
+        service: `svc-${sent % SERVICES}`,
+        instance: `pod-${Math.floor(sent / SERVICES) % INSTANCES}`,
+      };
+      const endsAt = new Date(firstEnd + sent).toISOString();
+      alerts.push(startsAt === undefined ? { labels, endsAt } : { labels, startsAt, endsAt });
     }
     return JSON.stringify(alerts);
   };
