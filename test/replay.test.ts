@@ -51,6 +51,36 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('runbook replay of a drill', () => {
+  it('runs a declared effect play the record lacks against the simulated world, and the incident it clears resolves', async () => {
+    const db = join(dir, 'search.db');
+    const drill = await cli([
+      'drill',
+      '--scenario',
+      'scenarios/search-api-broken.yaml',
+      '--db',
+      db,
+      '--json',
+    ]);
+    expect(drill.code).toBe(0);
+    const failover = overlayFile(
+      'failover.yaml',
+      `incidentTypes:
+  - name: slow-dependency
+    match: { service: search, sloth_slo: latency }
+    sli: latency
+    runbook:
+      - { play: failover, timeout: 5 }
+`,
+    );
+    const run = await cli(['replay', 'run-1', '--db', db, '--with', failover]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /not in the record: failover under INC-1\/1\/1 \(min \d+\) ran against the simulated world/,
+    );
+    expect(run.stdout).not.toMatch(/unknown: failover/);
+    expect(run.stdout).toMatch(/state: escalated -> resolved/);
+  });
+
   it('replays the stock shift under its own settings to the recorded result, byte for byte, and says no diff', async () => {
     const prepared = await prepareReplay(shifts, 'run-1');
     const outcome = await prepared.under({}, 'none');

@@ -4,7 +4,7 @@ import type { Batch, JournalEntry, RunJournal } from '../engine/journal.js';
 import { stockPlays } from '../engine/plays.js';
 import { type Baseline, RecordedWork, recordedTasks, type TaskSource } from '../engine/recorded-work.js';
 import type { TraceEntry } from '../engine/trace.js';
-import { runShift } from './drill.js';
+import { effectPlays, runShift } from './drill.js';
 import type { ShiftResult } from './result.js';
 import type { Scenario } from './scenario.js';
 
@@ -138,7 +138,8 @@ export async function replayDrill(
   record: DrillRecord,
   options: { plays?: Record<string, PlayLogic>; baseline?: Baseline | null } = {},
 ): Promise<Replayed> {
-  const own: Record<string, PlayLogic> = { ...stockPlays, ...options.plays };
+  // The scenario's declared effects are plays too: a play the record lacks acts on the simulated world.
+  const own: Record<string, PlayLogic> = { ...stockPlays, ...effectPlays(scenario), ...options.plays };
   const work = new RecordedWork(record.tasks, 'drill', options.baseline ?? null);
   const names = new Set([
     ...Object.keys(own),
